@@ -1,0 +1,47 @@
+# Quickstart on a fresh machine: `make plan ENV=dev` and `make test` do all set-up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ENV    ?= dev
+STAMP  := $(VENV)/.installed
+
+.PHONY: install plan place check test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,ansible]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Solve placements (writes stacks/placements/$(ENV).json when the config changed), then plan offline.
+plan: $(STAMP)
+	$(BIN)/newinfra place $(ENV)
+	$(BIN)/newinfra plan $(ENV)
+
+place: $(STAMP)
+	$(BIN)/newinfra place $(ENV)
+
+check: $(STAMP)
+	$(BIN)/newinfra check $(ENV)
+
+## Everything, including the slow real-target tests (chroot Ansible targets, moto server).
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check stacks components cost_model policies tests benchmarks
+	cd ansible && ../$(BIN)/ansible-playbook --syntax-check -i inventory/localhost.yml playbooks/*.yml
+	cd ansible && ../$(BIN)/ansible-lint --offline --profile production
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/plan_bench.py
+	$(BIN)/python benchmarks/cost_model_bench.py
+	$(BIN)/python benchmarks/policy_bench.py
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,147 @@
+"""What the cost model is asked: workloads, datasets, residency, quotas, budget.
+
+The same keys appear under ``newinfra:`` in ``stacks/Pulumi.<env>.yaml`` and at the top of a standalone
+request file (``python -m cost_model solve REQUEST.yaml``). Structural checks live here (pydantic);
+checks that need the catalog (known accelerators and instance types) live in ``cost_model.validate``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from cost_model.placement import CLOUDS, Cloud, Placement
+
+HOURS_PER_MONTH = 730.0
+
+
+class Model(BaseModel):
+    """camelCase keys in files, snake_case in code, unknown keys rejected."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class NodeRange(Model):
+    min: int = Field(ge=0)
+    max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NodeRange:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class Dataset(Model):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    size_gb: float = Field(gt=0)
+    classification: str = Field(min_length=1)
+    home_cloud: Cloud
+    home_region: str = Field(min_length=1)
+    # How much of the dataset is read per month by its workloads (GB); egress is priced on this.
+    monthly_read_gb: float | None = Field(default=None, ge=0)
+    shared_file_system: bool = False
+
+    @property
+    def read_gb(self) -> float:
+        return self.size_gb if self.monthly_read_gb is None else self.monthly_read_gb
+
+
+class Workload(Model):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    kind: Literal["training", "inference", "batch"]
+    accelerator: str = Field(min_length=1)
+    count: int = Field(gt=0, description="total accelerators")
+    per_node: int | None = Field(default=None, gt=0, description="accelerators each node holds")
+    nodes: NodeRange | None = None
+    spot: bool = False
+    max_spot_share: float | None = Field(default=None, ge=0, le=1)
+    priority: int = Field(default=0, ge=0, le=1000)
+    dataset: str | None = None
+    hours_per_month: float = Field(default=HOURS_PER_MONTH, gt=0, le=744)
+    runs_on: Literal["kubernetes", "vm"] = "kubernetes"
+    team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    # Until (or instead of) the cost model: an explicit placement for this workload's pools.
+    placement: tuple[Placement, ...] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Workload:
+        if self.per_node is not None and self.count % self.per_node:
+            raise ValueError(
+                f"perNode ({self.per_node}) must divide count ({self.count}); "
+                f"valid perNode values: {sorted(d for d in range(1, self.count + 1) if self.count % d == 0)}"
+            )
+        if self.max_spot_share is not None and not self.spot and self.max_spot_share > 0:
+            raise ValueError("maxSpotShare > 0 needs spot: true")
+        return self
+
+    @property
+    def spot_share_cap(self) -> float:
+        """Largest share of nodes that may run on spot: 0 (on-demand only) … 1 (any share)."""
+        if not self.spot:
+            return 0.0
+        return 1.0 if self.max_spot_share is None else self.max_spot_share
+
+
+class Quota(Model):
+    cloud: Cloud
+    region: str = Field(min_length=1)
+    # AWS: vCPU class (P, G, VT, Inf, Trn, DL, F); GCP: accelerator (H100, L4, tpu-v5litepod);
+    # Alibaba: instance family (gn7i, ebmgn7e).
+    family: str = Field(min_length=1)
+    market: Literal["on-demand", "spot", "any"] = "any"
+    limit: float = Field(ge=0, description="in the unit the cloud counts: AWS vCPUs, GCP GPUs/TPU chips")
+
+
+class PlacementRequest(Model):
+    """Everything the optimizer needs. Extra stack keys are added by ``stacks.config``."""
+
+    allowed_clouds: tuple[Cloud, ...] = Field(default=CLOUDS, min_length=1)
+    workloads: tuple[Workload, ...] = Field(min_length=1)
+    datasets: tuple[Dataset, ...] = ()
+    # classification -> region patterns (fnmatch), e.g. {"cn-resident": ["cn-*"], "internal": ["us-*"]}
+    data_residency: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    quotas: tuple[Quota, ...] = ()
+    monthly_budget_usd: float | None = Field(default=None, gt=0)
+
+    @field_validator("allowed_clouds")
+    @classmethod
+    def _unique_clouds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(v)))
+
+    @model_validator(mode="after")
+    def _references(self) -> PlacementRequest:
+        names = [w.name for w in self.workloads]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"workload names must be unique, repeated: {dupes}")
+        known = {d.name for d in self.datasets}
+        for i, w in enumerate(self.workloads):
+            if w.dataset is not None and w.dataset not in known:
+                raise ValueError(
+                    f"workloads[{i}].dataset: {w.dataset!r} is not a dataset; valid: {sorted(known) or 'none'}"
+                )
+        for d in self.datasets:
+            if self.data_residency and d.classification not in self.data_residency:
+                raise ValueError(
+                    f"datasets[{d.name}].classification: {d.classification!r} has no dataResidency entry; "
+                    f"valid: {sorted(self.data_residency)}"
+                )
+        return self
+
+    def dataset(self, name: str | None) -> Dataset | None:
+        return next((d for d in self.datasets if d.name == name), None)
+
+    def allowed_regions(self, workload: Workload) -> tuple[str, ...] | None:
+        """Region patterns a workload may run in (its dataset's classification), None = anywhere."""
+        ds = self.dataset(workload.dataset)
+        if ds is None or ds.classification not in self.data_residency:
+            return None
+        return self.data_residency[ds.classification]
+
+    def region_allowed(self, workload: Workload, region: str) -> bool:
+        patterns = self.allowed_regions(workload)
+        return patterns is None or any(fnmatch.fnmatchcase(region, p) for p in patterns)

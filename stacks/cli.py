@@ -1,0 +1,16 @@
+"""The `newinfra` command. Each part registers its own sub-commands; heavy imports happen inside them."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="newinfra",
+    help="Plan, place, check and configure GPU/TPU infrastructure on AWS, Google Cloud and Alibaba Cloud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# --- registrations: one line per part (keep sorted) -------------------------------------------------
+# --- end registrations ------------------------------------------------------------------------------
