@@ -1,0 +1,272 @@
+"""Mocks that answer like the clouds would: realistic, deterministic ids and the computed outputs the program reads.
+
+Ids derive from a hash of the URN, so the same program gives the same ids on every run. Invokes the program
+makes are answered from real data (moto's AWS zone tables, the catalog's GCP and Alibaba zones); an invoke
+nobody answers is an error, never an empty success.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+GCP_PROJECT = "newinfra-offline"
+GCP_PROJECT_NUMBER = "271828182845"
+ALICLOUD_ACCOUNT = "5123456789012345"
+
+
+class OfflineError(RuntimeError):
+    """The offline engine cannot run the program faithfully; the message says why."""
+
+
+def digest(*parts: str, size: int = 17) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:size]
+
+
+# AWS resource types whose ids have a well-known prefix (type token -> prefix).
+AWS_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/route:Route": "r-rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/placementGroup:PlacementGroup": "pg",
+    "aws:ec2/capacityBlockReservation:CapacityBlockReservation": "cr",
+    "aws:fsx/lustreFileSystem:LustreFileSystem": "fs",
+    "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation": "dra",
+}
+
+# service and resource path of ARNs (type token -> (service, path template)); {id} / {name} filled in.
+AWS_ARN = {
+    "aws:kms/key:Key": ("kms", "key/{id}"),
+    "aws:kms/alias:Alias": ("kms", "{name}"),
+    "aws:s3/bucket:Bucket": ("s3", "{name}"),
+    "aws:s3/bucketV2:BucketV2": ("s3", "{name}"),
+    "aws:iam/role:Role": ("iam", "role/{name}"),
+    "aws:iam/policy:Policy": ("iam", "policy/{name}"),
+    "aws:iam/instanceProfile:InstanceProfile": ("iam", "instance-profile/{name}"),
+    "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
+    "aws:eks/nodeGroup:NodeGroup": ("eks", "nodegroup/{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
+    "aws:autoscaling/group:Group": ("autoscaling", "autoScalingGroup:{id}:autoScalingGroupName/{name}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", "launch-template/{id}"),
+    "aws:ec2/vpc:Vpc": ("ec2", "vpc/{id}"),
+    "aws:ec2/subnet:Subnet": ("ec2", "subnet/{id}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("ec2", "security-group/{id}"),
+    "aws:ec2/placementGroup:PlacementGroup": ("ec2", "placement-group/{name}"),
+    "aws:fsx/lustreFileSystem:LustreFileSystem": ("fsx", "file-system/{id}"),
+    "aws:ec2/flowLog:FlowLog": ("ec2", "vpc-flow-log/{id}"),
+}
+GLOBAL_AWS_SERVICES = {"iam", "s3"}
+
+# The physical name a resource gets when the program sets none: the input that names it, else an
+# auto-name (logical name + 7 hex characters, as the engine does).
+NAME_INPUT = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
+    "aws:eks/cluster:Cluster": "name",
+    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
+    "aws:iam/role:Role": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:kms/alias:Alias": "name",
+    "aws:autoscaling/group:Group": "name",
+    "aws:ec2/placementGroup:PlacementGroup": "name",
+}
+
+
+def physical_name(typ: str, name: str, inputs: dict[str, Any], urn: str) -> str:
+    given = inputs.get(NAME_INPUT.get(typ, "name"))
+    if isinstance(given, str) and given:
+        return given
+    return f"{name}-{digest(urn, size=7)}"
+
+
+def _aws_state(typ: str, name: str, urn: str, inputs: dict[str, Any], region: str) -> tuple[str, dict]:
+    phys = physical_name(typ, name, inputs, urn)
+    prefix = AWS_ID_PREFIX.get(typ)
+    rid = f"{prefix}-{digest(urn)}" if prefix else phys
+    state: dict[str, Any] = {}
+    if typ in NAME_INPUT or "name" in inputs:
+        state[NAME_INPUT.get(typ, "name")] = phys
+    if typ == "aws:kms/key:Key":
+        rid = f"{digest(urn, size=8)}-{digest(urn, 'k', size=4)}-{digest(urn, 'e', size=4)}-" \
+              f"{digest(urn, 'y', size=4)}-{digest(urn, 'id', size=12)}"
+        state["keyId"] = rid
+    if typ in AWS_ARN:
+        service, path = AWS_ARN[typ]
+        arn_region = "" if service in GLOBAL_AWS_SERVICES else region
+        account = "" if service == "s3" else ACCOUNT_ID
+        state["arn"] = f"arn:aws:{service}:{arn_region}:{account}:{path.format(id=rid, name=phys)}"
+    extra = AWS_COMPUTED.get(typ)
+    if extra:
+        state.update(extra(phys, rid, region, urn))
+    return rid, state
+
+
+def _eks_cluster(phys: str, rid: str, region: str, urn: str) -> dict:
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\n{digest(urn, size=64)}\n".encode()).decode()
+    return {
+        "endpoint": f"https://{digest(urn, size=32).upper()}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": ca},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/"
+                                             f"{digest(urn, 'oidc', size=32).upper()}"}]}],
+        "status": "ACTIVE",
+        "clusterId": digest(urn, "cid", size=32),
+    }
+
+
+AWS_COMPUTED: dict[str, Callable[[str, str, str, str], dict]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:s3/bucketV2:BucketV2": lambda phys, rid, region, urn: {
+        "bucketRegionalDomainName": f"{phys}.s3.{region}.amazonaws.com", "region": region},
+    "aws:s3/bucket:Bucket": lambda phys, rid, region, urn: {
+        "bucketRegionalDomainName": f"{phys}.s3.{region}.amazonaws.com", "region": region},
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda phys, rid, region, urn: {"latestVersion": 1},
+    "aws:fsx/lustreFileSystem:LustreFileSystem": lambda phys, rid, region, urn: {
+        "dnsName": f"{rid}.fsx.{region}.amazonaws.com", "mountName": digest(urn, "mnt", size=8)},
+    "aws:ec2/natGateway:NatGateway": lambda phys, rid, region, urn: {
+        "privateIp": f"10.{int(digest(urn, size=2), 16) % 250}.0.{int(digest(urn, 'ip', size=2), 16) % 250 + 4}"},
+    "aws:eks/nodeGroup:NodeGroup": lambda phys, rid, region, urn: {"status": "ACTIVE"},
+}
+
+
+def _gcp_state(typ: str, name: str, urn: str, inputs: dict[str, Any]) -> tuple[str, dict]:
+    phys = physical_name(typ, name, inputs, urn)
+    location = inputs.get("location") or inputs.get("region") or inputs.get("zone") or "global"
+    project = inputs.get("project") or GCP_PROJECT
+    collection = typ.split(":")[-1][0].lower() + typ.split(":")[-1][1:] + "s"
+    rid = f"projects/{project}/locations/{location}/{collection}/{phys}"
+    state: dict[str, Any] = {"name": phys, "project": project,
+                             "selfLink": f"https://www.googleapis.com/{rid}"}
+    if typ == "gcp:container/cluster:Cluster":
+        state["endpoint"] = f"10.{int(digest(urn, size=2), 16) % 250}.0.2"
+        state["masterAuth"] = {"clusterCaCertificate": base64.b64encode(
+            f"-----BEGIN CERTIFICATE-----\n{digest(urn, size=64)}\n".encode()).decode()}
+    if typ == "gcp:kms/cryptoKey:CryptoKey":
+        rid = f"{inputs.get('keyRing', f'projects/{project}/locations/global/keyRings/ring')}/cryptoKeys/{phys}"
+    if typ == "gcp:kms/keyRing:KeyRing":
+        rid = f"projects/{project}/locations/{location}/keyRings/{phys}"
+    if typ == "gcp:serviceaccount/account:Account":
+        account_id = inputs.get("accountId", phys)
+        state["email"] = f"{account_id}@{project}.iam.gserviceaccount.com"
+    return rid, state
+
+
+def _alicloud_state(typ: str, name: str, urn: str, inputs: dict[str, Any]) -> tuple[str, dict]:
+    short = typ.split(":")[-1].lower()[:6]
+    rid = f"{short}-{digest(urn, size=20)}"
+    state: dict[str, Any] = {}
+    if typ == "alicloud:cs/managedKubernetes:ManagedKubernetes":
+        state["connections"] = {"apiServerIntranet": f"https://192.168.{int(digest(urn, size=2), 16) % 250}.2:6443"}
+        state["certificateAuthority"] = {"clusterCert": base64.b64encode(digest(urn, size=64).encode()).decode()}
+    if typ in ("alicloud:oss/bucket:Bucket",):
+        state["bucket"] = inputs.get("bucket") or physical_name(typ, name, inputs, urn)
+        rid = state["bucket"]
+    return rid, state
+
+
+class ResourceMocks(pulumi.runtime.Mocks):
+    """Ids and computed outputs per cloud; invokes answered from real data."""
+
+    def __init__(self, provider_regions: dict[str, str]) -> None:
+        # provider reference ("urn::id") -> region, filled by the monitor as providers register
+        self.provider_regions = provider_regions
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        typ, inputs = args.typ, dict(args.inputs)
+        urn = getattr(args, "urn", None) or f"{typ}::{args.name}"
+        if typ.startswith("pulumi:providers:"):
+            return f"provider-{digest(urn, size=12)}", inputs
+        if not args.custom:
+            return None, {}
+        if typ.startswith("aws:"):
+            region = inputs.get("region") or self.provider_regions.get(args.provider or "", "us-east-1")
+            rid, computed = _aws_state(typ, args.name, urn, inputs, region)
+        elif typ.startswith("gcp:"):
+            rid, computed = _gcp_state(typ, args.name, urn, inputs)
+        elif typ.startswith("alicloud:"):
+            rid, computed = _alicloud_state(typ, args.name, urn, inputs)
+        else:  # kubernetes and others: the object name is the id, as the API server would report it
+            meta = inputs.get("metadata") or {}
+            ns = meta.get("namespace")
+            nm = meta.get("name") or physical_name(typ, args.name, inputs, urn)
+            rid = f"{ns}/{nm}" if ns else nm
+            computed = {}
+        return rid, {**inputs, **computed}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        answer = INVOKES.get(args.token)
+        if answer is None:
+            raise OfflineError(
+                f"the offline engine has no answer for invoke {args.token!r}; "
+                f"answered: {sorted(INVOKES)}. Use the placement's data instead, or add a real answer "
+                "to stacks/offline/mocks.py"
+            )
+        region = args.args.get("region") or self.provider_regions.get(args.provider or "", "")
+        return answer(args.args, region), []
+
+
+def _aws_zones(args: dict, region: str) -> dict:
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    zones = sorted(RegionsAndZonesBackend.zones.get(region, []), key=lambda z: z.name)
+    if not zones:
+        raise OfflineError(f"AWS region {region!r} is unknown to the emulator's zone tables")
+    return {
+        "id": region,
+        "names": [z.name for z in zones],
+        "zoneIds": [z.zone_id for z in zones],
+        "groupNames": [region for _ in zones],
+        "state": "available",
+    }
+
+
+def _catalog_zones(cloud: str) -> Callable[[dict, str], dict]:
+    def answer(args: dict, region: str) -> dict:
+        from cost_model.catalog import load_catalog
+
+        zones = sorted({o.zone for o in load_catalog().offers if o.cloud == cloud and o.region == region
+                        and o.zone})
+        if not zones:
+            raise OfflineError(f"{cloud} region {region!r} has no zones in the catalog")
+        if cloud == "gcp":
+            return {"id": region, "names": zones, "region": region, "project": GCP_PROJECT}
+        return {"id": region, "ids": zones, "zones": [{"id": z} for z in zones]}
+
+    return answer
+
+
+INVOKES: dict[str, Callable[[dict, str], dict]] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _aws_zones,
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
+        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "id": ACCOUNT_ID,
+        "userId": "AIDAOFFLINE"},
+    "aws:index/getPartition:getPartition": lambda a, r: {
+        "id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"},
+    "aws:index/getRegion:getRegion": lambda a, r: {"id": r, "name": r, "region": r},
+    "aws:ssm/getParameter:getParameter": lambda a, r: {
+        "id": a["name"], "name": a["name"], "type": "String", "value": f"ami-{digest(a['name'], r)}",
+        "arn": f"arn:aws:ssm:{r}::parameter{a['name']}", "version": 1, "insecureValue": ""},
+    "gcp:compute/getZones:getZones": _catalog_zones("gcp"),
+    "gcp:organizations/getClientConfig:getClientConfig": lambda a, r: {
+        "id": GCP_PROJECT, "project": GCP_PROJECT, "region": r, "zone": "", "accessToken": ""},
+    "gcp:organizations/getProject:getProject": lambda a, r: {
+        "id": f"projects/{GCP_PROJECT}", "projectId": GCP_PROJECT, "number": GCP_PROJECT_NUMBER,
+        "name": GCP_PROJECT},
+    "alicloud:index/getZones:getZones": _catalog_zones("alicloud"),
+}

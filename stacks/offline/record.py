@@ -1,0 +1,71 @@
+"""The record of one offline run: every registered resource with its resolved inputs, and the stack outputs.
+
+This is what the policy packs, the cost estimate, the Ansible inventory and the tests read. It is written
+sorted and without timestamps so two runs of the same program give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESOURCES_FILE = "resources.json"
+OUTPUTS_FILE = "outputs.json"
+CONFIG_FILE = "config.json"
+SECRET = "[secret]"
+
+
+@dataclass
+class Record:
+    project: str
+    stack: str
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == type_token]
+
+    def by_urn(self) -> dict[str, dict[str, Any]]:
+        return {r["urn"]: r for r in self.resources}
+
+    def children(self, urn: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["parent"] == urn]
+
+    def write(self, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = {
+            RESOURCES_FILE: self.resources,
+            OUTPUTS_FILE: self.outputs,
+            CONFIG_FILE: {"project": self.project, "stack": self.stack, "config": self.config},
+        }
+        written = []
+        for name, data in files.items():
+            path = out_dir / name
+            path.write_text(dumps(data))
+            written.append(path)
+        return written
+
+
+def dumps(data: Any) -> str:
+    """The one serialisation of records and reports: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def load_record(out_dir: Path) -> Record:
+    """Read what `newinfra plan ENV` wrote (build/ENV/)."""
+    resources_path = out_dir / RESOURCES_FILE
+    if not resources_path.is_file():
+        raise FileNotFoundError(f"{resources_path} does not exist: run `newinfra plan` first")
+    meta_path = out_dir / CONFIG_FILE
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    outputs_path = out_dir / OUTPUTS_FILE
+    return Record(
+        project=meta.get("project", ""),
+        stack=meta.get("stack", out_dir.name),
+        resources=json.loads(resources_path.read_text()),
+        outputs=json.loads(outputs_path.read_text()) if outputs_path.is_file() else {},
+        config=meta.get("config", {}),
+    )
