@@ -33,3 +33,39 @@ class Offer:
             return self.instance_type.rsplit("-", 1)[0] if not self.accelerator.startswith("tpu-") \
                 else self.accelerator
         return self.instance_type.split(".")[0]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Exclusion:
+    """A source row left out of the offers (scope "offer"), or only its spot price dropped ("spot")."""
+
+    cloud: str
+    region: str
+    zone: str
+    instance_type: str
+    scope: str  # offer | spot | duplicate
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceFacts:
+    """What an instance type (or TPU slice) is, without prices, and where it is offered."""
+
+    cloud: str
+    instance_type: str
+    accelerator: str
+    accelerators_per_node: int
+    accelerator_memory_gib: float | None  # per accelerator
+    vcpus: float | None
+    memory_gib: float | None
+    efa: bool
+    nvlink: bool
+    tpu_topology: str | None
+    zones: tuple[tuple[str, tuple[str, ...]], ...]  # (region, zones offered there), sorted
+
+    def zones_in(self, region: str) -> tuple[str, ...]:
+        return dict(self.zones).get(region, ())
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(r for r, _ in self.zones)

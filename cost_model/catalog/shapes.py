@@ -1,0 +1,99 @@
+"""How GCP sells accelerators: which host types carry which GPUs, and what a TPU slice name means.
+
+GCP prices a GPU VM as a host machine type plus its attached GPUs (two rows in the source), and it
+allows only certain pairs. These tables are GCP's documented pairs ("GPU machine types" and
+"TPU versions" pages of cloud.google.com/compute/docs and cloud.google.com/tpu/docs).
+"""
+
+from __future__ import annotations
+
+# Accelerator-optimised hosts: host type -> (source accelerator name, GPUs per VM).
+GCP_GPU_HOSTS: dict[str, tuple[str, int]] = {
+    "a2-highgpu-1g": ("A100", 1),
+    "a2-highgpu-2g": ("A100", 2),
+    "a2-highgpu-4g": ("A100", 4),
+    "a2-highgpu-8g": ("A100", 8),
+    "a2-megagpu-16g": ("A100", 16),
+    "a2-ultragpu-1g": ("A100-80GB", 1),
+    "a2-ultragpu-2g": ("A100-80GB", 2),
+    "a2-ultragpu-4g": ("A100-80GB", 4),
+    "a2-ultragpu-8g": ("A100-80GB", 8),
+    "a3-highgpu-1g": ("H100", 1),
+    "a3-highgpu-2g": ("H100", 2),
+    "a3-highgpu-4g": ("H100", 4),
+    "a3-highgpu-8g": ("H100", 8),
+    "a3-megagpu-8g": ("H100-MEGA", 8),
+    "a3-ultragpu-8g": ("H200", 8),
+    "a4-highgpu-8g": ("B200", 8),
+    "g2-standard-4": ("L4", 1),
+    "g2-standard-8": ("L4", 1),
+    "g2-standard-12": ("L4", 1),
+    "g2-standard-16": ("L4", 1),
+    "g2-standard-32": ("L4", 1),
+    "g2-standard-24": ("L4", 2),
+    "g2-standard-48": ("L4", 4),
+    "g2-standard-96": ("L4", 8),
+}
+
+# N1 hosts take T4/V100/P4/P100 in fixed counts, each count capping the host's vCPUs and memory (GB).
+N1_GPU_LIMITS: dict[str, dict[int, tuple[int, int]]] = {
+    "T4": {1: (48, 312), 2: (48, 312), 4: (96, 624)},
+    "P4": {1: (24, 156), 2: (48, 312), 4: (96, 624)},
+    "V100": {1: (12, 78), 2: (24, 156), 4: (48, 312), 8: (96, 624)},
+    "P100": {1: (16, 104), 2: (32, 208), 4: (64, 208)},
+}
+N1_GPU_FAMILIES = ("n1-standard", "n1-highmem", "n1-highcpu")
+
+
+def n1_hosts_for(accelerator: str, count: int, hosts: dict[str, tuple[float, float]]) -> list[str]:
+    """N1 host types (name -> (vCPUs, memory GiB)) that may carry `count` of `accelerator`."""
+    limit = N1_GPU_LIMITS.get(accelerator, {}).get(count)
+    if limit is None:
+        return []
+    max_vcpus, max_gb = limit
+    gib_per_gb = 1e9 / 2**30
+    return sorted(
+        name for name, (vcpus, mem_gib) in hosts.items()
+        if name.rsplit("-", 1)[0] in N1_GPU_FAMILIES and vcpus <= max_vcpus and mem_gib <= max_gb * gib_per_gb
+    )
+
+
+# TPU generations: does the slice name count chips or TensorCores (2 per chip), HBM GiB per chip,
+# and the documented standard topologies by chip count.
+TPU_GENERATIONS: dict[str, dict] = {
+    "v2": {"units": "cores", "hbm_gib": 16, "topologies": {
+        4: "2x2", 16: "4x4", 64: "8x8", 128: "8x16", 256: "16x16"}},
+    "v3": {"units": "cores", "hbm_gib": 32, "topologies": {
+        4: "2x2", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16", 512: "16x32", 1024: "32x32"}},
+    "v4": {"units": "cores", "hbm_gib": 32, "topologies": {
+        4: "2x2x1", 8: "2x2x2", 16: "2x2x4", 32: "2x4x4", 64: "4x4x4", 128: "4x4x8", 256: "4x8x8",
+        512: "8x8x8", 1024: "8x8x16", 2048: "8x16x16", 4096: "16x16x16"}},
+    "v5p": {"units": "cores", "hbm_gib": 95, "topologies": {
+        4: "2x2x1", 8: "2x2x2", 16: "2x2x4", 32: "2x4x4", 64: "4x4x4", 128: "4x4x8", 256: "4x8x8",
+        512: "8x8x8", 1024: "8x8x16", 2048: "8x16x16", 4096: "16x16x16"}},
+    "v5litepod": {"units": "chips", "hbm_gib": 16, "topologies": {
+        1: "1x1", 4: "2x2", 8: "2x4", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16"}},
+    "v6e": {"units": "chips", "hbm_gib": 32, "topologies": {
+        1: "1x1", 4: "2x2", 8: "2x4", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16"}},
+}
+
+
+class SliceError(ValueError):
+    """A TPU accelerator name we cannot turn into a slice (unknown generation, odd size)."""
+
+
+def tpu_slice(name: str) -> tuple[str, str, int, str]:
+    """'tpu-v5p-16' -> ('tpu-v5p', 'v5p-16', 8 chips, '2x2x2'); raises SliceError with the reason."""
+    body = name.removeprefix("tpu-")
+    generation, _, size = body.rpartition("-")
+    facts = TPU_GENERATIONS.get(generation)
+    if facts is None or not size.isdigit():
+        raise SliceError(f"unknown TPU generation or size in {name!r}")
+    chips = int(size) // 2 if facts["units"] == "cores" else int(size)
+    topology = facts["topologies"].get(chips)
+    if topology is None:
+        raise SliceError(
+            f"{name}: {chips} chips has no standard {generation} topology "
+            f"(standard chip counts: {sorted(facts['topologies'])})"
+        )
+    return f"tpu-{generation}", body, chips, topology
