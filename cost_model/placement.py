@@ -40,7 +40,8 @@ class Placement(BaseModel):
     market: Market = "on-demand"
     runs_on: RunsOn = "kubernetes"
     tpu_topology: str | None = None
-    node_hourly_usd: float = Field(ge=0, description="price of one node per hour in this market")
+    # Price of one node per hour in this market; None on a hand-written placement until the cost model prices it.
+    node_hourly_usd: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _ranges(self) -> Placement:
@@ -62,7 +63,7 @@ class Placement(BaseModel):
     @property
     def hourly_usd(self) -> float:
         """Price per hour of the desired node count."""
-        return round(self.nodes * self.node_hourly_usd, 6)
+        return round(self.nodes * (self.node_hourly_usd or 0.0), 6)
 
     @property
     def pool_name(self) -> str:

@@ -115,6 +115,9 @@ def _aws_state(typ: str, name: str, urn: str, inputs: dict[str, Any], region: st
     extra = AWS_COMPUTED.get(typ)
     if extra:
         state.update(extra(phys, rid, region, urn))
+    if typ == "aws:eks/cluster:Cluster":  # the engine returns the inputs plus the cluster security group
+        state["vpcConfig"] = {**(inputs.get("vpcConfig") or {}),
+                              "clusterSecurityGroupId": f"sg-{digest(urn, 'cluster-sg')}"}
     return rid, state
 
 
