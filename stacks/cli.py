@@ -13,4 +13,5 @@ app = typer.Typer(
 )
 
 # --- registrations: one line per part (keep sorted) -------------------------------------------------
+from cost_model.catalog.cli import register as _catalog; _catalog(app)  # noqa: E402,E702,I001
 # --- end registrations ------------------------------------------------------------------------------

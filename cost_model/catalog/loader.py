@@ -6,6 +6,7 @@ Every problem in a data file is a CatalogError naming the file, line, column and
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import hashlib
@@ -143,14 +144,9 @@ class Catalog:
         self._egress = {(cloud, kind): price * (1.0 if cur == "USD" else fx[cur][0])
                         for cloud, kind, price, cur in self._egress_rows(files["egress.csv"], fx)}
         self._check()
-        self._by_accelerator: dict[str, tuple[Offer, ...]] = {}
-        grouped: dict[str, list[Offer]] = defaultdict(list)
-        for o in self.offers:
-            grouped[o.accelerator].append(o)
-        self._by_accelerator = {a: tuple(v) for a, v in grouped.items()}
-        self.accelerators: tuple[str, ...] = tuple(sorted(self._by_accelerator))
         self._keys = {alias_key(a): c for a, c in self.aliases.items()}
-        self._offered = {(o.cloud, o.region, o.zone, o.instance_type) for o in self.offers}
+        self.accelerators: tuple[str, ...] = tuple(sorted({o.accelerator for o in self.offers}))
+        self._index()
         dates = [d for d in (_date(o.as_of) for o in self.offers) if d]
         dates += [d for d in (_date(s[5]) for s in self.sources.values()) if d]
         if not dates:
@@ -189,6 +185,22 @@ class Catalog:
             for kind in ("internet", "inter-region", "inter-continent"):
                 if (cloud, kind) not in self._egress:
                     raise CatalogError(f"egress.csv: no {kind} rate for {cloud}")
+
+    def _index(self) -> None:
+        grouped: dict[str, list[Offer]] = defaultdict(list)
+        for o in self.offers:
+            grouped[o.accelerator].append(o)
+        self._by_accelerator = {a: tuple(v) for a, v in grouped.items()}
+        self._offered = {(o.cloud, o.region, o.zone, o.instance_type) for o in self.offers}
+        self.__dict__.pop("_instances", None)
+
+    def with_offers(self, offers: tuple[Offer, ...], *, label: str) -> Catalog:
+        """A copy whose offers are replaced (live data); its version says so: 'sha256:…+live'."""
+        derived = copy.copy(self)
+        derived.offers = tuple(sorted(offers))
+        derived.version = f"{self.version}+{label}"
+        derived._index()
+        return derived
 
     # --- queries ----------------------------------------------------------------------------------
     def normalise_accelerator(self, name: str) -> str:
