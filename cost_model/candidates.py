@@ -1,0 +1,316 @@
+"""Which (offer, market) pairs each workload may use, with the dominated ones pruned away.
+
+Exactness of the pruning (why no optimal solution is lost). Fix a workload w with total coverage need,
+spot cap, node range and one-zone rule. A *configuration* of w is a zone plus at most one offer per market
+with node counts. Shared constraints that couple workloads are only (i) quotas, which count `units × nodes`
+of (offer, market) pairs a quota row matches, and (ii) the monthly budget, which only ever prefers cheaper.
+
+Rule 1 (same key, cheaper wins). Two candidates with the same zone, market, accelerators per node and
+the same quota rows and units per node are interchangeable in every constraint (coverage, node range, spot
+share, zone, quotas); swapping the pricier for the cheaper keeps a solution feasible and does not raise its
+cost. So per key only the cheapest survives (ties: first in catalog order, which makes the choice stable).
+
+Rule 2 (zones beaten by a quota-free zone). Call a zone *free* for w when no quota row matches any of w's
+candidates there. For each zone z, LB(z) = egress(z) + hours × count × min(price / accelerators per node)
+is a lower bound on any configuration of w in z. For a free zone, UB(z) is the cost of a concrete feasible
+configuration (one shape, the cheapest on-demand offer of it plus as many spot nodes as the cap allows when
+spot is cheaper). Let z* be the free zone with the least UB. Any solution that runs w in a zone z with
+LB(z) >= UB(z*) can move w to that configuration in z*: it uses no quota, costs no more, keeps the budget,
+and other workloads are untouched. So such zones are dropped (z* itself is kept).
+
+Node bound: a pool of offer o never needs more than max(ceil(count / per node), nodes.min) nodes — a
+solution with more can be replaced by that many nodes of o alone (covers the count, meets nodes.min, no spot,
+less quota, no more cost), and a spot pool can drop one node at a time without breaking the spot share.
+
+When only z* survives and LB(z*) = UB(z*), UB's configuration is optimal for w on its own and w touches no
+shared limit but the budget: the solver receives it as a constant (`Fixed`), not as variables.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from cost_model.catalog.schema import Offer
+from cost_model.exclusions import Exclusion
+from cost_model.request import PlacementRequest, Quota, Workload
+
+MARKETS = ("on-demand", "spot")
+# Constraint families a diagnosis can relax one at a time (candidate filters and shared rows).
+FAMILIES = ("allowedClouds", "dataResidency", "exclude", "maxSpotShare", "nodes", "quotas", "monthlyBudgetUsd")
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class QuotaRules:
+    """How a cloud counts quota: family of an (offer, market) and units per node (from the catalog)."""
+
+    family: object  # Callable[[Offer, str], str | None]
+    units: object  # Callable[[Offer], float]
+
+    @classmethod
+    def from_catalog(cls) -> QuotaRules:
+        from cost_model.catalog.quota import quota_family, quota_units
+
+        return cls(quota_family, quota_units)
+
+
+class OfferIndex:
+    """Column arrays over one catalog's offers, grouped by accelerator, built once per catalog."""
+
+    def __init__(self, catalog, rules: QuotaRules | None = None):
+        self.catalog = catalog
+        self.rules = rules or QuotaRules.from_catalog()
+        offers = sorted(catalog.offers, key=lambda o: (o.cloud, o.region, o.zone, o.instance_type,
+                                                       o.accelerator, o.accelerators_per_node))
+        self.offers: tuple[Offer, ...] = tuple(offers)
+        nan = float("nan")
+        self.od = np.array([nan if o.on_demand_usd is None else o.on_demand_usd for o in offers], float)
+        self.spot = np.array([nan if o.spot_usd is None else o.spot_usd for o in offers], float)
+        self.apn = np.array([o.accelerators_per_node for o in offers], np.int64)
+        self.clouds = np.array([o.cloud for o in offers], object)
+        zones = [(o.cloud, o.region, o.zone) for o in offers]
+        self.zone_keys = sorted(set(zones))
+        zid = {z: i for i, z in enumerate(self.zone_keys)}
+        self.zone = np.array([zid[z] for z in zones], np.int64)
+        self.region_keys = sorted({(o.cloud, o.region) for o in offers})
+        rid = {r: i for i, r in enumerate(self.region_keys)}
+        self.region = np.array([rid[(o.cloud, o.region)] for o in offers], np.int64)
+        self.zone_region = np.array([rid[z[:2]] for z in self.zone_keys], np.int64)
+        by_accel: dict[str, list[int]] = {}
+        for i, o in enumerate(offers):
+            by_accel.setdefault(o.accelerator, []).append(i)
+        self.by_accel = {a: np.array(ix, np.int64) for a, ix in by_accel.items()}
+
+    @cached_property
+    def families(self) -> tuple[tuple[str | None, ...], ...]:
+        """Quota family per market per offer (computed once; only needed when a request has quotas)."""
+        return tuple(tuple(self._family(o, m) for o in self.offers) for m in MARKETS)
+
+    def _family(self, offer: Offer, market: str) -> str | None:
+        try:
+            return self.rules.family(offer, market)
+        except ValueError:  # a family the quota table does not know: no quota row can match it
+            return None
+
+    @cached_property
+    def units(self) -> np.ndarray:
+        return np.array([float(self.rules.units(o)) for o in self.offers], float)
+
+    def exclusion_mask(self, exclusions: tuple[Exclusion, ...]) -> np.ndarray:
+        mask = np.zeros(len(self.offers), bool)
+        for e in exclusions:
+            mask |= np.array([e.matches(o) for o in self.offers], bool)
+        return mask
+
+
+@dataclass
+class Candidates:
+    """One workload's surviving (offer, market) pairs; zones are local indices into `zones`."""
+
+    workload: Workload
+    offer: np.ndarray  # index into OfferIndex.offers
+    market: np.ndarray  # 0 on-demand, 1 spot
+    price: np.ndarray  # USD per node-hour
+    apn: np.ndarray
+    bound: np.ndarray  # most nodes a pool of this candidate can need
+    zone: np.ndarray  # local zone index
+    quota_rows: list[tuple[int, ...]]  # quota rows matching each candidate
+    units: np.ndarray
+    zones: np.ndarray  # global zone ids
+    egress: np.ndarray  # USD/month per local zone
+    need: int  # accelerators (or exact node count with perNode)
+    cap: float  # spot share cap
+    node_range: tuple[int, int] | None
+    fixed: Fixed | None = None
+    dropped_zones: int = field(default=0)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A workload whose optimum was proven without the solver: pools [(offer index, market, nodes)]."""
+
+    pools: tuple[tuple[int, int, int], ...]
+    zone: int  # global zone id
+    monthly_usd: float
+    egress_usd: float
+
+
+class CandidateBuilder:
+    """Per request: residency, egress and quota lookups shared by all workloads."""
+
+    def __init__(self, index: OfferIndex, request: PlacementRequest, exclusions=(), relax=frozenset()):
+        self.ix = index
+        self.request = request
+        self.relax = relax
+        self.excluded = index.exclusion_mask(tuple(exclusions)) if "exclude" not in relax else None
+        self.allowed_cloud = {c: (c in request.allowed_clouds or "allowedClouds" in relax) for c in
+                              ("aws", "gcp", "alicloud")}
+        self.quotas: tuple[Quota, ...] = () if "quotas" in relax else request.quotas
+        self._quota_map: dict[tuple[str, str, str, str], tuple[int, ...]] = {}
+        for qi, q in enumerate(self.quotas):
+            for m in MARKETS if q.market == "any" else (q.market,):
+                key = (q.cloud, q.region, q.family, m)
+                self._quota_map[key] = self._quota_map.get(key, ()) + (qi,)
+        quota_regions = {(q.cloud, q.region) for q in self.quotas}
+        self.region_quota = np.array([r in quota_regions for r in index.region_keys], bool)
+        self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
+        self._egress: dict[tuple[str | None, int], float] = {}
+
+    def region_mask(self, w: Workload) -> np.ndarray | None:
+        patterns = None if "dataResidency" in self.relax else self.request.allowed_regions(w)
+        if patterns is None:
+            return None
+        if patterns not in self._region_ok:
+            self._region_ok[patterns] = np.array(
+                [any(fnmatch.fnmatchcase(r, p) for p in patterns) for _, r in self.ix.region_keys], bool
+            )
+        return self._region_ok[patterns]
+
+    def egress(self, w: Workload, region_id: int) -> float:
+        ds = self.request.dataset(w.dataset)
+        if ds is None:
+            return 0.0
+        key = (ds.name, region_id)
+        if key not in self._egress:
+            cloud, region = self.ix.region_keys[region_id]
+            rate = self.ix.catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, cloud, region)
+            self._egress[key] = float(rate) * ds.read_gb
+        return self._egress[key]
+
+    def rows(self, w: Workload, accelerator: str) -> np.ndarray:
+        """Offers the workload may use: accelerator, allowed clouds, residency, exclusions, perNode."""
+        ix = self.ix
+        rows = ix.by_accel.get(accelerator, np.zeros(0, np.int64))
+        keep = np.array([self.allowed_cloud[c] for c in ix.clouds[rows]], bool) if len(rows) else \
+            np.zeros(0, bool)
+        regions_ok = self.region_mask(w)
+        if regions_ok is not None:
+            keep &= regions_ok[ix.region[rows]]
+        if self.excluded is not None:
+            keep &= ~self.excluded[rows]
+        if w.per_node is not None:
+            keep &= ix.apn[rows] == w.per_node
+        return rows[keep]
+
+    def spot_cap(self, w: Workload) -> float:
+        return 1.0 if "maxSpotShare" in self.relax else w.spot_share_cap
+
+    def node_range(self, w: Workload) -> tuple[int, int] | None:
+        return (w.nodes.min, w.nodes.max) if w.nodes is not None and "nodes" not in self.relax else None
+
+    def build(self, w: Workload, accelerator: str) -> Candidates:
+        ix = self.ix
+        rows = self.rows(w, accelerator)
+        cap = self.spot_cap(w)
+        od_rows = rows[~np.isnan(ix.od[rows])]
+        sp_rows = rows[~np.isnan(ix.spot[rows])] if cap > 0 else rows[:0]
+        offer = np.concatenate([od_rows, sp_rows])
+        market = np.concatenate([np.zeros(len(od_rows), np.int64), np.ones(len(sp_rows), np.int64)])
+        price = np.concatenate([ix.od[od_rows], ix.spot[sp_rows]])
+        apn = ix.apn[offer]
+        node_range = self.node_range(w)
+        if w.per_node is not None:
+            need = w.count // w.per_node
+            bound = np.full(len(offer), need, np.int64)
+        else:
+            need = w.count
+            bound = -(-w.count // np.maximum(apn, 1))
+            if node_range:
+                bound = np.clip(np.maximum(bound, node_range[0]), 0, node_range[1])
+        quota_rows, units = self._quota(offer, market)
+        return self._prune(w, offer, market, price, apn, bound, quota_rows, units, need, cap, node_range)
+
+    def _quota(self, offer: np.ndarray, market: np.ndarray) -> tuple[list[tuple[int, ...]], np.ndarray]:
+        rows: list[tuple[int, ...]] = [()] * len(offer)
+        units = np.zeros(len(offer), float)
+        if not self.quotas:
+            return rows, units
+        ix = self.ix
+        for i in np.flatnonzero(self.region_quota[ix.region[offer]]):
+            o, m = int(offer[i]), int(market[i])
+            fam = ix.families[m][o]
+            of = ix.offers[o]
+            matched = self._quota_map.get((of.cloud, of.region, fam, MARKETS[m]), ()) if fam else ()
+            if matched:
+                rows[i] = matched
+                units[i] = ix.units[o]
+        return rows, units
+
+    def _prune(self, w, offer, market, price, apn, bound, quota_rows, units, need, cap, node_range):
+        ix = self.ix
+        gzone = ix.zone[offer]
+        sig_ids = {s: k for k, s in enumerate(sorted(set(quota_rows)))}
+        sig = np.array([sig_ids[s] for s in quota_rows], np.int64)
+        # Rule 1: per (zone, market, shape, quota rows, units) keep the cheapest (catalog order on ties).
+        order = np.lexsort((offer, price, units, sig, apn, market, gzone))
+        keys = np.stack([gzone, market, apn, sig, units.view(np.int64)], axis=1)[order]
+        first = np.ones(len(order), bool)
+        if len(order) > 1:
+            first[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+        sel = order[first]
+        offer, market, price, apn, bound, units, gzone, sig = (
+            a[sel] for a in (offer, market, price, apn, bound, units, gzone, sig))
+        quota_rows = [quota_rows[i] for i in sel]
+        zones, local = np.unique(gzone, return_inverse=True)
+        egress = np.array([self.egress(w, int(ix.zone_region[z])) for z in zones], float)
+        hours = w.hours_per_month
+        cands = Candidates(w, offer, market, price, apn, bound, local, quota_rows, units, zones, egress,
+                           need, cap, node_range)
+        if len(zones) == 0:
+            return cands
+        # Rule 2: lower bound per zone, concrete configurations in quota-free zones.
+        per_acc = price / apn
+        lb = np.full(len(zones), np.inf)
+        np.minimum.at(lb, local, per_acc)
+        lb = egress + hours * w.count * lb
+        constrained = np.zeros(len(zones), bool)
+        np.logical_or.at(constrained, local, sig != sig_ids.get((), -1))
+        best = self._free_configs(cands, constrained)
+        if best is None:
+            return cands
+        ub, zstar, pools = best
+        keep_zone = (lb < ub - _TOL * max(1.0, ub)) | (np.arange(len(zones)) == zstar)
+        if keep_zone.sum() == 1 and lb[zstar] >= ub - _TOL * max(1.0, ub):
+            cands.fixed = Fixed(tuple((int(offer[c]), int(market[c]), n) for c, n in pools),
+                                int(zones[zstar]), ub, float(egress[zstar]))
+        kept = keep_zone[local]
+        remap = np.cumsum(keep_zone) - 1
+        return Candidates(w, offer[kept], market[kept], price[kept], apn[kept], bound[kept],
+                          remap[local[kept]], [q for q, k in zip(quota_rows, kept, strict=True) if k],
+                          units[kept], zones[keep_zone], egress[keep_zone], need, cap, node_range,
+                          cands.fixed, int((~keep_zone).sum()))
+
+    def _free_configs(self, c: Candidates, constrained: np.ndarray):
+        """Cheapest single-shape configuration over quota-free zones: (cost, local zone, [(cand, nodes)])."""
+        w = c.workload
+        best: tuple[float, int, list[tuple[int, int]]] | None = None
+        lo, hi = c.node_range or (0, math.inf)
+        groups: dict[tuple[int, int], list[int | None]] = {}
+        for i in range(len(c.offer)):
+            z = int(c.zone[i])
+            if constrained[z]:
+                continue
+            slot = groups.setdefault((z, int(c.apn[i])), [None, None])
+            slot[int(c.market[i])] = i  # unique per (zone, shape, market) in a free zone after rule 1
+        for (z, a), (od, sp) in sorted(groups.items()):
+            n = c.need if w.per_node is not None else max(-(-w.count // a), lo)
+            if n < lo or n > hi:
+                continue
+            p = c.price[od] if od is not None else math.inf
+            q = c.price[sp] if sp is not None else math.inf
+            k = math.floor(c.cap * n + _TOL) if q < p else 0
+            if od is None:
+                if k < n:
+                    continue
+                k = n
+            cost = w.hours_per_month * (k * q if k else 0.0) + w.hours_per_month * ((n - k) * p if n - k else 0.0)
+            cost += float(c.egress[z])
+            if best is None or cost < best[0] - _TOL * max(1.0, cost):
+                pools = [(i, m) for i, m in ((od, n - k), (sp, k)) if i is not None and m > 0]
+                best = (cost, z, pools)
+        return best

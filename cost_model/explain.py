@@ -1,0 +1,192 @@
+"""Why a placement: alternatives per workload, savings against two baselines, binding limits with their
+LP-relaxation duals, and the plain-text report `newinfra place` prints."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from cost_model import milp
+from cost_model.candidates import CandidateBuilder
+from cost_model.model import Infeasible, Solution, accelerator_of, offer_index, solve
+from cost_model.request import PlacementRequest, Workload
+
+
+def single_offer_costs(builder: CandidateBuilder, w: Workload, accel: str, *, on_demand_only: bool = False):
+    """Monthly cost of running w on one instance type alone (spot up to its cap when cheaper), per offer.
+
+    Returns (offer rows, monthly USD) with infeasible shapes at +inf."""
+    ix = builder.ix
+    rows = builder.rows(w, accel)
+    apn = ix.apn[rows]
+    lo, hi = builder.node_range(w) or (0, math.inf)
+    n = np.full(len(rows), w.count // w.per_node) if w.per_node else np.maximum(-(-w.count // apn), lo)
+    p = ix.od[rows]
+    q = np.full(len(rows), np.nan) if on_demand_only else ix.spot[rows]
+    cap = 0.0 if on_demand_only else builder.spot_cap(w)
+    k = np.where(np.nan_to_num(q, nan=np.inf) < np.nan_to_num(p, nan=np.inf), np.floor(cap * n + 1e-9), 0)
+    k = np.where(np.isnan(p) & (cap >= 1), n, k)
+    with np.errstate(invalid="ignore"):
+        cost = w.hours_per_month * (np.where(k > 0, k * np.nan_to_num(q, nan=np.inf), 0.0)
+                                    + np.where(n - k > 0, (n - k) * np.nan_to_num(p, nan=np.inf), 0.0))
+    cost = cost + np.array([builder.egress(w, int(r)) for r in ix.region[rows]])
+    cost[(n < lo) | (n > hi)] = np.inf
+    return rows, cost
+
+
+def alternatives(request: PlacementRequest, catalog, solution: Solution, k: int = 2,
+                 exclusions=()) -> dict[str, list[dict]]:
+    """Per served workload, the next k cheapest instance types in other places (ignoring shared limits)."""
+    ix = offer_index(catalog)
+    builder = CandidateBuilder(ix, request, exclusions)
+    out: dict[str, list[dict]] = {}
+    for w in request.workloads:
+        plan = solution.plan(w.name)
+        if plan is None or plan.pinned:
+            continue
+        chosen = {(p.cloud, p.region, p.instance_type) for p in plan.placements}
+        rows, cost = single_offer_costs(builder, w, accelerator_of(catalog, w))
+        alts, seen = [], set(chosen)
+        for i in np.lexsort((rows, cost)):
+            o = ix.offers[int(rows[i])]
+            key = (o.cloud, o.region, o.instance_type)
+            if not np.isfinite(cost[i]) or key in seen:
+                continue
+            seen.add(key)
+            alts.append({"cloud": o.cloud, "region": o.region, "zone": o.zone, "instanceType": o.instance_type,
+                         "monthlyUsd": round(float(cost[i]), 2),
+                         "deltaUsdPerMonth": round(float(cost[i]) - plan.monthly_usd, 2)})
+            if len(alts) == k:
+                break
+        out[w.name] = alts
+    return out
+
+
+@dataclass(frozen=True)
+class Baselines:
+    home_on_demand: float | None  # (a) single cloud, on-demand, the datasets' home regions
+    home_missing: tuple[str, ...]  # workloads (a) cannot place
+    unconstrained: float | None  # (b) cheapest per workload ignoring quotas and budget
+
+
+def baselines(request: PlacementRequest, catalog, solution: Solution, exclusions=()) -> Baselines:
+    served = {p.workload for p in solution.plans}
+    ix = offer_index(catalog)
+    homes = Counter(d.home_cloud for d in request.datasets)
+    default_cloud = sorted(homes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if homes else None
+    total, missing = 0.0, []
+    by_cloud: dict[str, float] = {}
+    no_dataset = [w for w in request.workloads if w.name in served and request.dataset(w.dataset) is None]
+    for w in request.workloads:
+        ds = request.dataset(w.dataset)
+        if w.name not in served or ds is None:
+            continue
+        sub = request.model_copy(update={"allowed_clouds": (ds.home_cloud,), "data_residency": {},
+                                         "datasets": request.datasets})
+        builder = CandidateBuilder(ix, sub, exclusions)
+        rows, cost = single_offer_costs(builder, w, accelerator_of(catalog, w), on_demand_only=True)
+        cost = cost[np.array([ix.offers[int(r)].region == ds.home_region for r in rows], bool)] \
+            if len(rows) else cost
+        best = float(cost.min()) if len(cost) else math.inf
+        if math.isfinite(best):
+            total += best
+        else:
+            missing.append(w.name)
+    clouds = (default_cloud,) if default_cloud else tuple(request.allowed_clouds)
+    for cloud in clouds:
+        sub = request.model_copy(update={"allowed_clouds": (cloud,)})
+        builder = CandidateBuilder(ix, sub, exclusions)
+        s = 0.0
+        for w in no_dataset:
+            _, cost = single_offer_costs(builder, w, accelerator_of(catalog, w), on_demand_only=True)
+            s += float(cost.min()) if len(cost) else math.inf
+        by_cloud[cloud] = s
+    best_cloud = min(sorted(by_cloud), key=lambda c: by_cloud[c]) if by_cloud else None
+    if no_dataset:
+        if best_cloud is None or not math.isfinite(by_cloud[best_cloud]):
+            missing += [w.name for w in no_dataset]
+        else:
+            total += by_cloud[best_cloud]
+    try:
+        free = solve(request, catalog, exclusions=exclusions, relax=frozenset({"quotas", "monthlyBudgetUsd"}))
+        unconstrained = round(sum(p.monthly_usd for p in free.plans if p.workload in served), 2)
+    except Infeasible:
+        unconstrained = None
+    return Baselines(round(total, 2) if not missing else None, tuple(sorted(missing)), unconstrained)
+
+
+def binding_constraints(solution: Solution) -> list[str]:
+    """Quota and budget rows at their limit, with the LP relaxation's dual in $/month."""
+    ctx = solution.context
+    lines = []
+    prog = ctx.program if ctx else None
+    duals = milp.lp_duals(prog, ctx.x) if prog is not None and ctx.x is not None else None
+    for qi, (q, used) in enumerate(solution.quota_use):
+        row = prog.quota_rows.get(qi) if prog is not None else None
+        dual = float(duals[row]) if duals is not None and row is not None else 0.0
+        if used < q.limit - 1e-6 and dual > -1e-6:
+            continue
+        block = _block(ctx, qi)
+        name = f"{q.cloud}/{q.region} {q.family} ({q.market})"
+        if dual < -1e-6:
+            lines.append(f"quota {name}: {used:g} of {q.limit:g} used; one more block of {block:g} (one node) "
+                         f"would save ${-dual * block:,.2f}/month (dual ${-dual:,.2f} per unit)")
+        else:
+            lines.append(f"quota {name}: {used:g} of {q.limit:g} used; more would not lower the cost "
+                         f"(dual $0.00)")
+    budget = ctx.request.monthly_budget_usd if ctx else None
+    if budget is not None:
+        spent = solution.monthly_usd
+        row = prog.budget_row if prog is not None else None
+        dual = float(duals[row]) if duals is not None and row is not None else 0.0
+        if spent >= budget - 0.01 or solution.left_out or dual < -1e-9:
+            lines.append(f"monthlyBudgetUsd: ${spent:,.2f} of ${budget:,.2f} planned; dual ${-dual:,.4f} "
+                         f"per extra dollar" + (f"; {len(solution.left_out)} workload(s) left out"
+                                                if solution.left_out else ""))
+    return lines
+
+
+def _block(ctx, qi: int) -> float:
+    units = [float(c.units[i]) for c in ctx.cands for i, rows in enumerate(c.quota_rows) if qi in rows]
+    return max(units) if units else 1.0
+
+
+def report(env: str, solution: Solution, base: Baselines, binding: list[str], *, held=(), moved=(),
+           notes=(), lock_line: str = "") -> list[str]:
+    total = solution.monthly_usd
+    lines = [f"newinfra place {env}: {len(solution.plans)} workload(s), ${total:,.2f}/month"
+             + (f" ({lock_line})" if lock_line else "")]
+    for plan in solution.plans:
+        pools = " + ".join(f"{p.nodes} x {p.instance_type} {p.market}" for p in plan.placements)
+        p0 = plan.placements[0]
+        pinned = " [pinned]" if plan.pinned else ""
+        lines.append(f"  {plan.workload}: {p0.cloud}/{p0.region}/{','.join(p0.zones)} {pools}  "
+                     f"${plan.hourly_usd:,.2f}/h  ${plan.monthly_usd:,.2f}/month{pinned}")
+    lines.append("savings:")
+    if base.home_on_demand is not None:
+        lines.append(f"  vs single-cloud on-demand in the datasets' home regions (${base.home_on_demand:,.2f}/month):"
+                     f" ${base.home_on_demand - total:,.2f}/month ({_pct(base.home_on_demand, total)})")
+    else:
+        lines.append(f"  vs single-cloud on-demand in the home regions: n/a, no home-region offer for "
+                     f"{list(base.home_missing)}")
+    if base.unconstrained is not None:
+        lines.append(f"  vs cheapest offer per workload ignoring quotas and budget (${base.unconstrained:,.2f}"
+                     f"/month): ${base.unconstrained - total:,.2f}/month (shared limits cost "
+                     f"${total - base.unconstrained:,.2f})")
+    lines.append("binding constraints (LP relaxation duals):" if binding else "binding constraints: none")
+    lines += [f"  {b}" for b in binding]
+    if solution.left_out:
+        lines.append("left out (priorities):")
+        lines += [f"  {lo.workload} (priority {lo.priority}): {lo.reason}" for lo in solution.left_out]
+    for title, items in (("held back (no churn)", held), ("moved", moved), ("notes", notes)):
+        if items:
+            lines.append(f"{title}:")
+            lines += [f"  {i}" for i in items]
+    return lines
+
+
+def _pct(base: float, value: float) -> str:
+    return f"{(base - value) / base:.1%}" if base > 0 else "n/a"

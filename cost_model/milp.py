@@ -1,0 +1,201 @@
+"""The mixed-integer program over all workloads' candidates, built as one sparse matrix.
+
+Columns: n (integer nodes per candidate) | y (binary per workload zone: the one zone a workload runs in) |
+s (binary per workload: served; priority mode only) | x (binary per candidate, only where a zone offers
+several candidates in one market, so that each (workload, market) pool is one offer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from cost_model.candidates import Candidates
+
+# HiGHS stops at a relative gap of 1e-4 by default; a cost model must return the optimum itself.
+MILP_OPTIONS = {"disp": False, "mip_rel_gap": 1e-9, "time_limit": 120.0}
+# Deterministic ties: candidate k of a workload (order: cloud, region, zone, market, shape, price) costs
+# k * TIE dollars more per node and month — far below a cent, so it only decides between equal prices.
+TIE = 1e-7
+
+
+class Rows:
+    """COO triplets and row bounds, appended block by block."""
+
+    def __init__(self) -> None:
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.count = 0
+
+    def new(self, k: int, lo, hi) -> np.ndarray:
+        idx = np.arange(self.count, self.count + k)
+        self.count += k
+        self.lo.append(np.broadcast_to(np.asarray(lo, float), (k,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, float), (k,)))
+        return idx
+
+    def put(self, rows, cols, vals) -> None:
+        cols = np.asarray(cols, np.int64).ravel()
+        self.r.append(np.broadcast_to(np.asarray(rows, np.int64), cols.shape).ravel())
+        self.c.append(cols)
+        self.v.append(np.broadcast_to(np.asarray(vals, float), cols.shape).ravel())
+
+    def matrix(self, num_cols: int):
+        def cat(parts, dt):
+            return (np.concatenate(parts) if parts else np.zeros(0, dt))
+        A = sparse.csr_matrix((cat(self.v, float), (cat(self.r, np.int64), cat(self.c, np.int64))),
+                              shape=(self.count, num_cols))
+        return A, cat(self.lo, float), cat(self.hi, float)
+
+
+@dataclass
+class Program:
+    c: np.ndarray  # objective used by the solver (cost + ties, or a priority objective)
+    cost: np.ndarray  # monthly USD per unit of each column
+    A: sparse.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    upper: np.ndarray  # column upper bounds
+    n_start: np.ndarray
+    y_start: np.ndarray
+    s_cols: np.ndarray | None
+    quota_rows: dict[int, int]  # quota index -> row
+    budget_row: int | None
+
+
+def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | None,
+          served_var: bool) -> Program:
+    sizes = np.array([len(c.offer) for c in cands], np.int64)
+    zsizes = np.array([len(c.zones) for c in cands], np.int64)
+    n_start = np.concatenate([[0], np.cumsum(sizes)])
+    total_n = int(n_start[-1])
+    y_start = total_n + np.concatenate([[0], np.cumsum(zsizes)])
+    s0 = int(y_start[-1])
+    x0 = s0 + (len(cands) if served_var else 0)
+    x_next = x0
+    R = Rows()
+    cost, tie, upper = [], [], []
+    x_upper = []
+    quota_terms: dict[int, list[tuple[int, float]]] = {}
+    for wi, c in enumerate(cands):
+        k, nz = len(c.offer), len(c.zones)
+        ncols = np.arange(n_start[wi], n_start[wi] + k)
+        ycols = np.arange(y_start[wi], y_start[wi] + nz)
+        s = s0 + wi if served_var else None
+        cost.append(c.workload.hours_per_month * c.price)
+        tie.append(TIE * np.arange(k))
+        upper.append(c.bound.astype(float))
+        exact = c.workload.per_node is not None
+        # With s, right-hand sides move into the s column: sum y = s, coverage >= need * s, ...
+        rhs = 0.0 if served_var else 1.0
+        r = R.new(1, rhs, rhs)  # one zone
+        R.put(r, ycols, 1.0)
+        if s is not None:
+            R.put(r, [s], -1.0)
+        need = float(c.need)
+        r = R.new(1, 0.0 if served_var else need, 0.0 if (served_var and exact) else (need if exact else np.inf))
+        R.put(r, ncols, 1.0 if exact else c.apn)  # coverage: exactly need nodes with perNode, else >= count
+        if s is not None:
+            R.put(r, [s], -need)
+        if c.node_range is not None and not exact:
+            lo, hi = c.node_range
+            if s is None:
+                r = R.new(1, lo, hi)
+                R.put(r, ncols, 1.0)
+            else:
+                r = R.new(2, [0.0, -np.inf], [np.inf, 0.0])
+                R.put(r[0], ncols, 1.0)
+                R.put(r[0], [s], -float(lo))
+                R.put(r[1], ncols, 1.0)
+                R.put(r[1], [s], -float(hi))
+        if 0 < c.cap < 1 and c.market.any() and not c.market.all():
+            r = R.new(1, -np.inf, 0.0)  # spot nodes <= cap * all nodes
+            R.put(r, ncols, c.market - c.cap)
+        # n <= bound * y(zone), or n <= bound * x and sum x <= y(zone) where a market has several offers
+        group = c.zone * 2 + c.market
+        multi = np.bincount(group, minlength=2 * nz)[group] > 1
+        links = R.new(k, -np.inf, 0.0)
+        R.put(links, ncols, 1.0)
+        single = np.flatnonzero(~multi)
+        R.put(links[single], ycols[c.zone[single]], -c.bound[single])
+        mi = np.flatnonzero(multi)
+        if len(mi):
+            xcols = np.arange(x_next, x_next + len(mi))
+            x_next += len(mi)
+            x_upper.append(np.ones(len(mi)))
+            R.put(links[mi], xcols, -c.bound[mi])
+            groups, inv = np.unique(group[mi], return_inverse=True)
+            gr = R.new(len(groups), -np.inf, 0.0)
+            R.put(gr[inv], xcols, 1.0)
+            R.put(gr, ycols[groups // 2], -1.0)
+        for i, qrows in enumerate(c.quota_rows):
+            for q in qrows:
+                quota_terms.setdefault(q, []).append((int(ncols[i]), float(c.units[i])))
+    quota_rows: dict[int, int] = {}
+    for q in sorted(quota_terms):
+        cols_, vals_ = zip(*quota_terms[q], strict=True)
+        r = R.new(1, -np.inf, float(quota_left[q]))
+        R.put(r, cols_, vals_)
+        quota_rows[q] = int(r[0])
+    num = x_next
+    col_cost = np.zeros(num)
+    col_cost[:total_n] = np.concatenate(cost) if cands else 0.0
+    col_cost[total_n:s0] = np.concatenate([c.egress for c in cands]) if cands else 0.0
+    budget_row = None
+    if budget_left is not None:
+        nzc = np.flatnonzero(col_cost)
+        r = R.new(1, -np.inf, budget_left)
+        R.put(r, nzc, col_cost[nzc])
+        budget_row = int(r[0])
+    A, lo, hi = R.matrix(num)
+    col_upper = np.ones(num)
+    if cands:
+        col_upper[:total_n] = np.concatenate(upper)
+    objective = col_cost.copy()
+    if cands:
+        objective[:total_n] += np.concatenate(tie)
+    return Program(objective, col_cost, A, lo, hi, col_upper, n_start, y_start,
+                   np.arange(s0, x0) if served_var else None, quota_rows, budget_row)
+
+
+def solve(p: Program, objective: np.ndarray | None = None, extra: list[LinearConstraint] = ()):
+    cons = [LinearConstraint(p.A, p.lo, p.hi), *extra]
+    return milp(p.c if objective is None else objective, integrality=np.ones(len(p.c)),
+                bounds=Bounds(np.zeros(len(p.c)), p.upper), constraints=cons, options=MILP_OPTIONS)
+
+
+def lp_duals(p: Program, x: np.ndarray | None = None) -> np.ndarray | None:
+    """Row duals of the LP relaxation: d(monthly cost)/d(row upper bound), <= 0 for binding limits.
+    In priority mode the served set is held at the MILP's choice `x` (else the LP would serve nobody)."""
+    finite_hi = np.isfinite(p.hi)
+    finite_lo = np.isfinite(p.lo)
+    eq = finite_hi & finite_lo & (p.lo == p.hi)
+    le = finite_hi & ~eq
+    ge = finite_lo & ~eq
+    A = p.A
+    le_rows, ge_rows, eq_rows = np.flatnonzero(le), np.flatnonzero(ge), np.flatnonzero(eq)
+    A_ub = sparse.vstack([A[le_rows], -A[ge_rows]]).tocsr()
+    b_ub = np.concatenate([p.hi[le_rows], -p.lo[ge_rows]])
+    res = linprog(p.cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[eq_rows] if len(eq_rows) else None,
+                  b_eq=p.lo[eq_rows] if len(eq_rows) else None,
+                  bounds=_lp_bounds(p, x), method="highs")
+    if res.status != 0:
+        return None
+    duals = np.zeros(A.shape[0])
+    duals[le_rows] = res.ineqlin.marginals[: len(le_rows)]
+    return duals
+
+
+def _lp_bounds(p: Program, x: np.ndarray | None) -> np.ndarray:
+    bounds = np.stack([np.zeros(len(p.c)), p.upper], axis=1)
+    if p.s_cols is not None and x is not None:
+        served = np.round(x[p.s_cols])
+        bounds[p.s_cols, 0] = served
+        bounds[p.s_cols, 1] = served
+    return bounds

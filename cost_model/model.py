@@ -1,0 +1,381 @@
+"""Solve a PlacementRequest against a catalog: every workload served at least cost, or, when the budget or
+the quotas cannot serve everyone, higher priorities first with the left-out workloads named.
+
+`solve()` is the one entry point; it returns a `Solution` or raises `Infeasible` with the constraint
+families that cause it (each family relaxed alone and the model re-solved).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import LinearConstraint
+
+from cost_model import milp
+from cost_model.candidates import FAMILIES, MARKETS, CandidateBuilder, Candidates, OfferIndex, QuotaRules
+from cost_model.catalog.schema import Offer
+from cost_model.exclusions import Exclusion
+from cost_model.placement import Placement
+from cost_model.request import PlacementRequest, Quota, Workload
+
+FAMILY_HELP = {
+    "allowedClouds": "allowedClouds",
+    "dataResidency": "dataResidency (regions allowed for the dataset's classification)",
+    "exclude": "the --exclude list",
+    "maxSpotShare": "spot / maxSpotShare (on-demand share)",
+    "nodes": "nodes (node count range)",
+    "quotas": "quotas",
+    "monthlyBudgetUsd": "monthlyBudgetUsd",
+}
+
+
+class Infeasible(Exception):
+    """No placement meets the request; `families` are those whose relaxation alone makes it feasible."""
+
+    def __init__(self, message: str, families: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.families = families
+
+
+@dataclass(frozen=True)
+class Pool:
+    offer: Offer
+    market: str
+    nodes: int
+
+
+@dataclass(frozen=True)
+class WorkloadPlan:
+    workload: str
+    placements: tuple[Placement, ...]
+    hourly_usd: float
+    egress_usd: float  # per month
+    monthly_usd: float  # hours per month x hourly + egress
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    workload: str
+    priority: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Solution:
+    plans: tuple[WorkloadPlan, ...]
+    left_out: tuple[LeftOut, ...] = ()
+    quota_use: tuple[tuple[Quota, float], ...] = ()
+    # filled for explanations: the program of the last solve and the candidates behind it
+    context: SolveContext | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def monthly_usd(self) -> float:
+        return round(sum(p.monthly_usd for p in self.plans), 2)
+
+    def plan(self, name: str) -> WorkloadPlan | None:
+        return next((p for p in self.plans if p.workload == name), None)
+
+
+@dataclass
+class SolveContext:
+    request: PlacementRequest
+    index: OfferIndex
+    builder: CandidateBuilder
+    cands: list[Candidates]
+    program: milp.Program | None
+    quota_left: np.ndarray
+    budget_left: float | None
+    x: np.ndarray | None = None  # the MILP solution of `program`
+
+
+_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def offer_index(catalog, rules: QuotaRules | None = None) -> OfferIndex:
+    """One index per catalog object (the build is the costly part of a first solve)."""
+    try:
+        ix = _INDEXES.get(catalog)
+    except TypeError:  # not weak-referenceable: no cache
+        return OfferIndex(catalog, rules)
+    if ix is None or (rules is not None and ix.rules != rules):
+        ix = OfferIndex(catalog, rules)
+        _INDEXES[catalog] = ix
+    return ix
+
+
+def accelerator_of(catalog, w: Workload) -> str:
+    return catalog.normalise_accelerator(w.accelerator)
+
+
+def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ...] = (),
+          pins: Mapping[str, tuple[Placement, ...]] | None = None, relax: frozenset[str] = frozenset(),
+          rules: QuotaRules | None = None, diagnose: bool = True) -> Solution:
+    ix = offer_index(catalog, rules)
+    builder = CandidateBuilder(ix, request, exclusions, relax)
+    pins = dict(pins or {})
+    for w in request.workloads:
+        if w.placement is not None:
+            pins[w.name] = w.placement
+    quotas = builder.quotas
+    quota_left = np.array([q.limit for q in quotas], float)
+    budget = None if "monthlyBudgetUsd" in relax else request.monthly_budget_usd
+    pinned_plans = []
+    for w in request.workloads:
+        if w.name in pins:
+            plan, use = _pinned_plan(w, pins[w.name], ix, builder)
+            pinned_plans.append(plan)
+            quota_left -= use
+    budget_left = None if budget is None else budget - sum(p.monthly_usd for p in pinned_plans)
+    free = [w for w in request.workloads if w.name not in pins]
+    cands = [builder.build(w, accelerator_of(catalog, w)) for w in free]
+    empty = [c for c in cands if len(c.offer) == 0]
+    if empty:
+        raise _diagnose(request, catalog, exclusions, pins, rules, relax, _no_offer_lines(empty, request))
+    ctx = SolveContext(request, ix, builder, cands, None, quota_left, budget_left)
+    plans = _all_served(ctx)
+    left_out: tuple[LeftOut, ...] = ()
+    if plans is None:
+        soft = ("quotas" not in relax or "monthlyBudgetUsd" not in relax) and diagnose and \
+            _feasible(request, catalog, exclusions, pins, rules, relax | {"quotas", "monthlyBudgetUsd"})
+        if not soft:
+            raise _diagnose(request, catalog, exclusions, pins, rules, relax, []) if diagnose else \
+                Infeasible("infeasible")
+        plans, left_out = _by_priority(ctx)
+        if not plans and not pinned_plans:
+            raise _diagnose(request, catalog, exclusions, pins, rules, relax, [])
+    all_plans = tuple(sorted(pinned_plans + plans, key=lambda p: p.workload))
+    return Solution(all_plans, left_out, _quota_use(ctx, all_plans, quotas), ctx)
+
+
+def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
+    fixed = [c for c in ctx.cands if c.fixed is not None]
+    open_ = [c for c in ctx.cands if c.fixed is None]
+    fixed_cost = sum(c.fixed.monthly_usd for c in fixed)
+    budget = None if ctx.budget_left is None else ctx.budget_left - fixed_cost
+    plans = [_fixed_plan(c, ctx) for c in fixed]
+    if budget is not None and budget < -1e-6:
+        return None
+    if not open_:
+        return plans
+    prog = milp.build(open_, ctx.quota_left, budget, served_var=False)
+    res = milp.solve(prog)
+    if res.status != 0 or res.x is None:
+        return None
+    ctx.program, ctx.x = prog, res.x
+    ctx.cands = open_ + fixed
+    return plans + [_plan_from(c, prog, res.x, wi, ctx) for wi, c in enumerate(open_)]
+
+
+def _by_priority(ctx: SolveContext) -> tuple[list[WorkloadPlan], tuple[LeftOut, ...]]:
+    """Lexicographic: most workloads served at the highest priority, then the next level, then cost."""
+    cands = ctx.cands
+    prog = milp.build(cands, ctx.quota_left, ctx.budget_left, served_var=True)
+    prio = np.array([c.workload.priority for c in cands])
+    extra: list[LinearConstraint] = []
+    num = len(prog.c)
+    for level in sorted(set(prio.tolist()), reverse=True):
+        row = np.zeros(num)
+        row[prog.s_cols[prio == level]] = 1.0
+        res = milp.solve(prog, objective=-row, extra=extra)
+        if res.status != 0:
+            break
+        best = round(-res.fun)
+        extra.append(LinearConstraint(row[None, :], best - 0.5, np.inf))
+    res = milp.solve(prog, extra=extra)
+    if res.status != 0 or res.x is None:
+        return [], ()
+    ctx.program, ctx.x = prog, res.x
+    served = np.round(res.x[prog.s_cols]).astype(bool)
+    plans = [_plan_from(c, prog, res.x, wi, ctx) for wi, c in enumerate(cands) if served[wi]]
+    left = tuple(
+        LeftOut(c.workload.name, c.workload.priority, _left_out_reason(ctx, prog, res.x, wi, extra))
+        for wi, c in enumerate(cands) if not served[wi]
+    )
+    return plans, tuple(sorted(left, key=lambda lo: (-lo.priority, lo.workload)))
+
+
+def _left_out_reason(ctx: SolveContext, prog: milp.Program, x: np.ndarray, wi: int, extra) -> str:
+    """Force the workload in (others as chosen) and see which of budget and quotas must give way."""
+    c = ctx.cands[wi]
+    served = np.round(x[prog.s_cols])
+    served[wi] = 1.0
+    fix = LinearConstraint(np.eye(len(prog.c))[prog.s_cols], served, served)
+    blockers = []
+    for family, rows in (("monthlyBudgetUsd", [prog.budget_row]), ("quotas", list(prog.quota_rows.values()))):
+        rows = [r for r in rows if r is not None]
+        if not rows:
+            continue
+        hi = prog.hi.copy()
+        hi[rows] = np.inf
+        relaxed = milp.Program(prog.c, prog.cost, prog.A, prog.lo, hi, prog.upper, prog.n_start,
+                               prog.y_start, prog.s_cols, prog.quota_rows, prog.budget_row)
+        if milp.solve(relaxed, extra=[fix]).status == 0:
+            blockers.append(family)
+    # lower bound of any configuration: every accelerator at the cheapest per-accelerator price
+    cheapest = float(c.workload.hours_per_month * c.workload.count * np.min(c.price / c.apn) + c.egress.min())
+    quotas = sorted({_quota_name(ctx.builder.quotas[q]) for rows in c.quota_rows for q in rows})
+    if blockers == ["monthlyBudgetUsd"]:
+        return (f"monthlyBudgetUsd is spent on workloads of higher or equal priority; it needs at least "
+                f"${cheapest:,.2f}/month")
+    if blockers == ["quotas"]:
+        return f"quotas {quotas} are used up by workloads of higher or equal priority"
+    return (f"neither monthlyBudgetUsd nor quotas {quotas} leave room for it next to workloads of higher or "
+            f"equal priority (it needs at least ${cheapest:,.2f}/month)")
+
+
+def _quota_name(q: Quota) -> str:
+    return f"{q.cloud}/{q.region}/{q.family} ({q.market})"
+
+
+def _plan_from(c: Candidates, prog: milp.Program, x: np.ndarray, wi: int, ctx: SolveContext) -> WorkloadPlan:
+    n = np.round(x[prog.n_start[wi]:prog.n_start[wi + 1]]).astype(int)
+    y = np.round(x[prog.y_start[wi]:prog.y_start[wi + 1]]).astype(int)
+    zone = int(np.argmax(y))
+    pools = [Pool(ctx.index.offers[int(c.offer[i])], MARKETS[int(c.market[i])], int(n[i]))
+             for i in np.flatnonzero(n)]
+    return _make_plan(c.workload, pools, float(c.egress[zone]), ctx)
+
+
+def _fixed_plan(c: Candidates, ctx: SolveContext) -> WorkloadPlan:
+    pools = [Pool(ctx.index.offers[o], MARKETS[m], n) for o, m, n in c.fixed.pools]
+    return _make_plan(c.workload, pools, c.fixed.egress_usd, ctx)
+
+
+def _make_plan(w: Workload, pools: list[Pool], egress: float, ctx: SolveContext) -> WorkloadPlan:
+    placements = tuple(sorted((to_placement(w, p) for p in pools), key=lambda p: p.market))
+    hourly = round(sum(p.nodes * _price(p) for p in pools), 6)
+    monthly = round(w.hours_per_month * hourly + egress, 6)
+    return WorkloadPlan(w.name, placements, hourly, round(egress, 6), monthly)
+
+
+def _price(p: Pool) -> float:
+    return p.offer.on_demand_usd if p.market == "on-demand" else p.offer.spot_usd
+
+
+def to_placement(w: Workload, pool: Pool) -> Placement:
+    """The workload's node range is kept; a pool below its minimum (a split) gets its own count as min."""
+    n = pool.nodes
+    lo, hi = (w.nodes.min, w.nodes.max) if w.nodes is not None else (n, n)
+    o = pool.offer
+    return Placement(
+        workload=w.name, cloud=o.cloud, region=o.region, zones=(o.zone,), instance_type=o.instance_type,
+        accelerator=o.accelerator, accelerators_per_node=o.accelerators_per_node, nodes=n,
+        min_nodes=min(lo, n), max_nodes=max(hi, n, 1), market=pool.market, runs_on=w.runs_on,
+        tpu_topology=o.tpu_topology, node_hourly_usd=_price(pool),
+    )
+
+
+def _pinned_plan(w: Workload, placements: tuple[Placement, ...], ix: OfferIndex, builder: CandidateBuilder):
+    """A placement fixed in config (or kept from the lock): its cost and the quota it holds."""
+    use = np.zeros(len(builder.quotas))
+    hourly = 0.0
+    egress = 0.0
+    for p in placements:
+        hourly += p.nodes * p.node_hourly_usd
+        offer = _find(ix, p)
+        region_ids = [i for i, r in enumerate(ix.region_keys) if r == (p.cloud, p.region)]
+        if region_ids:
+            egress = builder.egress(w, region_ids[0])
+        if offer is None:
+            continue
+        fam = ix._family(offer, p.market) if p.market in MARKETS else None
+        for qi, q in enumerate(builder.quotas):
+            if (q.cloud, q.region, q.family) == (p.cloud, p.region, fam) and q.market in ("any", p.market):
+                use[qi] += p.nodes * float(ix.rules.units(offer))
+    hourly = round(hourly, 6)
+    plan = WorkloadPlan(w.name, tuple(placements), hourly, round(egress, 6),
+                        round(w.hours_per_month * hourly + egress, 6), pinned=True)
+    return plan, use
+
+
+def _quota_use(ctx: SolveContext, plans, quotas: tuple[Quota, ...]) -> tuple[tuple[Quota, float], ...]:
+    use = np.zeros(len(quotas))
+    ix = ctx.index
+    for plan in plans:
+        for p in plan.placements:
+            offer = _find(ix, p)
+            if offer is None:
+                continue
+            fam = ix._family(offer, p.market) if p.market in MARKETS else None
+            for qi, q in enumerate(quotas):
+                if (q.cloud, q.region, q.family) == (p.cloud, p.region, fam) and q.market in ("any", p.market):
+                    use[qi] += p.nodes * float(ix.rules.units(offer))
+    return tuple((q, float(u)) for q, u in zip(quotas, use, strict=True))
+
+
+def _find(ix: OfferIndex, p: Placement) -> Offer | None:
+    rows = ix.by_accel.get(p.accelerator, np.zeros(0, np.int64))
+    for i in rows:
+        o = ix.offers[int(i)]
+        if (o.cloud, o.region, o.zone, o.instance_type, o.accelerators_per_node) == \
+                (p.cloud, p.region, p.zones[0], p.instance_type, p.accelerators_per_node):
+            return o
+    return None
+
+
+# --- infeasibility ---------------------------------------------------------------------------------------
+
+
+def _feasible(request, catalog, exclusions, pins, rules, relax) -> bool:
+    try:
+        solve(request, catalog, exclusions=exclusions, pins=pins, relax=frozenset(relax), rules=rules,
+              diagnose=False)
+    except Infeasible:
+        return False
+    return True
+
+
+def _diagnose(request, catalog, exclusions, pins, rules, relax, lines: list[str]) -> Infeasible:
+    """Relax each constraint family alone and re-solve; name those that make the request feasible."""
+    helping = tuple(f for f in FAMILIES if f not in relax and
+                    _feasible_all_served(request, catalog, exclusions, pins, rules, relax | {f}))
+    head = "no placement meets every constraint"
+    if helping:
+        causes = ", ".join(FAMILY_HELP[f] for f in helping)
+        tail = f"the constraint families that cause it (relaxing any one alone makes it feasible): {causes}"
+    else:
+        together = tuple(f for f in FAMILIES if f not in relax)
+        ok = _feasible_all_served(request, catalog, exclusions, pins, rules, relax | set(together))
+        tail = ("no single constraint family causes it; relaxing all of them together "
+                + ("makes it feasible" if ok else "does not help either (no offer of the accelerator fits)"))
+        helping = together if ok else ()
+    return Infeasible("\n".join([head + ":", *[f"  {ln}" for ln in lines], f"  {tail}"]), helping)
+
+
+def _feasible_all_served(request, catalog, exclusions, pins, rules, relax) -> bool:
+    ix = offer_index(catalog, rules)
+    builder = CandidateBuilder(ix, request, exclusions, frozenset(relax))
+    pins = dict(pins or {})
+    for w in request.workloads:
+        if w.placement is not None:
+            pins[w.name] = w.placement
+    quota_left = np.array([q.limit for q in builder.quotas], float)
+    budget = None if "monthlyBudgetUsd" in relax else request.monthly_budget_usd
+    pinned_cost = 0.0
+    for w in request.workloads:
+        if w.name in pins:
+            plan, use = _pinned_plan(w, pins[w.name], ix, builder)
+            pinned_cost += plan.monthly_usd
+            quota_left -= use
+    cands = [builder.build(w, accelerator_of(catalog, w)) for w in request.workloads if w.name not in pins]
+    if any(len(c.offer) == 0 for c in cands):
+        return False
+    ctx = SolveContext(request, ix, builder, cands, None, quota_left,
+                       None if budget is None else budget - pinned_cost)
+    return _all_served(ctx) is not None
+
+
+def _no_offer_lines(empty: list[Candidates], request: PlacementRequest) -> list[str]:
+    lines = []
+    for c in empty:
+        w = c.workload
+        shape = f" with perNode {w.per_node}" if w.per_node else ""
+        where = request.allowed_regions(w)
+        res = f" in regions {list(where)} (dataResidency)" if where is not None else ""
+        lines.append(f"workload {w.name!r}: no {w.accelerator} offer{shape} in allowedClouds "
+                     f"{list(request.allowed_clouds)}{res} outside the exclusions")
+    return lines
