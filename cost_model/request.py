@@ -64,6 +64,8 @@ class Workload(Model):
     hours_per_month: float = Field(default=HOURS_PER_MONTH, gt=0, le=744)
     runs_on: Literal["kubernetes", "vm"] = "kubernetes"
     team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    # EC2 Capacity Block offering to reserve when a placement's market is capacity-block (AWS only).
+    capacity_block_offering_id: str | None = Field(default=None, pattern=r"^cb-[0-9a-f]{8,32}$")
     # Until (or instead of) the cost model: an explicit placement for this workload's pools.
     placement: tuple[Placement, ...] | None = None
 

@@ -74,3 +74,20 @@ def split_cidr(cidr: str, zones: list[str], tiers: tuple[str, ...] = ("private",
 def nat_gateway_zones(zones: list[str], per_zone: bool) -> list[str]:
     """One NAT per zone (prod: a zone outage does not cut the others off) or one for all (cheaper)."""
     return list(zones) if per_zone else list(zones[:1])
+
+
+def allocate_cidrs(supernet: str, keys: list[str], prefix: int = 16) -> dict[str, str]:
+    """One non-overlapping block per key (sorted), so networks in several regions can be peered later."""
+    try:
+        network = ipaddress.ip_network(supernet, strict=True)
+    except ValueError as exc:
+        raise PlanningError(f"networkSupernet: {supernet!r} is not a network address ({exc})") from exc
+    if prefix < network.prefixlen:
+        raise PlanningError(f"networkSupernet: {supernet!r} is smaller than one /{prefix} network")
+    blocks = network.subnets(new_prefix=prefix)
+    ordered = sorted(set(keys))
+    capacity = 2 ** (prefix - network.prefixlen)
+    if len(ordered) > capacity:
+        raise PlanningError(f"networkSupernet: {supernet!r} holds {capacity} /{prefix} networks; "
+                            f"{len(ordered)} are needed")
+    return {key: str(next(blocks)) for key in ordered}

@@ -1,0 +1,5 @@
+"""Entry point the Pulumi language host runs (Pulumi.yaml: main: stacks/)."""
+
+from stacks.program import main
+
+main()

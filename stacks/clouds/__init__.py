@@ -1,0 +1,1 @@
+"""Per-cloud builders: each turns one (cloud, region) of the plan into components."""

@@ -1,0 +1,82 @@
+"""One AWS region of the stack: provider with default tags, network, dataset storage, EKS, VM pools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.cluster import GpuCluster
+from components.aws.network import Network
+from components.aws.storage import Storage
+from components.planning.pools import plan_node_pool
+from stacks.clouds.common import workload_of
+
+
+def build_region(cfg, plan) -> dict[str, list[Any]]:
+    region, key = plan.region, plan.key
+    provider = aws.Provider(key, region=region, default_tags={"tags": cfg.tags})
+    opts = pulumi.ResourceOptions(provider=provider)
+    out: dict[str, list[Any]] = {"buckets": [], "clusters": [], "nodeGroups": [], "fileSystems": [],
+                                 "kubeconfigs": [], "gpuVmPools": []}
+    network = None
+    if plan.placements:
+        zone_ids = sorted({z for p in plan.placements for z in p.zones})
+        network = Network(key, {"cidr": plan.cidr, "zone_ids": zone_ids,
+                                "nat_per_zone": cfg.environment == "prod", "tags": cfg.tags}, opts)
+
+    for ds in plan.datasets:
+        args: dict[str, Any] = {"dataset": ds.name, "classification": ds.classification, "tags": cfg.tags}
+        training_zone = _shared_fs_zone(cfg, plan, ds.name)
+        if ds.shared_file_system and network is not None and training_zone is not None:
+            args["shared_file_system"] = {
+                "vpc_id": network.vpc_id, "vpc_cidr": plan.cidr,
+                "subnet_id": network.private_subnet_by_zone.apply(lambda m, z=training_zone: m[z]),
+            }
+        storage = Storage(f"{key}-{ds.name}", args, opts)
+        out["buckets"].append({"cloud": "aws", "region": region, "dataset": ds.name, "name": storage.bucket_name})
+        if storage.file_system_id is not None:
+            out["fileSystems"].append({"cloud": "aws", "region": region, "dataset": ds.name,
+                                       "id": storage.file_system_id, "dns": storage.file_system_dns})
+
+    k8s = [p for p in plan.placements if p.runs_on == "kubernetes"]
+    if k8s and network is not None:
+        pools = [plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment) for p in k8s]
+        offerings = {pool["name"]: workload_of(cfg, p).capacity_block_offering_id
+                     for pool, p in zip(pools, k8s, strict=True) if p.market == "capacity-block"}
+        cluster = GpuCluster(f"{key}-gpu", {
+            "vpc_id": network.vpc_id, "subnet_ids": network.private_subnet_ids,
+            "subnet_by_zone": network.private_subnet_by_zone, "node_pools": pools,
+            "public_access_cidrs": list(cfg.cluster_public_cidrs), "node_image": cfg.aws_node_image,
+            "capacity_block_offerings": offerings, "tags": cfg.tags,
+        }, opts)
+        out["clusters"].append({"cloud": "aws", "region": region, "name": cluster.cluster_name,
+                                "endpoint": cluster.endpoint})
+        out["nodeGroups"].extend({"cloud": "aws", "region": region, "pool": pool["name"],
+                                  "instanceType": pool["instance_type"], "market": pool["market"],
+                                  "minSize": pool["min_size"],
+                                  "maxSize": pool["max_size"], "desiredSize": pool["desired_size"]}
+                                 for pool in pools)
+        out["kubeconfigs"].append(cluster.kubeconfig)
+
+    vm = [p for p in plan.placements if p.runs_on == "vm"]
+    if vm and network is not None:
+        from components.aws.vm_pool import GpuVmPool
+
+        for p in vm:
+            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+            vm_pool = GpuVmPool(f"{key}-{pool['name']}", {
+                "pool": pool, "subnet_by_zone": network.private_subnet_by_zone, "vpc_id": network.vpc_id,
+                "tags": cfg.tags,
+            }, opts)
+            out["gpuVmPools"].append(vm_pool.inventory)
+    return out
+
+
+def _shared_fs_zone(cfg, plan, dataset: str) -> str | None:
+    """Lustre sits in the zone of the dataset's first training pool in this region (same-region link)."""
+    for p in plan.placements:
+        if workload_of(cfg, p).dataset == dataset:
+            return p.zones[0]
+    return None

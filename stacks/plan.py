@@ -1,0 +1,126 @@
+"""`newinfra plan`: run the stack program offline, write the record, print what `pulumi up` would build."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from stacks.offline.record import Record
+
+RESOURCE_ERRORS_EXIT = 2
+
+
+def resource_regions(record: Record) -> dict[str, str]:
+    """urn -> region, from the explicit provider each resource names (components: their children's)."""
+    providers = {r["urn"]: r["inputs"].get("region") or r["inputs"].get("context") or ""
+                 for r in record.resources if r["type"].startswith("pulumi:providers:")}
+    region = {}
+    for r in record.resources:
+        ref = r["provider"]
+        if r["type"].startswith("pulumi:providers:"):
+            region[r["urn"]] = providers[r["urn"]]
+        elif ref:
+            region[r["urn"]] = providers.get(ref.rsplit("::", 1)[0], "")
+    return region
+
+
+def summarize(record: Record) -> dict[str, Any]:
+    regions = resource_regions(record)
+    per_type = Counter((r["type"], regions.get(r["urn"], "")) for r in record.resources if r["custom"])
+    return {
+        "project": record.project,
+        "stack": record.stack,
+        "resources": len(record.resources),
+        "byTypeAndRegion": [{"type": t, "region": reg, "count": n} for (t, reg), n in sorted(per_type.items())],
+        "nodeGroups": sorted(record.outputs.get("nodeGroups", []), key=lambda g: (g["cloud"], g["pool"])),
+    }
+
+
+def print_summary(summary: dict[str, Any], out_file: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{summary['project']} / {summary['stack']}: {summary['resources']} resources")
+    for col in ("type", "region", "count"):
+        table.add_column(col, justify="right" if col == "count" else "left")
+    for row in summary["byTypeAndRegion"]:
+        table.add_row(row["type"], row["region"], str(row["count"]))
+    console.print(table)
+    if summary["nodeGroups"]:
+        pools = Table(title="accelerator node pools")
+        for col in ("cloud", "region", "pool", "instance type", "nodes (min-desired-max)", "market"):
+            pools.add_column(col)
+        for g in summary["nodeGroups"]:
+            pools.add_row(g["cloud"], g["region"], g["pool"], g["instanceType"],
+                          f"{g['minSize']}-{g['desiredSize']}-{g['maxSize']}", g["market"])
+        console.print(pools)
+    console.print(f"record: {out_file}")
+
+
+def run_plan(cwd: Path, stack: str, show_progress: bool) -> Record:
+    from stacks.offline import run_program
+
+    if not show_progress:
+        return run_program(cwd, stack)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task(f"planning {stack}: importing the program", total=None)
+        return run_program(cwd, stack, on_register=lambda n: progress.update(
+            task, description=f"planning {stack}: {n} resources registered"))
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def plan_command(
+    env: str = typer.Argument(None, help="environment of newinfra's own stacks: dev, staging, prod"),
+    out: Path = typer.Option(None, "--out", help="where to write resources.json (default build/ENV)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    cwd: Path = typer.Option(None, "--cwd", help="another Pulumi Python program to plan instead"),
+    stack: str = typer.Option(None, "--stack", help="with --cwd: the stack whose Pulumi.<stack>.yaml to use"),
+) -> None:
+    """Run the stack program offline (no credentials, no CLI) and record what `pulumi up` would create."""
+    from stacks.config import REPO_ROOT, ConfigError, load_env_config
+    from stacks.offline import OfflineError
+
+    if cwd is None:
+        if env is None:
+            _fail("ENV is required (dev, staging, prod), or --cwd DIR --stack NAME")
+        try:
+            load_env_config(env)  # every config error before anything runs or is written
+        except ConfigError as exc:
+            _fail(str(exc))
+        cwd, stack = REPO_ROOT, env
+    elif stack is None:
+        _fail("--stack is required with --cwd")
+    out_dir = out or Path("build") / stack
+    try:
+        record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty())
+    except (ConfigError, OfflineError, ValueError) as exc:
+        _fail(str(exc))
+    record.write(out_dir)
+    summary = summarize(record)
+    if as_json:
+        typer.echo(json.dumps({**summary, "record": str(out_dir / "resources.json")}, indent=2, sort_keys=True))
+    else:
+        print_summary(summary, out_dir / "resources.json")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(RESOURCE_ERRORS_EXIT)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
