@@ -1,0 +1,209 @@
+"""newinfra:gcp:GpuCluster — a private GKE cluster with KMS-encrypted secrets, Workload Identity and shielded
+nodes, and one node pool per placement: GPU pools with guest accelerators and driver installation, TPU pools
+with the slice's topology."""
+
+from __future__ import annotations
+
+import math
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.gcp.identity import grant_key_to_agents, node_service_account
+from components.plain import ComponentArgError, require_plain
+from components.planning.gcp import (
+    GPU_DRIVER_VERSIONS,
+    gcp_accelerator_type,
+    gcp_labels,
+    gke_taint_effect,
+    private_block,
+)
+from components.planning.pools import NodePoolArgs, accelerator_vendor
+from components.planning.tpu import TpuSlicePlan, plan_tpu_slice
+
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+GCP_MARKETS = ("on-demand", "spot")
+# Control-plane logs the cluster ships to Cloud Logging (APISERVER carries the audit trail).
+LOG_COMPONENTS = ["APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "SYSTEM_COMPONENTS", "WORKLOADS"]
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+
+class GpuClusterArgs(TypedDict):
+    location: str  # region: a regional control plane survives a zone outage
+    network: str  # VPC network id
+    subnetwork: str  # subnetwork id in that region, with the pods/services secondary ranges
+    kms_key: str  # crypto key id: Kubernetes secrets and node boot disks
+    node_pools: list[NodePoolArgs]
+    tags: dict[str, str]
+    classification: NotRequired[str]
+    pods_range_name: NotRequired[str]
+    services_range_name: NotRequired[str]
+    master_cidr: NotRequired[str]  # /28 for the control plane's private endpoint
+    network_cidr: NotRequired[str]  # the network's block, to refuse an overlapping master_cidr
+    private_endpoint: NotRequired[bool]  # default true: the API server has no public address
+    master_authorized_cidrs: NotRequired[list[str]]  # who may reach the endpoint
+    release_channel: NotRequired[str]
+    gpu_driver_version: NotRequired[str]  # LATEST (default), DEFAULT, INSTALLATION_DISABLED
+    deletion_protection: NotRequired[bool]
+
+
+class GpuCluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    ca_certificate: pulumi.Output[str]
+    node_service_account: pulumi.Output[str]
+    node_pool_names: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("newinfra:gcp:GpuCluster", name, None, opts)
+        location = require_plain(args, "location")
+        pools = list(require_plain(args, "node_pools"))
+        labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
+        channel = _choice(args.get("release_channel", "REGULAR"), RELEASE_CHANNELS, "release_channel")
+        driver = _choice(args.get("gpu_driver_version", "LATEST"), GPU_DRIVER_VERSIONS, "gpu_driver_version")
+        master_cidr = private_block(args.get("master_cidr", "172.16.0.0/28"), 28, "master_cidr",
+                                    outside=args.get("network_cidr", "0.0.0.0/32"))
+        private_endpoint = bool(args.get("private_endpoint", True))
+        authorized = _authorized_cidrs(list(args.get("master_authorized_cidrs") or []), private_endpoint)
+        # Every pool is checked before anything is created.
+        shapes = [_pool_shape(pool, driver) for pool in pools]
+        for key in ("network", "subnetwork", "kms_key"):
+            if not args.get(key):
+                raise ComponentArgError(f"{key}: required argument is missing")
+
+        child = pulumi.ResourceOptions(parent=self)
+        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        grants = grant_key_to_agents(name, args["kms_key"], project.number, ["gke", "compute"], self)
+        account, roles = node_service_account(name, project.project_id, self)
+        node_security = {
+            "service_account": account.email,
+            "oauth_scopes": [CLOUD_PLATFORM_SCOPE],  # access is decided by IAM roles, not scopes
+            "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+            "workload_metadata_config": {"mode": "GKE_METADATA"},
+            "boot_disk_kms_key": args["kms_key"],
+            "metadata": {"disable-legacy-endpoints": "true"},
+            "resource_labels": labels,
+        }
+
+        cluster = gcp.container.Cluster(
+            f"{name}-gke",
+            location=location, network=args["network"], subnetwork=args["subnetwork"],
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy={"cluster_secondary_range_name": args.get("pods_range_name", "pods"),
+                                  "services_secondary_range_name": args.get("services_range_name", "services")},
+            # GKE cannot start without a pool: a one-node default pool, removed once the cluster exists.
+            remove_default_node_pool=True, initial_node_count=1, node_config=node_security,
+            private_cluster_config={"enable_private_nodes": True, "enable_private_endpoint": private_endpoint,
+                                    "master_ipv4_cidr_block": master_cidr,
+                                    "master_global_access_config": {"enabled": False}},
+            master_authorized_networks_config={
+                "cidr_blocks": [{"cidr_block": c, "display_name": f"authorized-{i}"} for i, c in enumerate(authorized)],
+                "gcp_public_cidrs_access_enabled": False},
+            database_encryption={"state": "ENCRYPTED", "key_name": args["kms_key"]},
+            workload_identity_config={"workload_pool": project.project_id.apply(lambda p: f"{p}.svc.id.goog")},
+            enable_shielded_nodes=True, enable_legacy_abac=False,
+            release_channel={"channel": channel},
+            logging_config={"enable_components": LOG_COMPONENTS},
+            monitoring_config={"enable_components": ["SYSTEM_COMPONENTS", "APISERVER"]},
+            datapath_provider="ADVANCED_DATAPATH",  # Dataplane V2: network policies enforced
+            addons_config={"gcs_fuse_csi_driver_config": {"enabled": True}},  # datasets mounted from GCS
+            resource_labels=labels,
+            deletion_protection=bool(args.get("deletion_protection", True)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, *roles]))
+
+        pool_names = []
+        for pool, shape in zip(pools, shapes, strict=True):
+            for pool_name, autoscaling, zones, initial in shape.instances(pool):
+                node_config = {
+                    **node_security, **shape.node_config,
+                    "spot": pool["market"] == "spot",
+                    "labels": dict(sorted(pool["labels"].items())),
+                    "taints": [{"key": t["key"], "value": t["value"], "effect": gke_taint_effect(t["effect"])}
+                               for t in pool["taints"]],
+                }
+                node_pool = gcp.container.NodePool(
+                    f"{name}-{pool_name}", name=pool_name, cluster=cluster.id, location=location,
+                    node_locations=zones, autoscaling=autoscaling,
+                    initial_node_count=math.ceil(initial / len(zones)),
+                    node_config=node_config, placement_policy=shape.placement,
+                    management={"auto_repair": True, "auto_upgrade": True},
+                    network_config={"enable_private_nodes": True},
+                    opts=child)
+                pool_names.append(node_pool.name)
+
+        self.cluster_name = cluster.name
+        self.cluster_id = cluster.id
+        self.endpoint = cluster.endpoint
+        self.ca_certificate = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate or "")
+        self.node_service_account = account.email
+        self.node_pool_names = pulumi.Output.all(*pool_names)
+        self.register_outputs({"clusterName": self.cluster_name, "endpoint": self.endpoint,
+                               "nodePoolNames": self.node_pool_names})
+
+
+class _PoolShape:
+    """What one placement becomes on GKE: node config additions, placement policy, pool instances."""
+
+    def __init__(self, node_config: dict, placement: dict | None, tpu: TpuSlicePlan | None) -> None:
+        self.node_config = node_config
+        self.placement = placement
+        self.tpu = tpu
+
+    def instances(self, pool: NodePoolArgs) -> list[tuple[str, dict, list[str], int]]:
+        """(pool name, autoscaling, zones, initial node count) per GKE node pool."""
+        # Compact placement and TPU slices need one zone; other pools spread over the placement's zones.
+        zones = list(pool["zones"][:1]) if self.placement else list(pool["zones"])
+        location_policy = "ANY" if pool["market"] == "spot" else "BALANCED"
+        if self.tpu is None or self.tpu.hosts == 1:
+            scaling = {"total_min_node_count": pool["min_size"], "total_max_node_count": pool["max_size"],
+                       "location_policy": location_policy}
+            return [(pool["name"], scaling, zones, pool["desired_size"])]
+        # A multi-host slice is all-or-nothing: one pool per slice that scales between 0 and all its hosts.
+        hosts = self.tpu.hosts
+        return [
+            (f"{pool['name'][:36]}-s{i}",
+             {"total_min_node_count": hosts if i < pool["min_size"] else 0, "total_max_node_count": hosts,
+              "location_policy": "ANY"},
+             zones, hosts if i < pool["desired_size"] else 0)
+            for i in range(pool["max_size"])
+        ]
+
+
+def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
+    if pool["market"] not in GCP_MARKETS:
+        raise ComponentArgError(
+            f"node_pools[{pool['name']}].market: {pool['market']!r} is not sold on GCP; valid: {list(GCP_MARKETS)}")
+    if not pool["zones"]:
+        raise ComponentArgError(f"node_pools[{pool['name']}].zones: at least one zone is needed")
+    if accelerator_vendor(pool["accelerator"]) == "tpu":
+        tpu = plan_tpu_slice(pool["instance_type"], pool.get("tpu_topology"))
+        return _PoolShape({"machine_type": tpu.gke_machine_type},
+                          {"type": "COMPACT", "tpu_topology": tpu.topology}, tpu)
+    accelerator_type = gcp_accelerator_type(pool["accelerator"], pool["instance_type"])
+    node_config = {
+        "machine_type": pool["instance_type"],
+        "guest_accelerators": [{"type": accelerator_type, "count": pool["accelerators_per_node"],
+                                "gpu_driver_installation_config": {"gpu_driver_version": driver}}],
+        "gvnic": {"enabled": True},  # A3/A2 high-bandwidth networking needs gVNIC
+    }
+    placement = {"type": "COMPACT"} if pool["compact"] else None
+    return _PoolShape(node_config, placement, None)
+
+
+def _choice(value: str, valid: tuple[str, ...], key: str) -> str:
+    if value not in valid:
+        raise ComponentArgError(f"{key}: {value!r} is not valid; valid: {list(valid)}")
+    return value
+
+
+def _authorized_cidrs(cidrs: list[str], private_endpoint: bool) -> list[str]:
+    open_ = [c for c in cidrs if c in ("0.0.0.0/0", "::/0")]
+    if open_:
+        raise ComponentArgError(f"master_authorized_cidrs: {open_} opens the control plane to the internet; "
+                                "list your networks instead")
+    if not private_endpoint and not cidrs:
+        raise ComponentArgError("master_authorized_cidrs: required when private_endpoint is false (who may "
+                                "reach the public endpoint)")
+    return sorted(cidrs)

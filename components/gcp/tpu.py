@@ -1,0 +1,125 @@
+"""newinfra:gcp:TpuSlice — TPU VM slices (or queued resources) for workloads outside Kubernetes: the
+placement's type and topology, no external IPs, a dedicated service account, spot when asked."""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.gcp.identity import grant_key_to_agents, node_service_account
+from components.plain import ComponentArgError, require_plain
+from components.planning.gcp import gcp_labels
+from components.planning.tpu import GENERATIONS, plan_tpu_slice
+
+# TPU API acceleratorConfig.type per generation.
+ACCELERATOR_CONFIG_TYPES: dict[str, str] = {"v4": "V4", "v5litepod": "V5LITE_POD", "v5p": "V5P", "v6e": "V6E"}
+# Data disk types each generation's hosts attach (v5e and later take Hyperdisk only).
+DATA_DISK_TYPES: dict[str, str] = {
+    "v4": "pd-balanced", "v5litepod": "hyperdisk-balanced", "v5p": "hyperdisk-balanced", "v6e": "hyperdisk-balanced",
+}
+# market -> schedulingConfig
+SCHEDULING: dict[str, dict[str, bool]] = {
+    "on-demand": {},
+    "spot": {"spot": True},
+    "preemptible": {"preemptible": True},
+}
+
+
+class TpuSliceArgs(TypedDict):
+    zone: str
+    accelerator_type: str  # e.g. v5litepod-8, v5p-16, v6e-8
+    network: str
+    subnetwork: str
+    tags: dict[str, str]
+    topology: NotRequired[str]  # checked against the slice; default: the slice's standard topology
+    count: NotRequired[int]  # how many slices (default 1)
+    market: NotRequired[str]  # on-demand | spot | preemptible
+    queued: NotRequired[bool]  # provision through a queued resource (waits for capacity)
+    runtime_version: NotRequired[str]  # default: the generation's runtime from components/planning/tpu.py
+    kms_key: NotRequired[str]  # encrypts the data disk
+    data_disk_gib: NotRequired[int]  # a persistent data disk per slice, encrypted with kms_key
+    classification: NotRequired[str]
+
+
+class TpuSlice(pulumi.ComponentResource):
+    node_ids: pulumi.Output[list[str]]
+    accelerator_type: pulumi.Output[str]
+    topology: pulumi.Output[str]
+    service_account: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TpuSliceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("newinfra:gcp:TpuSlice", name, None, opts)
+        zone = require_plain(args, "zone")
+        plan = plan_tpu_slice(require_plain(args, "accelerator_type"), args.get("topology"))
+        labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
+        market = args.get("market", "on-demand")
+        if market not in SCHEDULING:
+            raise ComponentArgError(f"market: {market!r} is not valid for TPU VMs; valid: {sorted(SCHEDULING)}")
+        queued = bool(args.get("queued", False))
+        if queued and market != "on-demand":
+            raise ComponentArgError(
+                f"market: {market!r} cannot be combined with queued=true: pulumi-gcp's V2QueuedResource has no "
+                "scheduling config; use queued=false for spot slices")
+        count = int(args.get("count", 1))
+        if count < 1:
+            raise ComponentArgError(f"count: {count} must be at least 1")
+        disk_gib = args.get("data_disk_gib")
+        if disk_gib is not None and not args.get("kms_key"):
+            raise ComponentArgError("kms_key: required with data_disk_gib (data disks are encrypted with a "
+                                    "customer-managed key)")
+        if queued and disk_gib is not None:
+            raise ComponentArgError("data_disk_gib: queued resources cannot attach data disks; use queued=false")
+        runtime = args.get("runtime_version", plan.runtime_version)
+        shielded = {"enable_secure_boot": True} if GENERATIONS[plan.generation].secure_boot else None
+
+        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        account, roles = node_service_account(name, project.project_id, self)
+        network_config = {"network": args["network"], "subnetwork": args["subnetwork"],
+                          "enable_external_ips": False, "can_ip_forward": False}
+        after_roles = pulumi.ResourceOptions(parent=self, depends_on=roles)
+
+        nodes = []
+        for i in range(count):
+            node_name = f"{name}-{i}"
+            if queued:
+                queued_resource = gcp.tpu.V2QueuedResource(
+                    node_name, zone=zone,
+                    tpu={"node_specs": [{
+                        "parent": pulumi.Output.concat("projects/", project.project_id, "/locations/", zone),
+                        "node_id": node_name,
+                        "node": {"accelerator_type": plan.accelerator_type, "runtime_version": runtime,
+                                 "network_config": network_config,
+                                 "description": f"{plan.accelerator_type} {plan.topology} (newinfra {name})"},
+                    }]},
+                    opts=after_roles)
+                nodes.append(queued_resource.id)
+                continue
+            data_disks = []
+            if disk_gib is not None:
+                grants = grant_key_to_agents(node_name, args["kms_key"], project.number, ["compute"], self)
+                disk = gcp.compute.Disk(
+                    f"{node_name}-data", zone=zone, size=int(disk_gib), type=DATA_DISK_TYPES[plan.generation],
+                    disk_encryption_key={"kms_key_self_link": args["kms_key"]}, labels=labels,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=grants))
+                data_disks = [{"source_disk": disk.id, "mode": "READ_WRITE"}]
+            vm = gcp.tpu.V2Vm(
+                node_name, zone=zone, runtime_version=runtime,
+                accelerator_config={"type": ACCELERATOR_CONFIG_TYPES[plan.generation], "topology": plan.topology},
+                network_config=network_config,
+                scheduling_config=SCHEDULING[market] or None,
+                shielded_instance_config=shielded,
+                service_account={"email": account.email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
+                metadata={"enable-oslogin": "TRUE"},
+                data_disks=data_disks or None,
+                labels={**labels, "newinfra-tpu-topology": plan.topology.replace("x", "-")},
+                opts=after_roles)
+            nodes.append(vm.id)
+
+        self.node_ids = pulumi.Output.all(*nodes)
+        self.accelerator_type = pulumi.Output.from_input(plan.accelerator_type)
+        self.topology = pulumi.Output.from_input(plan.topology)
+        self.service_account = account.email
+        self.register_outputs({"nodeIds": self.node_ids, "acceleratorType": self.accelerator_type,
+                               "topology": self.topology})

@@ -1,0 +1,99 @@
+"""Pure Alibaba Cloud planning: which ECS GPU families a node pool may use, tags, vSwitch blocks."""
+
+from __future__ import annotations
+
+import re
+
+from components.planning.network import PlanningError
+
+# Whole-GPU ECS families (gn*: virtualised, ebmgn*: bare metal) -> our normalised accelerator name.
+# From Alibaba's "GPU-accelerated compute-optimized instance families" (GPU model and memory per GPU);
+# vgn*/sgn* are vGPU slices, not whole GPUs, and are not node-pool material.
+GPU_FAMILIES: dict[str, str] = {
+    "ebmgn6e": "V100-32GB",
+    "ebmgn6i": "T4",
+    "ebmgn6ia": "T4",
+    "ebmgn6v": "V100",
+    "ebmgn7": "A100",
+    "ebmgn7e": "A100-80GB",
+    "ebmgn7ex": "A100-80GB",
+    "ebmgn7i": "A10",
+    "ebmgn7ix": "A10",
+    "ebmgn8is": "L20",
+    "ebmgn8v": "H20",
+    "gn5": "P100",
+    "gn5i": "P4",
+    "gn6e": "V100-32GB",
+    "gn6i": "T4",
+    "gn6v": "V100",
+    "gn7": "A100",
+    "gn7e": "A100-80GB",
+    "gn7i": "A10",
+    "gn7r": "GA107",
+    "gn7s": "A30",
+    "gn8is": "L20",
+    "gn8v": "H20",
+}
+GPU_FAMILY_PREFIXES = ("gn", "ebmgn")
+# Families Alibaba sells only after a sales ticket: treated as unavailable unless the user says otherwise.
+SALES_TICKET_FAMILIES = frozenset({"ebmgn8v", "gn7s", "gn8is", "gn8v"})
+REQUIRED_TAGS = ("owner", "cost-center")
+TAG_CLASSIFICATION = "newinfra-data-classification"
+
+
+class AlicloudInstanceTypeError(PlanningError):
+    """An ECS type that is not a whole-GPU family, needs a sales ticket, or does not carry the accelerator."""
+
+
+def instance_family(instance_type: str) -> str:
+    """ecs.gn7i-c8g1.2xlarge -> gn7i; ecs.ebmgn7e.32xlarge -> ebmgn7e."""
+    match = re.fullmatch(r"ecs\.([a-z0-9]+)(?:-[a-z0-9]+)?\.[a-z0-9-]+", instance_type or "")
+    if not match:
+        raise AlicloudInstanceTypeError(
+            f"instance_type: {instance_type!r} is not an ECS instance type (ecs.<family>[-<spec>].<size>, "
+            "e.g. ecs.gn7i-c8g1.2xlarge)"
+        )
+    return match.group(1)
+
+
+def check_gpu_instance_type(instance_type: str, accelerator: str, *, allow_sales_ticket_types: bool = False) -> str:
+    """The family of a GPU node pool's instance type, refusing what an ACK GPU pool cannot run on."""
+    family = instance_family(instance_type)
+    if not family.startswith(GPU_FAMILY_PREFIXES):
+        raise AlicloudInstanceTypeError(
+            f"instance_type: {instance_type!r} is family {family!r}, not a GPU family; GPU node pools need "
+            f"a family starting with {list(GPU_FAMILY_PREFIXES)} (e.g. {sorted(GPU_FAMILIES)[:4]}...)"
+        )
+    if family not in GPU_FAMILIES:
+        raise AlicloudInstanceTypeError(
+            f"instance_type: {instance_type!r}: family {family!r} is not a known whole-GPU family; "
+            f"valid: {sorted(GPU_FAMILIES)}"
+        )
+    if family in SALES_TICKET_FAMILIES and not allow_sales_ticket_types:
+        raise AlicloudInstanceTypeError(
+            f"instance_type: {instance_type!r}: family {family!r} is sold only after a sales ticket; "
+            f"set allow_sales_ticket_types true once the ticket is granted, or pick one of "
+            f"{sorted(set(GPU_FAMILIES) - SALES_TICKET_FAMILIES)}"
+        )
+    offered = sorted(set(GPU_FAMILIES.values()))
+    if accelerator not in offered:
+        raise AlicloudInstanceTypeError(
+            f"accelerator: {accelerator!r} is not offered on Alibaba Cloud; valid: {offered}"
+        )
+    if GPU_FAMILIES[family] != accelerator:
+        raise AlicloudInstanceTypeError(
+            f"accelerator: {accelerator!r} does not match instance_type {instance_type!r}, whose family "
+            f"{family!r} carries {GPU_FAMILIES[family]!r}"
+        )
+    return family
+
+
+def alicloud_tags(tags: dict[str, str], classification: str | None = None) -> dict[str, str]:
+    """Alibaba tags from ours, with the required cost keys and the data classification."""
+    missing = [k for k in REQUIRED_TAGS if not tags.get(k)]
+    if missing:
+        raise PlanningError(f"tags: missing required keys {missing}; got {sorted(tags)}")
+    merged = dict(sorted(tags.items()))
+    if classification:
+        merged[TAG_CLASSIFICATION] = classification
+    return merged
