@@ -20,19 +20,21 @@ def _fail(message: str) -> typer.Exit:
 
 def _load():
     from cost_model.catalog import CatalogError, load_catalog
-    from cost_model.catalog.loader import StaleCatalogWarning
+    from cost_model.catalog.loader import StaleCatalogWarning, stale_message
 
-    # The CLI prints the staleness warning once itself, so the loader's log line is not repeated.
-    logging.getLogger("cost_model.catalog.loader").addHandler(logging.NullHandler())
-    logging.getLogger("cost_model.catalog.loader").propagate = False
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StaleCatalogWarning)
+    # Printed here on every run (the loader warns once per process, and its log line would repeat it).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleCatalogWarning)
+        logging.disable(logging.WARNING)
         try:
             cat = load_catalog()
         except CatalogError as err:
             raise _fail(str(err)) from None
-    for w in caught:
-        typer.echo(f"warning: {w.message}", err=True)
+        finally:
+            logging.disable(logging.NOTSET)
+    message = stale_message(cat)
+    if message:
+        typer.echo(f"warning: {message}", err=True)
     return cat
 
 

@@ -283,11 +283,17 @@ def read_files(path: Path) -> dict[str, str]:
     return files
 
 
-def warn_if_stale(cat: Catalog, today: dt.date | None = None) -> None:
+def stale_message(cat: Catalog, today: dt.date | None = None) -> str | None:
     age = cat.age_days(today)
-    if age > STALE_AFTER_DAYS:
-        msg = (f"price catalog {cat.version} is {age} days old (oldest source {cat.as_of.isoformat()}, "
-               f"limit {STALE_AFTER_DAYS}): rebuild it with python -m cost_model.catalog.build from fresh sources")
+    if age <= STALE_AFTER_DAYS:
+        return None
+    return (f"price catalog {cat.version} is {age} days old (oldest source {cat.as_of.isoformat()}, "
+            f"limit {STALE_AFTER_DAYS}): rebuild it with python -m cost_model.catalog.build from fresh sources")
+
+
+def warn_if_stale(cat: Catalog, today: dt.date | None = None) -> None:
+    msg = stale_message(cat, today)
+    if msg:
         warnings.warn(msg, StaleCatalogWarning, stacklevel=4)
         log.warning(msg)
 

@@ -95,9 +95,12 @@ _VENDOR = ("nvidia", "tesla")
 def alias_key(name: str) -> str:
     """Compare spellings without case, separators or the vendor prefix: 'NVIDIA-Tesla T4' -> 't4'."""
     key = _NOISE.sub("", name.lower())
-    for prefix in _VENDOR:
-        if key.startswith(prefix) and len(key) > len(prefix):
-            key = key[len(prefix):]
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _VENDOR:
+            if key.startswith(prefix) and len(key) > len(prefix):
+                key, stripped = key[len(prefix):], True
     return key
 
 
