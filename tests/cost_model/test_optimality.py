@@ -1,0 +1,158 @@
+"""The MILP (with its pruning) against brute force: on random small requests both find the same cost,
+and a single workload never costs more than the cheapest feasible single offer."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cost_model.candidates import CandidateBuilder
+from cost_model.catalog.quota import quota_family, quota_units
+from cost_model.explain import single_offer_costs
+from cost_model.model import Infeasible, offer_index, solve
+from cost_model.request import PlacementRequest
+
+# (cloud, instance type) -> accelerators per node, as in the conftest's L4 offers
+L4_SHAPES = {("aws", "g6.xlarge"): 1, ("aws", "g6.12xlarge"): 4, ("aws", "g6.48xlarge"): 8,
+             ("gcp", "g2-standard-4"): 1, ("gcp", "g2-standard-24"): 2, ("gcp", "g2-standard-48"): 4}
+ZONES = [("aws", "us-east-1", "use1-az1"), ("aws", "us-east-1", "use1-az2"), ("aws", "eu-west-1", "euw1-az1"),
+         ("gcp", "us-central1", "us-central1-a")]
+PRICE = st.sampled_from([0.5, 0.8, 1.0, 1.3, 2.0, 3.1, 4.0, 6.5])
+
+
+@st.composite
+def offers(draw, l4_offer):
+    out = []
+    for cloud, region, zone in draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True)):
+        types = [t for (c, t) in L4_SHAPES if c == cloud]
+        for t in draw(st.lists(st.sampled_from(types), min_size=1, max_size=2, unique=True)):
+            apn = L4_SHAPES[(cloud, t)]
+            od = draw(PRICE) * apn
+            spot = draw(st.one_of(st.none(), st.sampled_from([0.3, 0.5, 0.9]))) 
+            out.append(l4_offer(cloud, region, zone, t, od, None if spot is None else round(od * spot, 4)))
+    return out
+
+
+@st.composite
+def requests(draw):
+    n = draw(st.integers(1, 2))
+    workloads = []
+    for i in range(n):
+        count = draw(st.integers(1, 4))
+        per_node = draw(st.sampled_from([None] + [d for d in (1, 2, 4) if count % d == 0]))
+        spot = draw(st.booleans())
+        share = draw(st.sampled_from([None, 0.5])) if spot else None
+        w = {"name": f"w{i}", "kind": "batch", "accelerator": "L4", "count": count, "spot": spot,
+             "hoursPerMonth": draw(st.sampled_from([100, 730]))}
+        if per_node:
+            w["perNode"] = per_node
+        if share is not None:
+            w["maxSpotShare"] = share
+        if draw(st.booleans()):
+            w["dataset"] = "d"
+        workloads.append(w)
+    quotas = []
+    if draw(st.booleans()):
+        quotas.append({"cloud": "aws", "region": "us-east-1", "family": "G",
+                       "market": draw(st.sampled_from(["on-demand", "spot", "any"])),
+                       "limit": draw(st.sampled_from([4, 8, 12, 48]))})
+    if draw(st.booleans()):
+        quotas.append({"cloud": "gcp", "region": "us-central1", "family": "L4", "limit": draw(st.integers(1, 4))})
+    req = {"workloads": workloads, "quotas": quotas,
+           "datasets": [{"name": "d", "sizeGb": 100, "classification": "internal", "homeCloud": "aws",
+                         "homeRegion": "eu-west-1", "monthlyReadGb": draw(st.sampled_from([0, 1000, 20000]))}]}
+    if draw(st.booleans()):
+        req["dataResidency"] = {"internal": draw(st.sampled_from([["us-*"], ["eu-*", "us-east-1"], ["*"]]))}
+    return PlacementRequest.model_validate(req)
+
+
+def workload_configs(req: PlacementRequest, w, catalog):
+    """Every configuration of one workload: a zone, at most one offer per market, node counts."""
+    cap = w.spot_share_cap
+    ds = req.dataset(w.dataset)
+    out = []
+    offers_ = [o for o in catalog.offers if req.region_allowed(w, o.region)]
+    for zone in sorted({(o.cloud, o.region, o.zone) for o in offers_}):
+        here = [o for o in offers_ if (o.cloud, o.region, o.zone) == zone]
+        egress = catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, zone[0], zone[1]) * ds.read_gb \
+            if ds else 0.0
+        od_choices = [None] + [o for o in here if o.on_demand_usd is not None]
+        sp_choices = [None] + ([o for o in here if o.spot_usd is not None] if cap > 0 else [])
+        for od, sp in itertools.product(od_choices, sp_choices):
+            for a in range(0 if od is None else 1, (0 if od is None else w.count) + 1):
+                for b in range(0 if sp is None else 1, (0 if sp is None else w.count) + 1):
+                    pools = [(od, "on-demand", a), (sp, "spot", b)]
+                    pools = [p for p in pools if p[0] is not None and p[2] > 0]
+                    if not pools or b > cap * (a + b) + 1e-9:
+                        continue
+                    if w.per_node:
+                        if any(o.accelerators_per_node != w.per_node for o, _, _ in pools) or \
+                                a + b != w.count // w.per_node:
+                            continue
+                    elif sum(o.accelerators_per_node * n for o, _, n in pools) < w.count:
+                        continue
+                    cost = egress + w.hours_per_month * sum(
+                        n * (o.on_demand_usd if m == "on-demand" else o.spot_usd) for o, m, n in pools)
+                    out.append((cost, pools))
+    return out
+
+
+def brute_force(req: PlacementRequest, catalog) -> float:
+    per = [workload_configs(req, w, catalog) for w in req.workloads]
+    best = math.inf
+    for combo in itertools.product(*per):
+        cost = sum(c for c, _ in combo)
+        if cost >= best:
+            continue
+        use = [0.0] * len(req.quotas)
+        for _, pools in combo:
+            for o, m, n in pools:
+                for qi, q in enumerate(req.quotas):
+                    if (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) and \
+                            q.market in ("any", m):
+                        use[qi] += n * quota_units(o)
+        if all(u <= q.limit + 1e-9 for u, q in zip(use, req.quotas, strict=True)):
+            best = cost
+    return best
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), req=requests())
+def test_milp_cost_equals_exhaustive_enumeration(catalog_of, l4, data, req):
+    catalog = catalog_of(data.draw(offers(l4)))
+    expected = brute_force(req, catalog)
+    try:
+        got = solve(req, catalog, diagnose=False)
+    except Infeasible:
+        assert expected == math.inf
+        return
+    # every workload served (left-out only happens when the all-served problem is infeasible)
+    if got.left_out:
+        assert expected == math.inf
+        return
+    assert math.isclose(sum(p.monthly_usd for p in got.plans), expected, rel_tol=1e-6, abs_tol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["H100", "A100", "L4", "T4", "A10G", "L40S", "V100", "tpu-v5litepod", "A100-80GB"]),
+       st.sampled_from([1, 2, 4, 8, 16]), st.booleans(), st.sampled_from([None, 1, 2, 4, 8]),
+       st.sampled_from([("aws",), ("gcp",), ("aws", "gcp", "alicloud")]))
+def test_never_pricier_than_the_cheapest_feasible_single_offer(full_catalog, accel, count, spot, per_node, clouds):
+    if per_node is not None and count % per_node:
+        per_node = None
+    w = {"name": "w", "kind": "training", "accelerator": accel, "count": count, "spot": spot}
+    if per_node:
+        w["perNode"] = per_node
+    req = PlacementRequest.model_validate({"workloads": [w], "allowedClouds": list(clouds)})
+    builder = CandidateBuilder(offer_index(full_catalog), req)
+    rows, costs = single_offer_costs(builder, req.workloads[0], full_catalog.normalise_accelerator(accel))
+    single = float(costs.min()) if len(costs) else math.inf
+    try:
+        got = solve(req, full_catalog).monthly_usd
+    except Infeasible:
+        assert single == math.inf
+        return
+    assert got <= single + 0.01
