@@ -1,0 +1,139 @@
+"""newinfra:gcp:GpuVmPool — a GCE GPU fleet outside Kubernetes (Slurm or bare training hosts).
+
+Instance template (no external IP, shielded VM, CMEK boot disk, OS Login, a dedicated service account,
+the GPUs either attached (N1) or carried by the A2/A3/A4/G2 machine type, host maintenance TERMINATE,
+spot scheduling when asked) + a managed instance group: zonal for compact multi-node training (with a
+compact placement policy), regional across the placement's zones otherwise.
+Annotations stay real (no ``from __future__ import annotations``): the component provider reads them.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.plain import require_plain
+from components.planning.gcp import gcp_accelerator_type, gcp_labels
+from components.planning.vm_pool import VmPoolError, VmPoolSpec, check_spec, host_facts, inventory
+from cost_model.catalog.families import family_facts
+
+DEFAULT_IMAGE = ("projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", "ubuntu-22.04")
+# Machine series that attach only Hyperdisk; the rest take Persistent Disk.
+BOOT_DISK_TYPES = {"a3-ultragpu": "hyperdisk-balanced", "a4-highgpu": "hyperdisk-balanced"}
+N1_GPU_COUNTS = (1, 2, 4, 8)  # what an N1 host accepts per VM
+# Scheduling per market: GPU hosts cannot live-migrate, so host maintenance always stops them.
+SCHEDULING: dict[str, dict[str, Any]] = {
+    "on-demand": {"on_host_maintenance": "TERMINATE", "automatic_restart": True, "provisioning_model": "STANDARD"},
+    "spot": {"on_host_maintenance": "TERMINATE", "automatic_restart": False, "provisioning_model": "SPOT",
+             "preemptible": True, "instance_termination_action": "DELETE"},
+}
+
+
+class GcpGpuVmPoolArgs(TypedDict):
+    pool: VmPoolSpec
+    region: str
+    subnetwork: pulumi.Input[str]
+    # Cloud KMS key (self link / id) for the boot disks
+    kms_key_id: pulumi.Input[str]
+    tags: dict[str, str]
+    classification: NotRequired[str]
+    service_account_email: NotRequired[pulumi.Input[str]]
+    source_image: NotRequired[str]
+    os: NotRequired[str]
+    boot_disk_gb: NotRequired[int]
+    secure_boot: NotRequired[bool]
+
+
+class GpuVmPool(pulumi.ComponentResource):
+    """A GCE GPU fleet (instance template + managed instance group) with its Ansible inventory."""
+
+    TYPE = "newinfra:gcp:GpuVmPool"
+
+    group_name: pulumi.Output[str]
+    instance_template_id: pulumi.Output[str]
+    inventory: pulumi.Output[dict[str, Any]]
+
+    def __init__(self, name: str, args: GcpGpuVmPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec: VmPoolSpec = require_plain(args, "pool")
+        region = require_plain(args, "region")
+        check_spec(spec)
+        facts = host_facts("gcp", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
+        accelerators = self._guest_accelerators(spec, facts.family)
+        image, os_name = args.get("source_image"), args.get("os")
+        if bool(image) != bool(os_name):
+            raise VmPoolError("source_image and os: give both (the inventory tells Ansible the OS) or neither")
+        image, os_name = (image, os_name) if image else DEFAULT_IMAGE
+        disk_gb = args.get("boot_disk_gb", 200)
+        if not isinstance(disk_gb, int) or disk_gb < 50:
+            raise VmPoolError(f"boot_disk_gb: {disk_gb!r} must be an integer >= 50")
+        labels = gcp_labels({**require_plain(args, "tags"), "newinfra-workload": spec["workload"],
+                             "newinfra-pool": spec["name"]}, args.get("classification"))
+        super().__init__(self.TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        email = args.get("service_account_email")
+        if email is None:
+            # Its own identity, not the project's default compute account (which is Editor).
+            email = gcp.serviceaccount.Account(
+                f"{name}-vm", account_id=f"{name}-vm"[:30].rstrip("-"),
+                display_name=f"GPU VM pool {name}", opts=child).email
+
+        policies: list[pulumi.Input[str]] = []
+        if spec["compact"]:
+            policy = gcp.compute.ResourcePolicy(
+                f"{name}-compact", region=region,
+                group_placement_policy={"collocation": "COLLOCATED"}, opts=child)
+            policies.append(policy.name)
+
+        template = gcp.compute.InstanceTemplate(
+            f"{name}-tpl",
+            name_prefix=f"{name}-"[:37],
+            machine_type=spec["instance_type"],
+            guest_accelerators=accelerators,
+            disks=[{"boot": True, "auto_delete": True, "source_image": image, "disk_size_gb": disk_gb,
+                    "disk_type": BOOT_DISK_TYPES.get(facts.family, "pd-balanced"),
+                    "disk_encryption_key": {"kms_key_self_link": args["kms_key_id"]}}],
+            network_interfaces=[{"subnetwork": args["subnetwork"]}],  # no access_configs: no external IP
+            shielded_instance_config={"enable_secure_boot": args.get("secure_boot", True),
+                                      "enable_vtpm": True, "enable_integrity_monitoring": True},
+            scheduling=SCHEDULING[spec["market"]],
+            service_account={"email": email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
+            metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
+            resource_policies=policies or None,
+            labels=labels,
+            opts=child)
+
+        version = [{"name": "primary", "instance_template": template.self_link_unique}]
+        if spec["compact"] or len(spec["zones"]) == 1:
+            group = gcp.compute.InstanceGroupManager(
+                f"{name}-mig", name=name, base_instance_name=name, zone=spec["zones"][0],
+                versions=version, target_size=spec["desired_size"], opts=child)
+        else:
+            group = gcp.compute.RegionInstanceGroupManager(
+                f"{name}-mig", name=name, base_instance_name=name, region=region,
+                distribution_policy_zones=sorted(spec["zones"]), distribution_policy_target_shape="ANY",
+                versions=version, target_size=spec["desired_size"],
+                # GPU capacity is scarce: never move running hosts to rebalance zones.
+                update_policy={"type": "OPPORTUNISTIC", "minimal_action": "REPLACE",
+                               "instance_redistribution_type": "NONE", "max_surge_fixed": 0,
+                               "max_unavailable_fixed": len(spec["zones"])},
+                opts=child)
+
+        self.group_name = group.name
+        self.instance_template_id = template.id
+        self.inventory = pulumi.Output.from_input(
+            inventory(cloud="gcp", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
+        self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})
+
+    @staticmethod
+    def _guest_accelerators(spec: VmPoolSpec, family: str) -> list[dict[str, Any]]:
+        """A2/A3/A4/G2 machine types carry their GPUs; N1 hosts take them attached."""
+        facts = family_facts("gcp", family)
+        if facts is not None and facts.accelerator is not None:
+            return []
+        count = spec["accelerators_per_node"]
+        if count not in N1_GPU_COUNTS:
+            raise VmPoolError(
+                f"pool.accelerators_per_node: {count} GPUs cannot attach to {spec['instance_type']!r}; "
+                f"valid: {list(N1_GPU_COUNTS)}")
+        return [{"type": gcp_accelerator_type(spec["accelerator"], spec["instance_type"]), "count": count}]

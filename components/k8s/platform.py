@@ -1,0 +1,94 @@
+"""newinfra:k8s:GpuPlatform — the same GPU software layer on every cluster, whatever its cloud.
+
+PriorityClasses, team namespaces with accelerator quotas, Kueue with flavors and queues for the cluster's
+pools, and — where the cluster has NVIDIA pools — the GPU operator (or device plugin) with DCGM alerts.
+The program passes the cluster's Kubernetes provider (built from its kubeconfig) in ``opts``.
+Annotations stay real (no ``from __future__ import annotations``): the component provider reads them.
+"""
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+from components.k8s.alerts import DcgmAlerts
+from components.k8s.gpu_operator import GpuOperator
+from components.k8s.kueue import Kueue
+from components.k8s.namespaces import TeamNamespaces
+from components.k8s.priority import PriorityClasses
+from components.plain import require_plain
+from components.planning.k8s import (
+    GpuNodePool,
+    TeamQuota,
+    WorkloadPriority,
+    check_cloud,
+    check_teams,
+    workload_priority_classes,
+)
+from components.planning.pools import accelerator_vendor
+
+
+class AlertThresholds(TypedDict):
+    idle_minutes: NotRequired[int]
+    temperature_celsius: NotRequired[int]
+    temperature_minutes: NotRequired[int]
+
+
+class GpuPlatformArgs(TypedDict):
+    cloud: str
+    node_pools: list[GpuNodePool]
+    teams: list[TeamQuota]
+    workloads: list[WorkloadPriority]
+    tags: NotRequired[dict[str, str]]
+    # the NVIDIA device plugin DaemonSet instead of the whole GPU operator
+    device_plugin_only: NotRequired[bool]
+    drivers_preinstalled: NotRequired[bool]
+    # DCGM alerts need the Prometheus operator's CRDs; off where the cluster has none
+    alerts: NotRequired[bool]
+    alert_thresholds: NotRequired[AlertThresholds]
+    prometheus_rule_labels: NotRequired[dict[str, str]]
+
+
+class GpuPlatform(pulumi.ComponentResource):
+    """The GPU layer of one cluster: priorities, team quotas, Kueue, GPU operator, DCGM alerts."""
+
+    TYPE = "newinfra:k8s:GpuPlatform"
+
+    priority_classes: pulumi.Output[dict[str, str]]
+    flavors: pulumi.Output[list[str]]
+    cluster_queue: pulumi.Output[str]
+    team_namespaces: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: GpuPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        cloud = check_cloud(require_plain(args, "cloud"))
+        pools = list(require_plain(args, "node_pools"))
+        teams = check_teams(list(require_plain(args, "teams")))
+        workloads = list(require_plain(args, "workloads"))
+        workload_priority_classes(workloads)  # fail on a bad kind or priority before anything is created
+        tags = dict(args.get("tags") or {})
+        nvidia = any(accelerator_vendor(p["accelerator"]) == "nvidia" for p in pools)
+        super().__init__(self.TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        priorities = PriorityClasses(f"{name}-priorities", {"workloads": workloads}, opts=child)
+        namespaces = TeamNamespaces(f"{name}-teams", {"teams": teams, "tags": tags}, opts=child)
+        kueue = Kueue(f"{name}-kueue", {"node_pools": pools, "team_namespaces": [t["name"] for t in teams],
+                                        "tags": tags},
+                      opts=pulumi.ResourceOptions(parent=self, depends_on=[namespaces]))
+        if nvidia:
+            device_plugin_only = bool(args.get("device_plugin_only", False))
+            operator = GpuOperator(f"{name}-gpu-operator", {
+                "cloud": cloud, "tags": tags, "mode": "device-plugin" if device_plugin_only else "operator",
+                **({"drivers_preinstalled": args["drivers_preinstalled"]} if "drivers_preinstalled" in args else {}),
+            }, opts=child)
+            # The DCGM exporter comes with the operator: without it there is nothing to alert on.
+            if args.get("alerts", True) and not device_plugin_only:
+                DcgmAlerts(f"{name}-dcgm-alerts", {
+                    **dict(args.get("alert_thresholds") or {}),
+                    "rule_labels": dict(args.get("prometheus_rule_labels") or {}), "tags": tags,
+                }, opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]))
+
+        self.priority_classes = priorities.by_workload
+        self.flavors = kueue.flavors
+        self.cluster_queue = kueue.cluster_queue
+        self.team_namespaces = namespaces.namespaces
+        self.register_outputs({"priorityClasses": self.priority_classes, "flavors": self.flavors})

@@ -1,0 +1,292 @@
+"""Pure planning for the Kubernetes GPU layer: priority classes, Kueue flavors and quotas, team quotas,
+GPU operator values and DCGM alert rules. No Pulumi here; tested on its own.
+
+The TypedDicts are part of the components' cross-language schema, which the Pulumi analyzer reads from
+real annotations: no ``from __future__ import annotations`` in this module.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
+
+from components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+CLOUDS = ("alicloud", "aws", "gcp")
+KINDS = ("batch", "inference", "training")
+
+
+class PlatformError(ValueError):
+    """A GPU platform that cannot be planned; the message names the argument, the value and what is valid."""
+
+
+class NodeTaint(TypedDict):
+    key: str
+    value: str
+    effect: str
+
+
+class GpuNodePool(TypedDict):
+    """The node-pool facts the GPU layer needs (a subset of components.planning.pools.NodePoolArgs:
+    a NodePoolArgs value can be passed as is)."""
+
+    name: str
+    accelerator: str
+    accelerators_per_node: int
+    desired_size: int
+    max_size: int
+    market: str
+    labels: dict[str, str]
+    taints: list[NodeTaint]
+
+
+class TeamQuota(TypedDict):
+    """A team namespace and the accelerators its pods may request at once."""
+
+    name: str
+    gpus: int
+    tpus: NotRequired[int]
+
+
+class WorkloadPriority(TypedDict):
+    name: str
+    kind: str  # training | inference | batch
+    priority: int  # 0..1000, from the workload's config
+
+
+def tag_labels(tags: dict[str, str]) -> dict[str, str]:
+    """Cost tags as Kubernetes labels under our prefix (owner -> newinfra.io/owner)."""
+    return {f"{LABEL_PREFIX}/{label_value(k).lower()}": label_value(v) for k, v in sorted(tags.items())}
+
+
+# --- priority classes ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PriorityClassPlan:
+    name: str
+    value: int
+    preemption_policy: str  # PreemptLowerPriority | Never
+    description: str
+
+
+CRITICAL_TRAINING = PriorityClassPlan(
+    "newinfra-critical-training", 100_000, "PreemptLowerPriority",
+    "Training runs that must not wait: they preempt default and batch pods.")
+DEFAULT = PriorityClassPlan(
+    "newinfra-default", 10_000, "PreemptLowerPriority", "Ordinary training and inference.")
+PREEMPTIBLE_BATCH = PriorityClassPlan(
+    "newinfra-preemptible-batch", 1_000, "Never",
+    "Batch work that fills idle accelerators and gives way to everything else.")
+PRIORITY_CLASSES = (CRITICAL_TRAINING, DEFAULT, PREEMPTIBLE_BATCH)
+
+# First match wins: (kinds, lowest workload priority, class).
+PRIORITY_RULES: tuple[tuple[frozenset[str], int, PriorityClassPlan], ...] = (
+    (frozenset({"training"}), 700, CRITICAL_TRAINING),
+    (frozenset({"training", "inference"}), 100, DEFAULT),
+    (frozenset(KINDS), 0, PREEMPTIBLE_BATCH),
+)
+
+
+def priority_class_for(kind: str, priority: int) -> str:
+    """Workload kind and priority (0..1000) -> the name of its PriorityClass."""
+    if kind not in KINDS:
+        raise PlatformError(f"workloads[].kind: {kind!r} is not valid; valid: {list(KINDS)}")
+    if not isinstance(priority, int) or not 0 <= priority <= 1000:
+        raise PlatformError(f"workloads[].priority: {priority!r} must be an integer in [0, 1000]")
+    for kinds, lowest, plan in PRIORITY_RULES:
+        if kind in kinds and priority >= lowest:
+            return plan.name
+    raise AssertionError("the last rule matches every kind at priority 0")
+
+
+def workload_priority_classes(workloads: list[WorkloadPriority]) -> dict[str, str]:
+    """Workload name -> PriorityClass name, sorted by workload."""
+    return {w["name"]: priority_class_for(w["kind"], w["priority"])
+            for w in sorted(workloads, key=lambda w: w["name"])}
+
+
+# --- GPU operator -------------------------------------------------------------------------------------
+
+GPU_OPERATOR_CHART = "gpu-operator"
+GPU_OPERATOR_VERSION = "v25.3.4"
+GPU_OPERATOR_REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
+GPU_OPERATOR_NAMESPACE = "gpu-operator"
+DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.1"
+
+# Whether the cluster's GPU node image already carries the NVIDIA driver: EKS AL2023 NVIDIA AMI, GKE
+# node pools with driver installation, ACK GPU node images. Then the operator must not install one.
+NODE_IMAGE_SHIPS_DRIVERS = {"aws": True, "gcp": True, "alicloud": True}
+# Where GKE puts the driver it installs, per NVIDIA's GKE instructions for the operator.
+CLOUD_OPERATOR_VALUES: dict[str, dict[str, Any]] = {
+    "gcp": {
+        "hostPaths": {"driverInstallDir": "/home/kubernetes/bin/nvidia"},
+        "toolkit": {"installDir": "/home/kubernetes/bin/nvidia"},
+        "cdi": {"enabled": True, "default": True},
+    },
+}
+
+
+def check_cloud(cloud: str) -> str:
+    if cloud not in CLOUDS:
+        raise PlatformError(f"cloud: {cloud!r} is not valid; valid: {list(CLOUDS)}")
+    return cloud
+
+
+def gpu_operator_values(cloud: str, *, drivers_preinstalled: bool | None = None) -> dict[str, Any]:
+    """Helm values: driver only where the image has none; toolkit, device plugin and DCGM exporter on."""
+    check_cloud(cloud)
+    preinstalled = NODE_IMAGE_SHIPS_DRIVERS[cloud] if drivers_preinstalled is None else drivers_preinstalled
+    values: dict[str, Any] = {
+        "driver": {"enabled": not preinstalled},
+        "toolkit": {"enabled": True},
+        "devicePlugin": {"enabled": True},
+        "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": True}},
+        "nfd": {"enabled": True},
+    }
+    for key, extra in CLOUD_OPERATOR_VALUES.get(cloud, {}).items():
+        values[key] = {**values.get(key, {}), **extra}
+    return dict(sorted(values.items()))
+
+
+# --- Kueue --------------------------------------------------------------------------------------------
+
+KUEUE_CHART = "oci://registry.k8s.io/kueue/charts/kueue"
+KUEUE_VERSION = "0.14.6"  # serves kueue.x-k8s.io/v1beta1
+KUEUE_API = "kueue.x-k8s.io/v1beta1"
+KUEUE_NAMESPACE = "kueue-system"
+CLUSTER_QUEUE = "newinfra-accelerators"
+LOCAL_QUEUE = "accelerators"
+TEAM_LABEL = f"{LABEL_PREFIX}/team"
+# The extended resource each vendor's device plugin advertises.
+RESOURCE_BY_VENDOR = {"nvidia": "nvidia.com/gpu", "tpu": "google.com/tpu", "neuron": "aws.amazon.com/neuron"}
+
+
+@dataclass(frozen=True)
+class FlavorPlan:
+    name: str
+    resource: str
+    node_labels: dict[str, str]
+    tolerations: list[dict[str, str]]
+    nominal_quota: int  # accelerators: nodes x per node, summed over pools of this flavor
+
+
+def flavor_name(accelerator_label: str, market: str) -> str:
+    """A DNS-1123 name per (accelerator, market): h100-on-demand, tpu-v5litepod-spot."""
+    name = re.sub(r"[^a-z0-9-]+", "-", f"{accelerator_label}-{market}".lower()).strip("-")[:63].rstrip("-")
+    if not DNS_LABEL.match(name):
+        raise PlatformError(f"node_pools[].accelerator: {accelerator_label!r} gives no valid flavor name")
+    return name
+
+
+def plan_flavors(pools: list[GpuNodePool]) -> list[FlavorPlan]:
+    """One ResourceFlavor per (accelerator, market), matching the pools' labels and tolerating their taints."""
+    groups: dict[str, list[GpuNodePool]] = defaultdict(list)
+    for pool in pools:
+        for key in (f"{LABEL_PREFIX}/accelerator", f"{LABEL_PREFIX}/market"):
+            if key not in pool["labels"]:
+                raise PlatformError(f"node_pools[{pool['name']!r}].labels: missing {key!r} (plan_node_pool sets it)")
+        groups[flavor_name(pool["labels"][f"{LABEL_PREFIX}/accelerator"], pool["market"])].append(pool)
+    flavors = []
+    for name, members in sorted(groups.items()):
+        first = members[0]
+        taints = sorted({(t["key"], t["value"], t["effect"]) for p in members for t in p["taints"]})
+        flavors.append(FlavorPlan(
+            name=name,
+            resource=RESOURCE_BY_VENDOR[accelerator_vendor(first["accelerator"])],
+            node_labels={k: first["labels"][k] for k in (f"{LABEL_PREFIX}/accelerator", f"{LABEL_PREFIX}/market")},
+            tolerations=[{"key": k, "operator": "Equal", "value": v, "effect": e} for k, v, e in taints],
+            nominal_quota=sum(p["desired_size"] * p["accelerators_per_node"] for p in members),
+        ))
+    return flavors
+
+
+def cluster_queue_spec(flavors: list[FlavorPlan]) -> dict[str, Any]:
+    """One ClusterQueue over every flavor, a resource group per accelerator resource; only team
+    namespaces may submit; higher priority preempts lower within the queue."""
+    by_resource: dict[str, list[FlavorPlan]] = defaultdict(list)
+    for flavor in flavors:
+        by_resource[flavor.resource].append(flavor)
+    return {
+        "namespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]},
+        "queueingStrategy": "BestEffortFIFO",
+        "preemption": {"withinClusterQueue": "LowerPriority", "reclaimWithinCohort": "Never"},
+        "resourceGroups": [
+            {"coveredResources": [resource],
+             "flavors": [{"name": f.name, "resources": [{"name": resource, "nominalQuota": f.nominal_quota}]}
+                         for f in members]}
+            for resource, members in sorted(by_resource.items())
+        ],
+    }
+
+
+# --- team namespaces ----------------------------------------------------------------------------------
+
+def team_quota_hard(team: TeamQuota) -> dict[str, str]:
+    """ResourceQuota `hard` for a team: requested accelerators at once."""
+    name = team.get("name", "")
+    if not DNS_LABEL.match(name):
+        raise PlatformError(f"teams[].name: {name!r} must be a DNS label (lowercase letters, digits, dashes)")
+    hard = {}
+    for key, resource in (("gpus", "nvidia.com/gpu"), ("tpus", "google.com/tpu")):
+        if key in team:
+            count = team[key]  # type: ignore[literal-required]
+            if not isinstance(count, int) or count < 0:
+                raise PlatformError(f"teams[{name!r}].{key}: {count!r} must be an integer >= 0")
+            hard[f"requests.{resource}"] = str(count)
+    return hard
+
+
+def check_teams(teams: list[TeamQuota]) -> list[TeamQuota]:
+    names = [t.get("name") for t in teams]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise PlatformError(f"teams: names must be unique, repeated: {repeated}")
+    for team in teams:
+        team_quota_hard(team)
+    return sorted(teams, key=lambda t: t["name"])
+
+
+# --- DCGM alert rules ---------------------------------------------------------------------------------
+
+# XIDs that mean the GPU or its host needs attention (Azure HPC health checks' list).
+CRITICAL_XIDS = (48, 56, 57, 58, 62, 63, 64, 65, 68, 69, 73, 74, 79, 80, 81, 92, 119, 120)
+GPU_LABELS = "Hostname, gpu, UUID"
+
+
+def alert_rules(*, idle_minutes: int = 60, temperature_celsius: int = 85,
+                temperature_minutes: int = 5) -> list[dict[str, Any]]:
+    """Prometheus alerting rules over the DCGM exporter's metrics."""
+    if not isinstance(idle_minutes, int) or not 5 <= idle_minutes <= 1440:
+        raise PlatformError(f"idle_minutes: {idle_minutes!r} must be an integer in [5, 1440]")
+    if not isinstance(temperature_celsius, int) or not 60 <= temperature_celsius <= 100:
+        raise PlatformError(f"temperature_celsius: {temperature_celsius!r} must be an integer in [60, 100]")
+    if not isinstance(temperature_minutes, int) or not 1 <= temperature_minutes <= 60:
+        raise PlatformError(f"temperature_minutes: {temperature_minutes!r} must be an integer in [1, 60]")
+    critical_xid = " or ".join(f"DCGM_FI_DEV_XID_ERRORS == {x}" for x in CRITICAL_XIDS)
+    return [
+        _rule("GpuCriticalXid", f"max by ({GPU_LABELS}) ({critical_xid})", "0m", "critical",
+              "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported critical XID {{ $value }}",
+              "Drain the node and run the GPU validation playbook; XIDs 48/63/64/79/92 usually mean the GPU "
+              "must be reset or replaced."),
+        _rule("GpuXidError", f"max by ({GPU_LABELS}) (DCGM_FI_DEV_XID_ERRORS) > 0", "0m", "warning",
+              "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}",
+              "Look the XID up in NVIDIA's XID catalogue; application XIDs (13, 31, 43) are usually the job's."),
+        _rule("GpuUncorrectableEcc", f"max by ({GPU_LABELS}) (DCGM_FI_DEV_ECC_DBE_VOL_TOTAL) > 0", "0m",
+              "critical", "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has uncorrectable ECC errors",
+              "Drain the node; the GPU needs a reset (row remapping) or replacement."),
+        _rule("GpuIdle", 'max by (Hostname, gpu, namespace, pod) (DCGM_FI_DEV_GPU_UTIL{pod!=""}) == 0',
+              f"{idle_minutes}m", "warning",
+              f"GPU {{{{ $labels.gpu }}}} held by {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} has been idle "
+              f"for {idle_minutes} minutes",
+              "An allocated GPU that does nothing still costs money: stop the pod or give the GPU back."),
+        _rule("GpuHighTemperature", f"max by ({GPU_LABELS}) (DCGM_FI_DEV_GPU_TEMP) > {temperature_celsius}",
+              f"{temperature_minutes}m", "warning",
+              f"GPU {{{{ $labels.gpu }}}} on {{{{ $labels.Hostname }}}} is above {temperature_celsius} C",
+              "Check cooling and clock throttle reasons; sustained heat throttles training."),
+    ]
+
+
+def _rule(alert: str, expr: str, for_: str, severity: str, summary: str, description: str) -> dict[str, Any]:
+    return {"alert": alert, "expr": expr, "for": for_, "labels": {"severity": severity},
+            "annotations": {"summary": summary, "description": description}}
