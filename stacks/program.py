@@ -48,8 +48,8 @@ def resolve_placements(cfg: EnvConfig) -> tuple[Placement, ...]:
     unpinned = [w for w in cfg.workloads if not w.placement]
     if not unpinned:
         return tuple(sorted(pinned, key=lambda p: (p.workload, p.market)))
-    from cost_model.catalog import load_catalog
     from cost_model import lock
+    from cost_model.catalog import load_catalog
 
     catalog = load_catalog()
     path = lock_path(cfg.environment)

@@ -7,8 +7,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components.planning.network import choose_zones, nat_gateway_zones, split_cidr
 from components.plain import require_plain
+from components.planning.network import choose_zones, nat_gateway_zones, split_cidr
 
 
 class NetworkArgs(TypedDict):
