@@ -1,0 +1,121 @@
+"""newinfra:alicloud:Storage — a rotating KMS key, a private OSS dataset bucket encrypted with it (versions,
+lifecycle, access logs, public access blocked), and an encrypted NAS file system when one is asked for."""
+
+from __future__ import annotations
+
+import re
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from components.plain import ComponentArgError, require_plain
+from components.planning.alicloud import alicloud_tags
+
+ROTATION = re.compile(r"(\d+)s")
+# KMS accepts automatic rotation intervals from 7 to 365 days.
+ROTATION_BOUNDS_S = (7 * 86400, 365 * 86400)
+# NAS storage types of general-purpose (standard) file systems that take a customer KMS key.
+NAS_STORAGE_TYPES = ("Capacity", "Performance", "Premium")
+NAS_CUSTOMER_KEY = 2  # encryptType: 0 none, 1 NAS-managed key, 2 customer KMS key
+
+
+class FileSystemArgs(TypedDict):
+    vpc_id: str
+    vswitch_id: str
+    zone: str
+    vpc_cidr: str  # who may mount it
+    storage_type: NotRequired[str]  # Performance (default), Capacity, Premium
+
+
+class StorageArgs(TypedDict):
+    tags: dict[str, str]
+    classification: NotRequired[str]
+    rotation_interval: NotRequired[str]  # e.g. "7776000s" (90 days)
+    noncurrent_version_days: NotRequired[int]
+    log_retention_days: NotRequired[int]
+    shared_file_system: NotRequired[FileSystemArgs]
+
+
+class Storage(pulumi.ComponentResource):
+    key_id: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    log_bucket_name: pulumi.Output[str]
+    file_system_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("newinfra:alicloud:Storage", name, None, opts)
+        tags = alicloud_tags(dict(require_plain(args, "tags")), args.get("classification"))
+        rotation = str(args.get("rotation_interval", "7776000s"))
+        match = ROTATION.fullmatch(rotation)
+        if not match or not ROTATION_BOUNDS_S[0] <= int(match.group(1)) <= ROTATION_BOUNDS_S[1]:
+            raise ComponentArgError(f"rotation_interval: {rotation!r} must be seconds like '7776000s', between "
+                                    f"{ROTATION_BOUNDS_S[0]}s (7 days) and {ROTATION_BOUNDS_S[1]}s (365 days)")
+        fs = args.get("shared_file_system")
+        if fs is not None:
+            _check_file_system(fs)
+        child = pulumi.ResourceOptions(parent=self)
+
+        key = alicloud.kms.Key(
+            f"{name}-key", description=f"newinfra {name}: datasets and file systems", key_spec="Aliyun_AES_256",
+            key_usage="ENCRYPT/DECRYPT", protection_level="SOFTWARE", automatic_rotation="Enabled",
+            rotation_interval=rotation, pending_window_in_days=30, deletion_protection="Enabled", tags=tags,
+            opts=child)
+        sse = {"sse_algorithm": "KMS", "kms_master_key_id": key.id}
+        log_bucket = alicloud.oss.Bucket(
+            f"{name}-logs", acl="private", server_side_encryption_rule=sse, versioning={"status": "Enabled"},
+            lifecycle_rules=[{"id": "expire-logs", "enabled": True,
+                              "expirations": [{"days": int(args.get("log_retention_days", 365))}]}],
+            tags={**tags, "newinfra-role": "access-logs"}, opts=child)
+        bucket = alicloud.oss.Bucket(
+            f"{name}-data", acl="private", server_side_encryption_rule=sse, versioning={"status": "Enabled"},
+            lifecycle_rules=[{
+                "id": "old-versions-and-uploads", "enabled": True,
+                "noncurrent_version_expirations": [{"days": int(args.get("noncurrent_version_days", 30))}],
+                "abort_multipart_uploads": [{"days": 7}],
+            }],
+            logging={"target_bucket": log_bucket.bucket, "target_prefix": f"{name}-data/"},
+            tags=tags, opts=child)
+        for label, target in (("logs", log_bucket), ("data", bucket)):
+            alicloud.oss.BucketPublicAccessBlock(f"{name}-{label}-public-access-block", bucket=target.bucket,
+                                                 block_public_access=True, opts=child)
+
+        self.file_system_id = pulumi.Output.from_input("")
+        if fs is not None:
+            self.file_system_id = self._nas(name, fs, key, tags)
+        self.key_id = key.id
+        self.bucket_name = bucket.bucket
+        self.log_bucket_name = log_bucket.bucket
+        self.register_outputs({"keyId": self.key_id, "bucketName": self.bucket_name,
+                               "fileSystemId": self.file_system_id})
+
+    def _nas(self, name: str, fs: FileSystemArgs, key: alicloud.kms.Key, tags: dict[str, str]
+             ) -> pulumi.Output[str]:
+        child = pulumi.ResourceOptions(parent=self)
+        file_system = alicloud.nas.FileSystem(
+            f"{name}-nas", file_system_type="standard", protocol_type="NFS",
+            storage_type=fs.get("storage_type", "Performance"), zone_id=fs["zone"],
+            encrypt_type=NAS_CUSTOMER_KEY, kms_key_id=key.id, description=f"newinfra {name} shared data",
+            tags=tags, opts=child)
+        group = alicloud.nas.AccessGroup(f"{name}-nas", access_group_name=f"{name}-nas", access_group_type="Vpc",
+                                         file_system_type="standard", description="VPC clients", opts=child)
+        alicloud.nas.AccessRule(f"{name}-nas-vpc", access_group_name=group.access_group_name,
+                                source_cidr_ip=fs["vpc_cidr"], rw_access_type="RDWR",
+                                user_access_type="root_squash", priority=1, file_system_type="standard",
+                                opts=child)
+        alicloud.nas.MountTarget(f"{name}-nas", file_system_id=file_system.id,
+                                 access_group_name=group.access_group_name, vpc_id=fs["vpc_id"],
+                                 vswitch_id=fs["vswitch_id"], network_type="Vpc", opts=child)
+        return file_system.id
+
+
+def _check_file_system(fs: FileSystemArgs) -> None:
+    missing = [k for k in ("vpc_id", "vswitch_id", "zone", "vpc_cidr") if not fs.get(k)]
+    if missing:
+        raise ComponentArgError(f"shared_file_system: missing {missing}")
+    storage_type = fs.get("storage_type", "Performance")
+    if storage_type not in NAS_STORAGE_TYPES:
+        raise ComponentArgError(f"shared_file_system.storage_type: {storage_type!r} is not valid; valid: "
+                                f"{list(NAS_STORAGE_TYPES)}")
+    if fs["vpc_cidr"] in ("0.0.0.0/0", "::/0"):
+        raise ComponentArgError(f"shared_file_system.vpc_cidr: {fs['vpc_cidr']!r} would let anyone mount it")
