@@ -13,6 +13,7 @@ import argparse
 import ast
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple
 from pathlib import Path
@@ -155,7 +156,7 @@ def gcp_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
             "Region", "AvailabilityZone", "Price", "SpotPrice")
     rows = read_rows(src / "gcp/vms.csv", cols)
     seen: set[tuple[str, ...]] = set()
-    hosts: dict[tuple[str, str], dict[str, str]] = {}  # (zone, type) -> row
+    hosts: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)  # zone -> type -> row
     accels: dict[tuple[str, str, int], dict[str, str]] = {}  # (zone, accelerator, count) -> row
     for row in rows:
         key = tuple(row[c] for c in cols)
@@ -166,7 +167,7 @@ def gcp_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
             continue
         seen.add(key)
         if row["InstanceType"]:
-            hosts[(row["AvailabilityZone"], row["InstanceType"])] = row
+            hosts[row["AvailabilityZone"]][row["InstanceType"]] = row
         else:
             accels[(row["AvailabilityZone"], row["AcceleratorName"], int(row["AcceleratorCount"]))] = row
     for (zone, name, count), acc in sorted(accels.items()):
@@ -177,10 +178,10 @@ def gcp_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
         mem = round(gib / 1024, 2) if gib else None
         accelerator = names.canonical("gcp", name, mem)
         host_types = [h for h, (a, n) in shapes.GCP_GPU_HOSTS.items() if a == name and n == count]
-        n1 = {t: (float(r["vCPUs"]), float(r["MemoryGiB"])) for (z, t), r in hosts.items() if z == zone}
+        n1 = {t: (float(r["vCPUs"]), float(r["MemoryGiB"])) for t, r in hosts[zone].items() if t.startswith("n1-")}
         host_types += shapes.n1_hosts_for(name, count, n1)
         for host_type in sorted(host_types):
-            host = hosts.get((zone, host_type))
+            host = hosts[zone].get(host_type)
             if host is None:
                 continue  # GCP does not offer this host in this zone
             yield from _gcp_gpu_vm(host, acc, accelerator, count, mem, out)
@@ -221,7 +222,7 @@ def _gcp_tpu(row: dict[str, str], out: list[Exclusion]) -> Iterator[Offer]:
     keep, spot = check_prices("gcp", region, zone, itype, number(row["Price"]), number(row["SpotPrice"]), out)
     if keep:
         hbm = shapes.TPU_GENERATIONS[accelerator.removeprefix("tpu-")]["hbm_gib"]
-        yield Offer("gcp", region, "" if not zone else zone, itype, accelerator, chips, float(hbm), None, None,
+        yield Offer("gcp", region, zone, itype, accelerator, chips, float(hbm), None, None,
                     False, False, topology, number(row["Price"]), spot, "gcp", SOURCES["gcp"]["asOf"])
 
 
@@ -229,7 +230,8 @@ def alicloud_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
     cols = ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "GpuMemoryGiB",
             "Price", "SpotPrice", "Region", "AvailabilityZone", "Currency", "AsOf")
     usd_per = {fx["currency"]: float(fx["usdPer"]) for fx in rates.FX}
-    for row in read_rows(src / "alicloud/vms.csv", cols):
+    rows = read_rows(src / "alicloud/vms.csv", cols)
+    for row in rows:
         itype, region, zone = row["InstanceType"], row["Region"], row["AvailabilityZone"]
         family = itype.split(".")[1].split("-")[0]
         if family in SALES_TICKET_FAMILIES:
@@ -256,7 +258,7 @@ def alicloud_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
     for row in read_rows(src / "alicloud/vgpu_vms.csv", vgpu_cols):
         out.append(Exclusion("alicloud", row["Region"], row["AvailabilityZone"], row["InstanceType"], "offer",
                              "vGPU / shared-GPU slice: not a whole GPU"))
-    priced = {r["InstanceType"] for r in read_rows(src / "alicloud/vms.csv", ("InstanceType",))}
+    priced = {r["InstanceType"] for r in rows}
     for row in read_rows(src / "alicloud/gpu_specs.csv", ("InstanceType",)):
         itype = row["InstanceType"]
         if itype in priced or itype.split(".")[1].split("-")[0].startswith(("vgn", "sgn")):

@@ -127,8 +127,8 @@ class Catalog:
         self.version = "sha256:" + hashlib.sha256(
             b"".join(n.encode() + b"\0" + files[n].encode() + b"\0" for n in sorted(files))
         ).hexdigest()[:12]
-        self.offers: tuple[Offer, ...] = tuple(sorted(Offer(*r) for r in _rows(
-            "offers.csv", files["offers.csv"], OFFER_PARSERS)))
+        rows = [Offer(*r) for r in _rows("offers.csv", files["offers.csv"], OFFER_PARSERS)]
+        self.offers: tuple[Offer, ...] = tuple(sorted(rows))
         self.excluded: tuple[Exclusion, ...] = tuple(sorted(Exclusion(*r) for r in _rows(
             "excluded.csv", files["excluded.csv"], EXCLUSION_PARSERS)))
         self.aliases: dict[str, str] = dict(_rows("aliases.csv", files["aliases.csv"],
@@ -143,7 +143,7 @@ class Catalog:
         self.fx_as_of: dt.date = fx["CNY"][1]
         self._egress = {(cloud, kind): price * (1.0 if cur == "USD" else fx[cur][0])
                         for cloud, kind, price, cur in self._egress_rows(files["egress.csv"], fx)}
-        self._check()
+        self._check(rows)
         self._keys = {alias_key(a): c for a, c in self.aliases.items()}
         self.accelerators: tuple[str, ...] = tuple(sorted({o.accelerator for o in self.offers}))
         self._index()
@@ -163,12 +163,14 @@ class Catalog:
                 raise CatalogError(f"egress.csv: line {line}, column currency: {cur!r} has no rate in fx.csv")
         return rows
 
-    def _check(self) -> None:
-        """Cross-row rules: unique and sorted offers, known accelerators and sources, sane prices."""
+    def _check(self, rows: list[Offer]) -> None:
+        """Cross-row rules: sorted unique offers, known accelerators and sources, spot at most on-demand."""
         canonical = set(self.aliases.values())
         seen: set[tuple] = set()
-        for o in self.offers:
-            where = f"offers.csv: {o.cloud}/{o.region}/{o.zone or '-'}/{o.instance_type}"
+        for line, o in enumerate(rows, start=2):
+            where = f"offers.csv: line {line} ({o.cloud}/{o.region}/{o.zone or '-'}/{o.instance_type})"
+            if line > 2 and o < rows[line - 3]:
+                raise CatalogError(f"{where}: out of order (the build writes offers sorted; rebuild the catalog)")
             # GCP N1 hosts carry several GPU models and counts: the accelerator is part of the key.
             key = (o.cloud, o.region, o.zone, o.instance_type, o.accelerator, o.accelerators_per_node)
             if key in seen:

@@ -124,7 +124,10 @@ CORRUPTIONS = {
     "no CNY": ("fx.csv", lambda b: b.replace(b"\nCNY,", b"\nEUR,"), r"fx.csv: needs a CNY row"),
     "unknown accelerator": ("aliases.csv", lambda b: re.sub(rb"(?m)^.*,H100\n", b"", b),
                             r"column accelerator: 'H100' is not in aliases.csv"),
-    "duplicate": ("offers.csv", lambda b: b + _line("offers.csv", 2), r": duplicate offer"),
+    "duplicate": ("offers.csv", lambda b: b.replace(_line("offers.csv", 2), _line("offers.csv", 2) * 2, 1),
+                  r"offers.csv: line 3 \(alicloud/ap-northeast-1/-/ecs\.[^)]+\): duplicate offer"),
+    "out of order": ("offers.csv", lambda b: b + _line("offers.csv", 2),
+                     r"offers.csv: line \d+ \(alicloud/.*\): out of order \(the build writes offers sorted"),
     "unknown egress kind": ("egress.csv", lambda b: b.replace(b",internet,", b",satellite,", 1),
                             r"egress.csv: line 2, column kind: bad value 'satellite'"),
 }
