@@ -1,0 +1,1 @@
+"""Rule modules of newinfra's policy packs: importable without starting a policy server."""

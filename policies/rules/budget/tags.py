@@ -1,0 +1,41 @@
+"""B4: cost-allocation tags (AWS, Alibaba) and labels (GCP) on every taggable resource."""
+
+from __future__ import annotations
+
+from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
+
+from policies.rules.budget.taggable import taggable
+from policies.rules.common import get, provider_props, resource_rule
+from policies.rules.data_security.tables import with_defaults
+
+TAGS_SCHEMA = PolicyConfigSchema(
+    properties={
+        "requiredTags": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                         "default": ["owner", "cost-center"]},
+    }
+)
+
+
+def _tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    path = taggable()[args.resource_type]
+    own = get(args.props, path) or {}
+    provider = provider_props(args)
+    defaults = get(provider, "defaultTags.tags") or get(provider, "defaultLabels") or {}
+    have = {k for k in own if own[k] not in (None, "")} | {k for k in defaults if defaults[k] not in (None, "")}
+    required = with_defaults(TAGS_SCHEMA, args.get_config())["requiredTags"]
+    missing = [t for t in required if t not in have]
+    if missing:
+        where = "labels" if args.resource_type.startswith("gcp:") else "tags"
+        report(f"'{args.name}' lacks {where} {missing} (in {path} or the provider's default {where}).")
+
+
+cost_allocation_tags = resource_rule(
+    "cost-allocation-tags",
+    "B4: every taggable resource carries the cost tags (default: owner, cost-center). Fix: set them in "
+    "newinfra:tags, or on the resource, or once in the provider's defaultTags (AWS) / defaultLabels (GCP).",
+    taggable().keys(),
+    _tags,
+    TAGS_SCHEMA,
+)
+
+POLICIES = [cost_allocation_tags]

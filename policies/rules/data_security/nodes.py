@@ -1,0 +1,170 @@
+"""D7, D9, D10: GPU nodes and TPU VMs: encrypted disks, no public IPs, hardened instance metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs
+
+from policies.rules.common import get, items, plain
+from policies.rules.data_security.tables import table_rule, truthy
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+SUBNET = "aws:ec2/subnet:Subnet"
+GKE = "gcp:container/cluster:Cluster"
+GKE_POOL = "gcp:container/nodePool:NodePool"
+GCE_INSTANCE = "gcp:compute/instance:Instance"
+TPU_VM = "gcp:tpu/v2Vm:V2Vm"
+ACK_POOL = "alicloud:cs/nodePool:NodePool"
+ECS_INSTANCE = "alicloud:ecs/instance:Instance"
+
+
+def _lt_disks(p: Any, _c) -> list[str]:
+    mappings = [m for m in items(get(p, "blockDeviceMappings")) if get(m, "ebs") is not None]
+    if not mappings:
+        return ["no blockDeviceMappings: the root volume's encryption would depend on the AMI"]
+    bad = [get(m, "deviceName", "?") for m in mappings
+           if not truthy(get(m, "ebs.encrypted")) or not get(m, "ebs.kmsKeyId")]
+    return [f"EBS volumes {bad} are not encrypted with a kmsKeyId"] if bad else []
+
+
+def _ec2_disks(p: Any, _c) -> list[str]:
+    disks = [get(p, "rootBlockDevice") or {}, *items(get(p, "ebsBlockDevices"))]
+    bad = [get(d, "deviceName", "root") for d in disks if not truthy(get(d, "encrypted")) or not get(d, "kmsKeyId")]
+    return [f"volumes {bad} are not encrypted with a kmsKeyId"] if bad else []
+
+
+def _ebs_volume(p: Any, _c) -> list[str]:
+    return [] if truthy(get(p, "encrypted")) and get(p, "kmsKeyId") else ["not encrypted with a kmsKeyId"]
+
+
+def _gke_pool_disks(p: Any, _c) -> list[str]:
+    return [] if get(p, "nodeConfig.bootDiskKmsKey") else ["nodeConfig.bootDiskKmsKey is not set"]
+
+
+def _gke_default_pool_disks(p: Any, _c) -> list[str]:
+    # A cluster whose default pool is removed has no nodes of its own.
+    if get(p, "removeDefaultNodePool") is True:
+        return []
+    return _gke_pool_disks(p, _c)
+
+
+def _gce_disks(p: Any, _c) -> list[str]:
+    return [] if get(p, "bootDisk.kmsKeySelfLink") else ["bootDisk.kmsKeySelfLink is not set"]
+
+
+def _ack_disks(p: Any, _c) -> list[str]:
+    problems = []
+    if not truthy(get(p, "systemDiskEncrypted")):
+        problems.append("systemDiskEncrypted is not true")
+    bad = [i for i, d in enumerate(items(get(p, "dataDisks"))) if not truthy(get(d, "encrypted"))]
+    if bad:
+        problems.append(f"dataDisks {bad} are not encrypted")
+    return problems
+
+
+def _ecs_disks(p: Any, _c) -> list[str]:
+    problems = [] if truthy(get(p, "systemDiskEncrypted")) else ["systemDiskEncrypted is not true"]
+    bad = [i for i, d in enumerate(items(get(p, "dataDisks"))) if not truthy(get(d, "encrypted"))]
+    return problems + ([f"dataDisks {bad} are not encrypted"] if bad else [])
+
+
+node_disk_encryption = table_rule(
+    "node-disk-encryption",
+    "D7: node and boot disks are encrypted with a customer key. Fix: AWS launch templates/instances: every "
+    "EBS mapping encrypted with kmsKeyId; GKE: nodeConfig.bootDiskKmsKey; GCE: bootDisk.kmsKeySelfLink; "
+    "Alibaba node pools: systemDiskEncrypted and encrypted dataDisks.",
+    {LAUNCH_TEMPLATE: _lt_disks, EC2_INSTANCE: _ec2_disks, EBS_VOLUME: _ebs_volume, GKE_POOL: _gke_pool_disks,
+     GKE: _gke_default_pool_disks, GCE_INSTANCE: _gce_disks, ACK_POOL: _ack_disks, ECS_INSTANCE: _ecs_disks},
+)
+
+
+def _lt_public_ip(p: Any, _c) -> list[str]:
+    bad = [i for i, n in enumerate(items(get(p, "networkInterfaces"))) if truthy(get(n, "associatePublicIpAddress"))]
+    return [f"networkInterfaces {bad} associate a public IP"] if bad else []
+
+
+def _ec2_public_ip(p: Any, _c) -> list[str]:
+    return ["associatePublicIpAddress is true"] if truthy(get(p, "associatePublicIpAddress")) else []
+
+
+def _subnet_public_ip(p: Any, _c) -> list[str]:
+    return ["mapPublicIpOnLaunch is true"] if truthy(get(p, "mapPublicIpOnLaunch")) else []
+
+
+def _tpu_public_ip(p: Any, _c) -> list[str]:
+    # The TPU API gives VMs external IPs unless networkConfig says otherwise.
+    return [] if get(p, "networkConfig.enableExternalIps") is False else [
+        "networkConfig.enableExternalIps is not false"]
+
+
+def _gce_public_ip(p: Any, _c) -> list[str]:
+    bad = [i for i, n in enumerate(items(get(p, "networkInterfaces"))) if items(get(n, "accessConfigs"))]
+    return [f"networkInterfaces {bad} have accessConfigs (external IPs)"] if bad else []
+
+
+def _ack_public_ip(p: Any, _c) -> list[str]:
+    bw = get(p, "internetMaxBandwidthOut", 0)
+    return [f"internetMaxBandwidthOut is {bw:g} (a public IP per node)"] if bw else []
+
+
+no_public_ips = table_rule(
+    "no-public-node-ips",
+    "D9: GPU nodes and TPU VMs get no public IPs. Fix: launch templates: associatePublicIpAddress false; "
+    "subnets: mapPublicIpOnLaunch false; TPU VMs: networkConfig.enableExternalIps false; GCE: no "
+    "accessConfigs; Alibaba node pools: internetMaxBandwidthOut 0. Reach the internet through NAT.",
+    {LAUNCH_TEMPLATE: _lt_public_ip, EC2_INSTANCE: _ec2_public_ip, SUBNET: _subnet_public_ip,
+     TPU_VM: _tpu_public_ip, GCE_INSTANCE: _gce_public_ip, ACK_POOL: _ack_public_ip, ECS_INSTANCE: _ack_public_ip},
+)
+
+METADATA_SCHEMA = PolicyConfigSchema(
+    properties={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 2}}
+)
+
+
+def _imdsv2(p: Any, c) -> list[str]:
+    problems = []
+    if get(p, "metadataOptions.httpTokens") != "required":
+        problems.append("metadataOptions.httpTokens is not 'required' (IMDSv2)")
+    hops = get(p, "metadataOptions.httpPutResponseHopLimit")
+    if hops is not None and hops > c.get("maxHopLimit", 2):
+        problems.append(f"metadataOptions.httpPutResponseHopLimit {hops:g} exceeds {c.get('maxHopLimit', 2)}")
+    return problems
+
+
+def _gke_metadata(p: Any, _c) -> list[str]:
+    mode = get(p, "nodeConfig.workloadMetadataConfig.mode")
+    return [] if mode == "GKE_METADATA" else ["nodeConfig.workloadMetadataConfig.mode is not GKE_METADATA"]
+
+
+def _ack_metadata(p: Any, _c) -> list[str]:
+    ok = get(p, "instanceMetadataOptions.httpTokens") == "required"
+    return [] if ok else ["instanceMetadataOptions.httpTokens is not 'required'"]
+
+
+def _remediate_imdsv2(args: ResourceValidationArgs):
+    """Turn on IMDSv2 where a launch template or instance leaves it optional (remediate level only)."""
+    if args.resource_type not in (LAUNCH_TEMPLATE, EC2_INSTANCE):
+        return None
+    if get(args.props, "metadataOptions.httpTokens") == "required":
+        return None
+    props = plain(args.props)
+    props.setdefault("metadataOptions", {})
+    props["metadataOptions"]["httpTokens"] = "required"
+    props["metadataOptions"].setdefault("httpEndpoint", "enabled")
+    return props
+
+
+hardened_metadata = table_rule(
+    "hardened-instance-metadata",
+    "D10: instance metadata is hardened. Fix: AWS: metadataOptions {httpTokens: 'required', "
+    "httpPutResponseHopLimit: 2}; GKE: nodeConfig.workloadMetadataConfig.mode 'GKE_METADATA'; Alibaba: "
+    "instanceMetadataOptions.httpTokens 'required'. At level 'remediate' AWS resources are fixed for you.",
+    {LAUNCH_TEMPLATE: _imdsv2, EC2_INSTANCE: _imdsv2, GKE_POOL: _gke_metadata, ACK_POOL: _ack_metadata},
+    METADATA_SCHEMA,
+    remediate=_remediate_imdsv2,
+)
+
+POLICIES = [node_disk_encryption, no_public_ips, hardened_metadata]

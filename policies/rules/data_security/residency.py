@@ -1,0 +1,117 @@
+"""Data residency: data-bearing resources only in regions allowed for their data's classification, and
+FSx data links to buckets in the file system's own region.
+
+The classification comes from the ``newinfra-data-classification`` tag/label that newinfra's components
+set on buckets, file systems, clusters, node pools and TPU VMs; another team's program sets it itself.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+from policies.rules.common import (
+    CLASSIFICATION_TAG,
+    classification_of,
+    get,
+    provider_props,
+    region_of,
+    setting,
+    stack_rule,
+)
+from policies.rules.data_security.tables import with_defaults
+from policies.rules.links import bucket_name_from_path, names
+
+DATA_TYPES = (
+    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "gcp:storage/bucket:Bucket", "alicloud:oss/bucket:Bucket",
+    "aws:fsx/lustreFileSystem:LustreFileSystem", "gcp:filestore/instance:Instance", "alicloud:nas/fileSystem:FileSystem",
+    "aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster", "alicloud:cs/managedKubernetes:ManagedKubernetes",
+    "aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool", "alicloud:cs/nodePool:NodePool",
+    "gcp:tpu/v2Vm:V2Vm",
+)
+FSX = "aws:fsx/lustreFileSystem:LustreFileSystem"
+FSX_LINK = "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation"
+
+RESIDENCY_SCHEMA = PolicyConfigSchema(
+    properties={
+        "residency": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "description": "classification -> region patterns (fnmatch); default: newinfra:dataResidency",
+        },
+        "untaggedClassification": {
+            "type": "string", "default": "",
+            "description": "classification assumed for data resources without the tag ('' = none)",
+        },
+        "requireClassification": {
+            "type": "boolean", "default": False,
+            "description": "report data resources that carry no classification tag (when none is assumed)",
+        },
+    }
+)
+
+
+def _check_region(r: Any, region: str | None, classification: str, residency: dict, report) -> None:
+    patterns = residency.get(classification)
+    if patterns is None:
+        report(f"'{r.name}' is classified {classification!r}, which has no residency entry; known: "
+               f"{sorted(residency)}.", r.urn)
+    elif region is None:
+        report(f"'{r.name}' ({classification}) has no region the policy can see (set region/location or the "
+               "provider's region).", r.urn)
+    elif not any(fnmatch.fnmatchcase(region, p) for p in patterns):
+        report(f"'{r.name}' holds {classification!r} data in {region}; allowed regions: {list(patterns)}.", r.urn)
+
+
+def _residency(args: StackValidationArgs, report: ReportViolation) -> None:
+    config = with_defaults(RESIDENCY_SCHEMA, args.get_config())
+    residency = setting(config, "residency", "dataResidency") or {}
+    resources = list(args.resources)
+    regions = {r.urn: region_of(r.resource_type, r.props, provider_props(r)) for r in resources}
+    if residency:
+        for r in resources:
+            if r.resource_type not in DATA_TYPES:
+                continue
+            classification = classification_of(r.resource_type, r.props, provider_props(r)) or \
+                config["untaggedClassification"]
+            if classification:
+                _check_region(r, regions[r.urn], classification, dict(residency), report)
+            elif config["requireClassification"]:
+                report(f"'{r.name}' holds data but has no {CLASSIFICATION_TAG} tag/label.", r.urn)
+    _fsx_links(resources, regions, report)
+
+
+def _fsx_links(resources: list[Any], regions: dict[str, str | None], report) -> None:
+    buckets = {n: b for b in resources if b.resource_type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+               for n in names(b)}
+    for r in resources:
+        if r.resource_type == FSX:
+            paths = [get(r.props, "importPath"), get(r.props, "exportPath")]
+        elif r.resource_type == FSX_LINK:
+            paths = [get(r.props, "dataRepositoryPath")]
+        else:
+            continue
+        for path in paths:
+            bucket = buckets.get(bucket_name_from_path(path) or "")
+            if bucket is None:
+                continue
+            here, there = regions[r.urn], regions[bucket.urn]
+            if here and there and here != there:
+                report(f"'{r.name}' in {here} links {path} in {there}: every read crosses regions (egress cost, "
+                       "data leaves its region).", r.urn)
+
+
+data_residency = stack_rule(
+    "data-residency",
+    "Buckets, file systems, clusters, node pools and TPU VMs stay in regions allowed for their data's "
+    "classification (tag newinfra-data-classification), and FSx data links stay in-region. Fix: place the "
+    "resource in an allowed region (newinfra place honours newinfra:dataResidency), or correct its "
+    "classification tag.",
+    (*DATA_TYPES, FSX_LINK),
+    _residency,
+    RESIDENCY_SCHEMA,
+)
+
+POLICIES = [data_residency]

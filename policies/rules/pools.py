@@ -1,0 +1,228 @@
+"""Compute pools of a stack, whatever the cloud: node groups, node pools, TPU VMs, VM groups, instances.
+
+One table says, per resource type, where the instance type, node counts and market live. The budget and
+GPU rules read ``Pool``s, never the raw inputs, so a new pool type is one table entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from policies.rules import prices
+from policies.rules.common import (
+    KIND_LABELS,
+    WORKLOAD_TAGS,
+    cloud_of,
+    get,
+    items,
+    labels_of,
+    provider_props,
+    region_of,
+)
+from policies.rules.links import Index
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+ALI_SPOT = ("SpotWithPriceLimit", "SpotAsPriceGo")
+# Family prefixes that carry accelerators, for types the catalog does not price (new or CPU-less sizes).
+ACCELERATOR_PREFIXES = {
+    "aws": ("p2.", "p3", "p4", "p5", "p6", "g4", "g5", "g6", "g7", "gr6", "trn", "inf", "dl1", "dl2"),
+    "gcp": ("a2-", "a3-", "a4-", "g2-", "g4-", "ct", "tpu"),
+    "alicloud": ("ecs.gn", "ecs.ebmgn", "ecs.sgn", "ecs.vgn"),
+}
+
+
+@dataclass(frozen=True)
+class Pool:
+    urn: str
+    name: str
+    resource_type: str
+    cloud: str
+    region: str | None
+    instance_types: tuple[str, ...]
+    min_nodes: int
+    desired_nodes: int
+    max_nodes: int
+    spot: bool
+    guest_accelerator: str | None = None  # GCP: GPUs attached to a general-purpose host
+    guest_count: int | None = None
+    tpu: bool = False
+    workload: str | None = None  # newinfra.io/workload tag/label: whose hoursPerMonth the pool runs
+    kind: str | None = None  # newinfra.io/kind node label: training, inference, batch (None: unknown)
+
+    @property
+    def instance_type(self) -> str | None:
+        return self.instance_types[0] if self.instance_types else None
+
+    def price(self, book: prices.PriceBook | None = None) -> prices.NodePrice | None:
+        """The dearest of the pool's instance types in its region (None: the catalog has none)."""
+        book = book or prices.book()
+        found = [p for t in self.instance_types if self.region
+                 and (p := book.node(self.cloud, self.region, t, self.guest_accelerator, self.guest_count))]
+        if not found:
+            return None
+        return max(found, key=lambda p: (p.hourly(self.spot) or 0.0))
+
+    def accelerators_per_node(self, book: prices.PriceBook | None = None) -> int:
+        price = self.price(book)
+        if price is not None:
+            return price.accelerators_per_node
+        return self.guest_count or 0
+
+    def accelerated(self, book: prices.PriceBook | None = None) -> bool:
+        if self.tpu or self.guest_count or self.accelerators_per_node(book):
+            return True
+        return any(t.startswith(ACCELERATOR_PREFIXES.get(self.cloud, ())) for t in self.instance_types)
+
+    def is_tpu(self, book: prices.PriceBook | None = None) -> bool:
+        price = self.price(book)
+        return self.tpu or (price is not None and price.is_tpu)
+
+
+def _n(value: Any, default: int = 0) -> int:
+    return int(value) if isinstance(value, int | float) else default
+
+
+def _eks_node_group(r: Any, lt: dict[str, Any]) -> dict:
+    p = r.props
+    types = items(get(p, "instanceTypes")) or items(get(lt.get(r.urn), "props.instanceType"))
+    lo, hi = _n(get(p, "scalingConfig.minSize")), _n(get(p, "scalingConfig.maxSize"), 1)
+    return dict(instance_types=types, min_nodes=lo, desired_nodes=_n(get(p, "scalingConfig.desiredSize"), lo),
+                max_nodes=hi, spot=get(p, "capacityType") == "SPOT")
+
+
+def _asg(r: Any, lt: dict[str, Any]) -> dict:
+    p = r.props
+    overrides = [get(o, "instanceType") for o in items(get(p, "mixedInstancesPolicy.launchTemplate.overrides"))]
+    template = lt.get(r.urn)
+    types = [t for t in overrides if t] or items(get(template, "props.instanceType"))
+    on_demand_pct = get(p, "mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity")
+    spot = on_demand_pct == 0 or get(template, "props.instanceMarketOptions.marketType") == "spot"
+    lo = _n(get(p, "minSize"))
+    return dict(instance_types=types, min_nodes=lo, desired_nodes=_n(get(p, "desiredCapacity"), lo),
+                max_nodes=_n(get(p, "maxSize"), 1), spot=spot)
+
+
+def _ec2(r: Any, _lt) -> dict:
+    p = r.props
+    return dict(instance_types=items(get(p, "instanceType")), min_nodes=1, desired_nodes=1, max_nodes=1,
+                spot=get(p, "instanceMarketOptions.marketType") == "spot")
+
+
+def _gke_pool(r: Any, _lt) -> dict:
+    p = r.props
+    zones = max(len(items(get(p, "nodeLocations"))), 1)
+    if get(p, "autoscaling") is not None:
+        total_lo, total_hi = get(p, "autoscaling.totalMinNodeCount"), get(p, "autoscaling.totalMaxNodeCount")
+        lo = _n(total_lo) if total_lo is not None else _n(get(p, "autoscaling.minNodeCount")) * zones
+        hi = _n(total_hi) if total_hi is not None else _n(get(p, "autoscaling.maxNodeCount"), 1) * zones
+    else:
+        lo = hi = _n(get(p, "nodeCount"), _n(get(p, "initialNodeCount"), 1)) * zones
+    desired = _n(get(p, "nodeCount"), _n(get(p, "initialNodeCount"), lo // zones)) * zones
+    guest = items(get(p, "nodeConfig.guestAccelerators"))
+    return dict(instance_types=items(get(p, "nodeConfig.machineType")), min_nodes=lo,
+                desired_nodes=min(max(desired, lo), hi), max_nodes=hi,
+                spot=get(p, "nodeConfig.spot") is True or get(p, "nodeConfig.preemptible") is True,
+                **_guest(guest))
+
+
+def _guest(guest: list[Any]) -> dict:
+    if not guest:
+        return {}
+    return dict(guest_accelerator=prices.gcp_accelerator_name(get(guest[0], "type")),
+                guest_count=_n(get(guest[0], "count"), 1))
+
+
+def _tpu_vm(r: Any, _lt) -> dict:
+    p = r.props
+    spot = get(p, "schedulingConfig.preemptible") is True or get(p, "schedulingConfig.spot") is True
+    return dict(instance_types=items(get(p, "acceleratorType")), min_nodes=1, desired_nodes=1, max_nodes=1,
+                spot=spot, tpu=True)
+
+
+def _gce(r: Any, _lt) -> dict:
+    p = r.props
+    spot = get(p, "scheduling.preemptible") is True or get(p, "scheduling.provisioningModel") == "SPOT"
+    return dict(instance_types=items(get(p, "machineType")), min_nodes=1, desired_nodes=1, max_nodes=1,
+                spot=spot, **_guest(items(get(p, "guestAccelerators"))))
+
+
+def _ack_pool(r: Any, _lt) -> dict:
+    p = r.props
+    desired = _n(get(p, "desiredSize"), _n(get(p, "nodeCount")))
+    lo, hi = desired, max(desired, 1)
+    if get(p, "scalingConfig.enable") is True:
+        lo, hi = _n(get(p, "scalingConfig.minSize")), _n(get(p, "scalingConfig.maxSize"), 1)
+    return dict(instance_types=items(get(p, "instanceTypes")), min_nodes=lo,
+                desired_nodes=min(max(desired, lo), hi), max_nodes=hi, spot=get(p, "spotStrategy") in ALI_SPOT)
+
+
+def _ecs(r: Any, _lt) -> dict:
+    p = r.props
+    return dict(instance_types=items(get(p, "instanceType")), min_nodes=1, desired_nodes=1, max_nodes=1,
+                spot=get(p, "spotStrategy") in ALI_SPOT)
+
+
+EXTRACT: dict[str, Callable[[Any, dict[str, Any]], dict]] = {
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:autoscaling/group:Group": _asg,
+    "aws:ec2/instance:Instance": _ec2,
+    "gcp:container/nodePool:NodePool": _gke_pool,
+    "gcp:tpu/v2Vm:V2Vm": _tpu_vm,
+    "gcp:compute/instance:Instance": _gce,
+    "alicloud:cs/nodePool:NodePool": _ack_pool,
+    "alicloud:ecs/instance:Instance": _ecs,
+}
+POOL_TYPES = tuple(EXTRACT)
+TYPES = (*POOL_TYPES, LAUNCH_TEMPLATE)
+
+
+def launch_templates(resources: list[Any]) -> dict[str, Any]:
+    """Pool URN -> the LaunchTemplate resource it uses (by launchTemplate.id or .name)."""
+    index = Index(r for r in resources if r.resource_type == LAUNCH_TEMPLATE)
+    out: dict[str, Any] = {}
+    for r in resources:
+        if r.resource_type not in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
+            continue
+        for key in ("launchTemplate.id", "launchTemplate.name",
+                    "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId",
+                    "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateName"):
+            hits = index.resolve(r, key)
+            if hits:
+                out[r.urn] = hits[0]
+                break
+    return out
+
+
+def _node_labels(props: Any) -> dict[str, str]:
+    """Kubernetes node labels of a pool (EKS/ACK ``labels``, GKE ``nodeConfig.labels``)."""
+    found = get(props, "nodeConfig.labels") or {}
+    return {str(k): str(found[k]) for k in found}
+
+
+def _first(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((labels[k] for k in keys if labels.get(k)), None)
+
+
+def pools(resources: Iterable[Any]) -> list[Pool]:
+    """Every compute pool among ``resources``, sorted by URN."""
+    resources = list(resources)
+    templates = {urn: {"props": lt.props} for urn, lt in launch_templates(resources).items()}
+    found = []
+    for r in resources:
+        extract = EXTRACT.get(r.resource_type)
+        if extract is None:
+            continue
+        fields = extract(r, templates)
+        fields["instance_types"] = tuple(str(t) for t in fields["instance_types"] if t)
+        provider = provider_props(r)
+        labels = {**labels_of(r.resource_type, r.props, provider), **_node_labels(r.props)}
+        found.append(Pool(urn=r.urn, name=r.name, resource_type=r.resource_type,
+                          cloud=cloud_of(r.resource_type) or "", region=region_of(r.resource_type, r.props, provider),
+                          workload=_first(labels, WORKLOAD_TAGS), kind=_first(labels, KIND_LABELS), **fields))
+    return sorted(found, key=lambda p: p.urn)
+
+
+def template_of(pool_urn: str, resources: list[Any]) -> Any | None:
+    return launch_templates(resources).get(pool_urn)

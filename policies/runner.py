@@ -1,0 +1,261 @@
+"""Evaluate the packs over a recorded stack through pulumi-policy's own analyzer code paths.
+
+The record's resources become the ``AnalyzeRequest`` / ``AnalyzeStackRequest`` messages the engine would
+send; pulumi-policy's analyzer servicer (private API, pinned: see ``PINNED_POLICY_SDK``) deserialises them,
+wraps them in its unknown-value proxy, applies enforcement levels and runs remediations, exactly as it does
+behind ``pulumi preview --policy-pack``. What the CLI does before that (expanding ``all``, schema defaults,
+schema validation) is in policies.config.
+
+Speed: the CLI sends every resource to every resource policy, and the servicer deserialises the resource
+once per policy. Each rule declares the types it reads (``resource_types``), so the runner hands a resource
+only to a servicer holding the policies that read its type. Results are the same; 10,000 resources take a
+fraction of the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy.version import VERSION as POLICY_SDK_VERSION
+
+from policies.config import PolicySettings, check_names, resolve, stack_defaults
+from policies.packs import Pack, level_for, packs
+
+PINNED_POLICY_SDK = "1.21."  # _PolicyAnalyzerServicer is private: re-check runner tests before moving on
+LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",
+               proto.DISABLED: "disabled"}
+LEVEL_CODES = {EnforcementLevel.ADVISORY: proto.ADVISORY, EnforcementLevel.MANDATORY: proto.MANDATORY,
+               EnforcementLevel.REMEDIATE: proto.REMEDIATE, EnforcementLevel.DISABLED: proto.DISABLED}
+PACK_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    pack: str
+    policy: str
+    urn: str
+    message: str
+    level: str
+    resource: str
+    resource_type: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"policy": self.policy, "pack": self.pack, "level": self.level, "urn": self.urn,
+                "resource": self.resource, "message": self.message}
+
+
+@dataclass(frozen=True, order=True)
+class Remediation:
+    pack: str
+    policy: str
+    urn: str
+    resource: str
+
+
+@dataclass
+class Evaluation:
+    project: str
+    stack: str
+    environment: str | None
+    violations: list[Violation] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
+    not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # pack, policy, reason
+    levels: dict[str, dict[str, str]] = field(default_factory=dict)  # pack -> policy -> level
+    descriptions: dict[str, str] = field(default_factory=dict)  # policy -> description
+    resource_count: int = 0
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+
+def check_pin() -> None:
+    if not POLICY_SDK_VERSION.startswith(PINNED_POLICY_SDK):
+        raise RuntimeError(f"pulumi-policy {POLICY_SDK_VERSION} is installed; the offline runner drives its "
+                           f"private analyzer and is tested with {PINNED_POLICY_SDK}x only")
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(dict(values))
+    return s
+
+
+def _name_of(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else ""
+
+
+class _Resources:
+    """The record's resources as analyzer messages, built once."""
+
+    def __init__(self, resources: Iterable[Mapping[str, Any]]) -> None:
+        self.items = sorted(resources, key=lambda r: r["urn"])
+        self.by_urn = {r["urn"]: r for r in self.items}
+        self.props = {r["urn"]: _struct(r.get("inputs") or {}) for r in self.items}
+        self.types = {r["urn"]: r["type"] for r in self.items}
+
+    def provider(self, r: Mapping[str, Any]) -> proto.AnalyzerProviderResource | None:
+        ref = r.get("provider")
+        if not ref:
+            return None
+        urn = ref.rsplit("::", 1)[0]
+        p = self.by_urn.get(urn)
+        if p is None:
+            return None
+        return proto.AnalyzerProviderResource(type=p["type"], properties=self.props[urn], urn=urn, name=p["name"])
+
+    def options(self, r: Mapping[str, Any]) -> proto.AnalyzerResourceOptions:
+        return proto.AnalyzerResourceOptions(parent=r.get("parent") or "")
+
+    def request(self, r: Mapping[str, Any]) -> proto.AnalyzeRequest:
+        req = proto.AnalyzeRequest(type=r["type"], properties=self.props[r["urn"]], urn=r["urn"], name=r["name"],
+                                   options=self.options(r))
+        provider = self.provider(r)
+        if provider is not None:
+            req.provider.CopyFrom(provider)
+        return req
+
+    def stack_resource(self, r: Mapping[str, Any]) -> proto.AnalyzerResource:
+        msg = proto.AnalyzerResource(type=r["type"], properties=self.props[r["urn"]], urn=r["urn"], name=r["name"],
+                                     options=self.options(r), parent=r.get("parent") or "",
+                                     dependencies=list(r.get("dependencies") or []))
+        for key, urns in (r.get("propertyDependencies") or {}).items():
+            msg.propertyDependencies[key].urns.extend(urns)
+        provider = self.provider(r)
+        if provider is not None:
+            msg.provider.CopyFrom(provider)
+        return msg
+
+
+class _PackRun:
+    """One pack's servicers, configured as the CLI would, split by the resource types policies read."""
+
+    def __init__(self, pack: Pack, settings: dict[str, PolicySettings], default_level: EnforcementLevel) -> None:
+        self.pack = pack
+        self.settings = settings
+        self.default_level = default_level
+        self.configure = proto.ConfigureAnalyzerRequest()
+        for name, s in settings.items():
+            cfg = proto.PolicyConfig(enforcementLevel=LEVEL_CODES[s.level])
+            cfg.properties.update(s.properties)
+            self.configure.policyConfig[name].CopyFrom(cfg)
+        self._servicers: dict[tuple[str, ...], _PolicyAnalyzerServicer] = {}
+        active = [p for p in pack.policies if settings[p.name].level != EnforcementLevel.DISABLED]
+        self.resource_policies = [p for p in active if isinstance(p, ResourceValidationPolicy)]
+        self.stack_policies = [p for p in active if isinstance(p, StackValidationPolicy)]
+        self._by_type: dict[str, list[Any]] = {}
+
+    def servicer(self, policies: list[Any]) -> _PolicyAnalyzerServicer:
+        key = tuple(p.name for p in policies)
+        if key not in self._servicers:
+            s = _PolicyAnalyzerServicer(self.pack.name, PACK_VERSION, list(policies), self.default_level)
+            s.Configure(self.configure, None)
+            self._servicers[key] = s
+        return self._servicers[key]
+
+    def for_type(self, resource_type: str) -> list[Any]:
+        if resource_type not in self._by_type:
+            self._by_type[resource_type] = [
+                p for p in self.resource_policies
+                if getattr(p, "resource_types", None) is None or resource_type in p.resource_types]
+        return self._by_type[resource_type]
+
+    def remediating(self, policies: list[Any]) -> list[Any]:
+        return [p for p in policies if self.settings[p.name].level == EnforcementLevel.REMEDIATE
+                and p.has_remediation()]
+
+
+def _analyzable(r: Mapping[str, Any]) -> bool:
+    """The engine analyzes custom resources; providers and components only appear in stack analysis."""
+    return bool(r.get("custom", True)) and not r["type"].startswith("pulumi:providers:")
+
+
+def evaluate(
+    resources: Iterable[Mapping[str, Any]],
+    stack_config: Mapping[str, Any] | None = None,
+    *,
+    project: str = "",
+    stack: str = "",
+    environment: str | None = None,
+    policy_config: Mapping[str, Any] | None = None,
+    selected: Iterable[Pack] | None = None,
+) -> Evaluation:
+    """Run both packs (or ``selected``) over recorded resources; see module docstring."""
+    check_pin()
+    stack_config = stack_config or {}
+    chosen = tuple(selected) if selected is not None else packs()
+    check_names(policy_config or {}, chosen)
+    env = environment or stack_config.get("newinfra:environment") or stack or None
+    defaults = stack_defaults(stack_config, env)
+    data = _Resources(resources)
+    result = Evaluation(project=project, stack=stack, environment=env, resource_count=len(data.items))
+
+    for pack in chosen:
+        settings = resolve(pack, env, defaults, policy_config)
+        run = _PackRun(pack, settings, level_for(pack.name, env))
+        result.levels[pack.name] = {n: s.level.value for n, s in sorted(settings.items())}
+        result.descriptions.update({p.name: p.description for p in pack.policies})
+        _analyze_resources(run, data, result)
+        _analyze_stack(run, data, result)
+    result.violations.sort()
+    result.remediations.sort()
+    result.not_applicable.sort()
+    return result
+
+
+def _collect(pack: Pack, response: Any, result: Evaluation, default_urn: str, types: Mapping[str, str]) -> None:
+    descriptions = {p.name: p.description for p in pack.policies}
+    for d in response.diagnostics:
+        urn = d.urn or default_urn
+        message = d.message
+        prefix = descriptions.get(d.policyName, "")
+        if prefix and message.startswith(prefix):
+            message = message[len(prefix):].lstrip("\n") or prefix
+        result.violations.append(Violation(pack.name, d.policyName, urn, message,
+                                           LEVEL_NAMES[d.enforcementLevel], _name_of(urn) or result.stack,
+                                           types.get(urn, "")))
+    for n in response.not_applicable:
+        result.not_applicable.append((pack.name, n.policy_name, n.reason))
+
+
+def _analyze_resources(run: _PackRun, data: _Resources, result: Evaluation) -> None:
+    for r in data.items:
+        if not _analyzable(r):
+            continue
+        policies = run.for_type(r["type"])
+        if not policies:
+            continue
+        request = data.request(r)
+        fixers = run.remediating(policies)
+        if fixers:
+            response = run.servicer(fixers).Remediate(request, None)
+            for rem in response.remediations:
+                if rem.properties.fields:
+                    data.props[r["urn"]] = rem.properties
+                    request = data.request(r)
+                    result.remediations.append(Remediation(run.pack.name, rem.policyName, r["urn"], r["name"]))
+        response = run.servicer(policies).Analyze(request, None)
+        _collect(run.pack, response, result, r["urn"], data.types)
+
+
+def _analyze_stack(run: _PackRun, data: _Resources, result: Evaluation) -> None:
+    messages: dict[str, proto.AnalyzerResource] = {}
+    for policy in run.stack_policies:
+        wanted = getattr(policy, "resource_types", None)
+        chosen = [r for r in data.items if wanted is None or r["type"] in wanted]
+        for r in chosen:
+            if r["urn"] not in messages:
+                messages[r["urn"]] = data.stack_resource(r)
+        request = proto.AnalyzeStackRequest(resources=[messages[r["urn"]] for r in chosen])
+        response = run.servicer([policy]).AnalyzeStack(request, None)
+        _collect(run.pack, response, result, "", data.types)
