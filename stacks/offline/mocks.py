@@ -225,15 +225,15 @@ class ResourceMocks(pulumi.runtime.Mocks):
 
 
 def _aws_zones(args: dict, region: str) -> dict:
-    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+    from stacks.offline.aws_zones import zones as zone_tables
 
-    zones = sorted(RegionsAndZonesBackend.zones.get(region, []), key=lambda z: z.name)
+    zones = zone_tables().get(region, [])
     if not zones:
         raise OfflineError(f"AWS region {region!r} is unknown to the emulator's zone tables")
     return {
         "id": region,
-        "names": [z.name for z in zones],
-        "zoneIds": [z.zone_id for z in zones],
+        "names": [z["name"] for z in zones],
+        "zoneIds": [z["zoneId"] for z in zones],
         "groupNames": [region for _ in zones],
         "state": "available",
     }

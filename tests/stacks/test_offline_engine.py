@@ -83,3 +83,9 @@ def test_bad_projects_are_clear_errors(tmp_path: Path):
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  x:password:\n    secure: AAAB\n")
     with pytest.raises(OfflineError, match="encrypted secret"):
         read_stack_config(tmp_path, "dev")
+
+
+def test_committed_zone_tables_equal_the_emulators():
+    from stacks.offline.aws_zones import DATA, extract, render
+
+    assert DATA.read_text() == render(extract()), "run: python -m stacks.offline.aws_zones"

@@ -1,0 +1,107 @@
+"""Offline plan time of newinfra's stacks against the bare mock runtime registering the same resources.
+
+For each environment, in one run:
+  plan      `newinfra plan ENV` in a fresh process (imports, config validation, catalog, lock, program,
+            record writing: everything a pull-request check pays);
+  baseline  a fresh process that imports the same provider SDKs and, under plain `pulumi.runtime.set_mocks`
+            with a do-nothing Mocks, registers the same number of resources with the same types, names,
+            parents and inputs (replayed from the plan's record).
+The figure is plan / baseline (median of --repeat runs each). Anyone can run it:
+    .venv/bin/python benchmarks/plan_bench.py [--env dev --env prod] [--repeat 3]
+It writes build/bench/plan_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "bench"
+
+BASELINE = r'''
+import json, sys, pulumi
+from pulumi.runtime import mocks
+
+record = json.load(open(sys.argv[1]))
+for module in sorted({r["type"].split(":")[0] for r in record if r["custom"]} - {"pulumi"}):
+    __import__({"aws": "pulumi_aws", "gcp": "pulumi_gcp", "alicloud": "pulumi_alicloud",
+                "kubernetes": "pulumi_kubernetes"}[module])
+
+class Nothing(mocks.Mocks):
+    def new_resource(self, args):
+        return args.name + "-id", args.inputs
+    def call(self, args):
+        return {}
+
+mocks.set_mocks(Nothing(), project="bench", stack="bench", preview=False)
+
+class Replayed(pulumi.CustomResource):
+    def __init__(self, typ, name, props, parent):
+        super().__init__(typ, name, props, pulumi.ResourceOptions(parent=parent))
+
+class Group(pulumi.ComponentResource):
+    def __init__(self, typ, name, parent):
+        super().__init__(typ, name, None, pulumi.ResourceOptions(parent=parent))
+
+@mocks.test
+def replay():
+    made = {}
+    for r in sorted(record, key=lambda r: r["urn"].count("$")):  # parents before children
+        parent = made.get(r["parent"])
+        if r["type"].startswith("pulumi:providers:"):
+            made[r["urn"]] = Replayed(r["type"], r["name"], r["inputs"], parent)
+        elif r["custom"]:
+            made[r["urn"]] = Replayed(r["type"], r["name"], r["inputs"], parent)
+        else:
+            made[r["urn"]] = Group(r["type"], r["name"], parent)
+    return pulumi.Output.all(*[m.urn for m in made.values()])
+
+replay()
+print(len(record))
+'''
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    return time.perf_counter() - start
+
+
+def bench(env: str, repeat: int) -> dict:
+    out = OUT / env
+    plan_cmd = [sys.executable, "-m", "stacks.cli_main", "plan", env, "--out", str(out), "--json"]
+    plan_times = [timed(plan_cmd) for _ in range(repeat)]
+    record_path = out / "resources.json"
+    resources = len(json.loads(record_path.read_text()))
+    script = OUT / "baseline.py"
+    script.write_text(BASELINE)
+    base_times = [timed([sys.executable, str(script), str(record_path)]) for _ in range(repeat)]
+    plan_s, base_s = statistics.median(plan_times), statistics.median(base_times)
+    return {"env": env, "resources": resources, "plan_s": round(plan_s, 3), "baseline_s": round(base_s, 3),
+            "ratio": round(plan_s / base_s, 3), "plan_runs": [round(t, 3) for t in plan_times],
+            "baseline_runs": [round(t, 3) for t in base_times]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", action="append", help="environments (default: dev, staging, prod)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    envs = args.env or [e for e in ("dev", "staging", "prod") if (ROOT / "stacks" / f"Pulumi.{e}.yaml").exists()]
+    rows = [bench(env, args.repeat) for env in envs]
+    print(f"{'env':8} {'resources':>9} {'plan s':>8} {'baseline s':>10} {'ratio':>6}")
+    for r in rows:
+        print(f"{r['env']:8} {r['resources']:>9} {r['plan_s']:>8.2f} {r['baseline_s']:>10.2f} {r['ratio']:>6.2f}")
+    (OUT / "plan_bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
