@@ -41,7 +41,6 @@ class GpuCluster(pulumi.ComponentResource):
     node_pool_ids: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:alicloud:GpuCluster", name, None, opts)
         vswitches = dict(require_plain(args, "vswitches"))
         if not vswitches:
             raise ComponentArgError("vswitches: at least one zone -> vSwitch id is needed")
@@ -53,6 +52,8 @@ class GpuCluster(pulumi.ComponentResource):
         if not args.get("kms_key_id"):
             raise ComponentArgError("kms_key_id: required (Kubernetes secrets and node disks are encrypted with it)")
         key = args["kms_key_id"]
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:alicloud:GpuCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         cluster = alicloud.cs.ManagedKubernetes(

@@ -28,7 +28,6 @@ class Network(pulumi.ComponentResource):
     nat_ip: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:alicloud:Network", name, None, opts)
         cidr = require_plain(args, "cidr")
         wanted = sorted(set(require_plain(args, "zones")))
         if len(wanted) < 2:
@@ -36,6 +35,8 @@ class Network(pulumi.ComponentResource):
         zones = wanted
         tags = alicloud_tags(dict(require_plain(args, "tags")))
         bandwidth = int(args.get("nat_bandwidth_mbps", 200))
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:alicloud:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         vpc = alicloud.vpc.Network(f"{name}-vpc", vpc_name=name, cidr_block=cidr, tags=tags, opts=child)

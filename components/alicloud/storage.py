@@ -44,7 +44,6 @@ class Storage(pulumi.ComponentResource):
     file_system_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:alicloud:Storage", name, None, opts)
         tags = alicloud_tags(dict(require_plain(args, "tags")), args.get("classification"))
         rotation = str(args.get("rotation_interval", "7776000s"))
         match = ROTATION.fullmatch(rotation)
@@ -54,6 +53,8 @@ class Storage(pulumi.ComponentResource):
         fs = args.get("shared_file_system")
         if fs is not None:
             _check_file_system(fs)
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:alicloud:Storage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         key = alicloud.kms.Key(

@@ -57,7 +57,6 @@ class GpuCluster(pulumi.ComponentResource):
     node_pool_names: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:gcp:GpuCluster", name, None, opts)
         location = require_plain(args, "location")
         pools = list(require_plain(args, "node_pools"))
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
@@ -73,6 +72,8 @@ class GpuCluster(pulumi.ComponentResource):
             if not args.get(key):
                 raise ComponentArgError(f"{key}: required argument is missing")
 
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:gcp:GpuCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         grants = grant_key_to_agents(name, args["kms_key"], project.number, ["gke", "compute"], self)

@@ -34,13 +34,14 @@ class Network(pulumi.ComponentResource):
     services_range_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:gcp:Network", name, None, opts)
         cidr = require_plain(args, "cidr")
         regions = require_plain(args, "regions")
         sampling = float(args.get("flow_log_sampling", 0.5))
         if not 0 < sampling <= 1:
             raise ComponentArgError(f"flow_log_sampling: {sampling} must be in (0, 1]")
         plans = plan_subnetworks(cidr, list(regions))
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:gcp:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         network = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, routing_mode="REGIONAL",

@@ -45,7 +45,6 @@ class Storage(pulumi.ComponentResource):
     file_system_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:gcp:Storage", name, None, opts)
         location = str(require_plain(args, "location")).lower()
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
         rotation = str(args.get("rotation_period", "7776000s"))
@@ -55,6 +54,8 @@ class Storage(pulumi.ComponentResource):
                                     f"{MIN_ROTATION_S}s")
         fs_args = args.get("shared_file_system")
         fs_tier = _check_file_system(fs_args) if fs_args else None
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:gcp:Storage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
 

@@ -50,7 +50,6 @@ class TpuSlice(pulumi.ComponentResource):
     service_account: pulumi.Output[str]
 
     def __init__(self, name: str, args: TpuSliceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:gcp:TpuSlice", name, None, opts)
         zone = require_plain(args, "zone")
         plan = plan_tpu_slice(require_plain(args, "accelerator_type"), args.get("topology"))
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
@@ -74,6 +73,8 @@ class TpuSlice(pulumi.ComponentResource):
         runtime = args.get("runtime_version", plan.runtime_version)
         shielded = {"enable_secure_boot": True} if GENERATIONS[plan.generation].secure_boot else None
 
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__("newinfra:gcp:TpuSlice", name, None, opts)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         account, roles = node_service_account(name, project.project_id, self)
         network_config = {"network": args["network"], "subnetwork": args["subnetwork"],

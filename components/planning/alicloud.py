@@ -47,7 +47,7 @@ class AlicloudInstanceTypeError(PlanningError):
 
 def instance_family(instance_type: str) -> str:
     """ecs.gn7i-c8g1.2xlarge -> gn7i; ecs.ebmgn7e.32xlarge -> ebmgn7e."""
-    match = re.fullmatch(r"ecs\.([a-z0-9]+)(?:-[a-z0-9]+)?\.[a-z0-9-]+", instance_type or "")
+    match = re.fullmatch(r"ecs\.([a-z0-9]+)(?:-[a-z0-9]+)*\.[a-z0-9-]+", instance_type or "")
     if not match:
         raise AlicloudInstanceTypeError(
             f"instance_type: {instance_type!r} is not an ECS instance type (ecs.<family>[-<spec>].<size>, "

@@ -1,0 +1,86 @@
+"""TPU slice planning: chips from the slice name, topology checks, hosts and machine types."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.planning.tpu import (
+    GENERATIONS,
+    SMALL_TOPOLOGIES_3D,
+    TOPOLOGIES_2D,
+    TpuTopologyError,
+    parse_accelerator_type,
+    plan_tpu_slice,
+    valid_topologies,
+)
+
+
+@pytest.mark.parametrize(("accelerator_type", "chips", "topology", "hosts", "machine", "runtime"), [
+    ("v5litepod-8", 8, "2x4", 1, "ct5lp-hightpu-8t", "v2-alpha-tpuv5-lite"),
+    ("v5litepod-4", 4, "2x2", 1, "ct5lp-hightpu-4t", "v2-alpha-tpuv5-lite"),
+    ("v5litepod-16", 16, "4x4", 4, "ct5lp-hightpu-4t", "v2-alpha-tpuv5-lite"),
+    ("v5p-8", 4, "2x2x1", 1, "ct5p-hightpu-4t", "v2-alpha-tpuv5"),  # v5p names count TensorCores
+    ("v5p-128", 64, "4x4x4", 16, "ct5p-hightpu-4t", "v2-alpha-tpuv5"),
+    ("v6e-8", 8, "2x4", 1, "ct6e-standard-8t", "v2-alpha-tpuv6e"),  # v6e names count chips
+    ("v6e-256", 256, "16x16", 64, "ct6e-standard-4t", "v2-alpha-tpuv6e"),
+])
+def test_standard_slices(accelerator_type, chips, topology, hosts, machine, runtime):
+    plan = plan_tpu_slice(accelerator_type)
+    assert (plan.chips, plan.topology, plan.hosts, plan.gke_machine_type, plan.runtime_version) == \
+        (chips, topology, hosts, machine, runtime)
+    assert plan_tpu_slice(accelerator_type, topology) == plan
+
+
+def test_wrong_topology_names_the_valid_ones():
+    with pytest.raises(TpuTopologyError, match=r"tpu_topology: '4x4' does not match v5litepod-8 \(8 chips\).*\['2x4'\]"):
+        plan_tpu_slice("v5litepod-8", "4x4")
+    with pytest.raises(TpuTopologyError, match=r"'2x2x2' does not match v5p-8 \(4 chips\).*\['2x2x1'\]"):
+        plan_tpu_slice("v5p-8", "2x2x2")
+
+
+@pytest.mark.parametrize(("accelerator_type", "message"), [
+    ("v7x-8", r"instance_type: 'v7x-8' is not a TPU type GCP offers"),
+    ("v5litepod-12", r"'v5litepod-12' \(12 chips\) is not a v5litepod slice GCP offers; valid: \['v5litepod-1'"),
+    ("v5p-9", r"v5p sizes count TensorCores \(2 per chip\)"),
+    ("v5p-200", r"'v5p-200' \(100 chips\) is not a v5p slice"),
+    ("v6e-512", r"'v6e-512' \(512 chips\) is not a v6e slice"),
+    ("a3-highgpu-8g", r"is not a TPU type"),
+])
+def test_slices_gcp_does_not_offer(accelerator_type, message):
+    with pytest.raises(TpuTopologyError, match=message):
+        plan_tpu_slice(accelerator_type)
+
+
+@given(st.sampled_from(sorted(GENERATIONS)), st.integers(min_value=1, max_value=9000))
+def test_every_valid_topology_multiplies_out_to_the_chips(generation_name, chips):
+    generation = GENERATIONS[generation_name]
+    topologies = valid_topologies(generation, chips)
+    for topology in topologies:
+        dims = [int(d) for d in topology.split("x")]
+        assert len(dims) == generation.dims
+        assert math.prod(dims) == chips
+    if topologies:
+        plan = plan_tpu_slice(f"{generation.name}-{chips * generation.cores_per_chip_in_name}", topologies[-1])
+        assert plan.hosts * max(generation.chips_per_host, 1) >= chips or plan.hosts == 1
+        assert plan.topology == topologies[-1]
+
+
+@given(st.sampled_from(sorted(GENERATIONS)), st.integers(min_value=1, max_value=9000))
+def test_names_count_chips_or_cores(generation_name, size):
+    generation = GENERATIONS[generation_name]
+    name = f"{generation.name}-{size}"
+    if size % generation.cores_per_chip_in_name:
+        with pytest.raises(TpuTopologyError):
+            parse_accelerator_type(name)
+    else:
+        assert parse_accelerator_type(name) == (generation, size // generation.cores_per_chip_in_name)
+
+
+def test_large_3d_slices_are_whole_cubes():
+    assert valid_topologies(GENERATIONS["v5p"], 512) == ["8x8x8", "4x8x16", "4x4x32"]
+    assert all(int(d) % 4 == 0 for t in valid_topologies(GENERATIONS["v5p"], 1024) for d in t.split("x"))
+    assert set(SMALL_TOPOLOGIES_3D) == {4, 8, 16, 32} and 256 in TOPOLOGIES_2D
