@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import sys
@@ -38,6 +39,10 @@ def _load():
     return cat
 
 
+def _in(pattern: str | None, region: str) -> bool:
+    return pattern is None or fnmatch.fnmatchcase(region, pattern)
+
+
 def offer_row(o) -> dict:
     return {
         "cloud": o.cloud, "region": o.region, "zone": o.zone, "instanceType": o.instance_type,
@@ -55,6 +60,7 @@ def _price(x: float | None) -> str:
 def catalog(
     accelerator: Annotated[str | None, typer.Option(help="only this accelerator (aliases work: h100, v5e)")] = None,
     cloud: Annotated[str | None, typer.Option(help="only this cloud: aws, gcp or alicloud")] = None,
+    region: Annotated[str | None, typer.Option(help="only regions matching this pattern, e.g. 'us-*'")] = None,
     excluded: Annotated[bool, typer.Option("--excluded", help="list the rows left out, with the reason")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
@@ -67,14 +73,14 @@ def catalog(
     if excluded:
         if accelerator is not None:
             raise _fail("--accelerator does not apply to --excluded (excluded rows may have no known accelerator)")
-        rows = [e for e in cat.excluded if cloud is None or e.cloud == cloud]
+        rows = [e for e in cat.excluded if (cloud is None or e.cloud == cloud) and _in(region, e.region)]
         _show_excluded(cat, rows, as_json)
         return
     try:
         offers = cat.offers_for(accelerator) if accelerator else cat.offers
     except UnknownAccelerator as err:
         raise _fail(f"--accelerator: {err}") from None
-    offers = sorted((o for o in offers if cloud is None or o.cloud == cloud),
+    offers = sorted((o for o in offers if (cloud is None or o.cloud == cloud) and _in(region, o.region)),
                     key=lambda o: (o.accelerator, o.on_demand_usd / o.accelerators_per_node, o.cloud, o.region,
                                    o.zone, o.instance_type, o.accelerators_per_node))
     if as_json:

@@ -63,3 +63,10 @@ def test_bad_cloud_exits_2(app):
     result = run(app, "--cloud", "azure")
     assert result.exit_code == 2
     assert "--cloud: unknown cloud 'azure'; valid: alicloud, aws, gcp" in result.stderr
+
+
+def test_region_pattern(app):
+    result = run(app, "--accelerator", "l4", "--region", "europe-*", "--json")
+    assert result.exit_code == 0
+    regions = {o["region"] for o in json.loads(result.stdout)["offers"]}
+    assert regions and all(r.startswith("europe-") for r in regions)
