@@ -123,6 +123,8 @@ def test_output_is_sorted_and_deterministic(built, reference_source):
 def test_committed_data_is_what_the_build_writes(tmp_path):
     """Rebuild from the reference data into a temp dir: a stale or hand-edited data file fails here."""
     build.main(["--source", str(REFERENCE), "--out", str(tmp_path)])
-    for name in sorted(p.name for p in build.DATA_DIR.iterdir()):
+    committed = sorted(p.name for p in build.DATA_DIR.iterdir())
+    assert committed == sorted(p.name for p in tmp_path.iterdir())
+    for name in committed:
         assert (tmp_path / name).read_text() == (build.DATA_DIR / name).read_text(), \
             f"cost_model/catalog/data/{name} is stale: run python -m cost_model.catalog.build --source {REFERENCE}"
