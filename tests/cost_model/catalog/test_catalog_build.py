@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cost_model.catalog import build
 from cost_model.catalog.loader import Catalog
@@ -128,3 +130,17 @@ def test_committed_data_is_what_the_build_writes(tmp_path):
     for name in committed:
         assert (tmp_path / name).read_text() == (build.DATA_DIR / name).read_text(), \
             f"cost_model/catalog/data/{name} is stale: run python -m cost_model.catalog.build --source {REFERENCE}"
+
+
+@given(st.one_of(st.none(), st.floats(-1, 1000, allow_nan=False)), st.one_of(st.none(), st.floats(0, 1000)))
+def test_price_rules_keep_only_plausible_prices(on_demand, spot):
+    notes: list = []
+    keep, kept_spot = build.check_prices("aws", "r", "z", "t", on_demand, spot, notes)
+    if not keep:
+        assert kept_spot is None and [n.scope for n in notes] == ["offer"]
+        return
+    assert on_demand > 0 and on_demand != build.PLACEHOLDER_PRICE
+    if kept_spot is not None:
+        assert build.SPOT_FLOOR * on_demand <= kept_spot < on_demand and not notes
+    elif spot is not None and spot != on_demand:
+        assert [n.scope for n in notes] == ["spot"]  # a dropped spot price always says why
