@@ -217,6 +217,9 @@ class CandidateBuilder:
         if w.per_node is not None:
             need = w.count // w.per_node
             bound = np.full(len(offer), need, np.int64)
+            if node_range and not node_range[0] <= need <= node_range[1]:
+                keep = np.zeros(len(offer), bool)  # count / perNode nodes fall outside the node range
+                offer, market, price, apn, bound = (a[keep] for a in (offer, market, price, apn, bound))
         else:
             need = w.count
             bound = -(-w.count // np.maximum(apn, 1))
@@ -263,20 +266,25 @@ class CandidateBuilder:
                            need, cap, node_range)
         if len(zones) == 0:
             return cands
-        # Rule 2: lower bound per zone, concrete configurations in quota-free zones.
-        per_acc = price / apn
-        lb = np.full(len(zones), np.inf)
-        np.minimum.at(lb, local, per_acc)
-        lb = egress + hours * w.count * lb
+        # Rule 2: bounds per zone. With perNode every candidate has one shape, so the best single-shape
+        # configuration ignoring quotas is exact without quotas and a lower bound with them.
+        best_cost, best_pools = self._zone_configs(cands)
+        if w.per_node is not None:
+            lb = best_cost
+        else:
+            lb = np.full(len(zones), np.inf)
+            np.minimum.at(lb, local, price / apn)
+            lb = egress + hours * w.count * lb
         constrained = np.zeros(len(zones), bool)
         np.logical_or.at(constrained, local, sig != sig_ids.get((), -1))
-        best = self._free_configs(cands, constrained)
-        if best is None:
+        free_cost = np.where(constrained, np.inf, best_cost)
+        if not np.isfinite(free_cost).any():
             return cands
-        ub, zstar, pools = best
+        zstar = int(np.argmin(free_cost))
+        ub = float(free_cost[zstar])
         keep_zone = (lb < ub - _TOL * max(1.0, ub)) | (np.arange(len(zones)) == zstar)
         if keep_zone.sum() == 1 and lb[zstar] >= ub - _TOL * max(1.0, ub):
-            cands.fixed = Fixed(tuple((int(offer[c]), int(market[c]), n) for c, n in pools),
+            cands.fixed = Fixed(tuple((int(offer[c]), int(market[c]), n) for c, n in best_pools[zstar]),
                                 int(zones[zstar]), ub, float(egress[zstar]))
         kept = keep_zone[local]
         remap = np.cumsum(keep_zone) - 1
@@ -285,18 +293,19 @@ class CandidateBuilder:
                           units[kept], zones[keep_zone], egress[keep_zone], need, cap, node_range,
                           cands.fixed, int((~keep_zone).sum()))
 
-    def _free_configs(self, c: Candidates, constrained: np.ndarray):
-        """Cheapest single-shape configuration over quota-free zones: (cost, local zone, [(cand, nodes)])."""
+    def _zone_configs(self, c: Candidates) -> tuple[np.ndarray, dict[int, list[tuple[int, int]]]]:
+        """Per zone, the cheapest configuration of one shape: the cheapest on-demand offer of it plus as
+        many nodes of its cheapest spot offer as the cap allows when spot is cheaper (quotas ignored)."""
         w = c.workload
-        best: tuple[float, int, list[tuple[int, int]]] | None = None
         lo, hi = c.node_range or (0, math.inf)
+        cost = np.full(len(c.zones), np.inf)
+        pools: dict[int, list[tuple[int, int]]] = {}
         groups: dict[tuple[int, int], list[int | None]] = {}
-        for i in range(len(c.offer)):
-            z = int(c.zone[i])
-            if constrained[z]:
-                continue
-            slot = groups.setdefault((z, int(c.apn[i])), [None, None])
-            slot[int(c.market[i])] = i  # unique per (zone, shape, market) in a free zone after rule 1
+        for i in np.lexsort((c.price, c.market, c.apn, c.zone)):
+            slot = groups.setdefault((int(c.zone[i]), int(c.apn[i])), [None, None])
+            if slot[int(c.market[i])] is None:
+                slot[int(c.market[i])] = int(i)
+        h = w.hours_per_month
         for (z, a), (od, sp) in sorted(groups.items()):
             n = c.need if w.per_node is not None else max(-(-w.count // a), lo)
             if n < lo or n > hi:
@@ -308,9 +317,8 @@ class CandidateBuilder:
                 if k < n:
                     continue
                 k = n
-            cost = w.hours_per_month * (k * q if k else 0.0) + w.hours_per_month * ((n - k) * p if n - k else 0.0)
-            cost += float(c.egress[z])
-            if best is None or cost < best[0] - _TOL * max(1.0, cost):
-                pools = [(i, m) for i, m in ((od, n - k), (sp, k)) if i is not None and m > 0]
-                best = (cost, z, pools)
-        return best
+            total = h * (k * q if k else 0.0) + h * ((n - k) * p if n - k else 0.0) + float(c.egress[z])
+            if total < cost[z] - _TOL * max(1.0, total):
+                cost[z] = total
+                pools[z] = [(i, m) for i, m in ((od, n - k), (sp, k)) if i is not None and m > 0]
+        return cost, pools

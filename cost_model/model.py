@@ -374,6 +374,10 @@ def _no_offer_lines(empty: list[Candidates], request: PlacementRequest) -> list[
     for c in empty:
         w = c.workload
         shape = f" with perNode {w.per_node}" if w.per_node else ""
+        if w.per_node and w.nodes and not w.nodes.min <= w.count // w.per_node <= w.nodes.max:
+            lines.append(f"workload {w.name!r}: count / perNode = {w.count // w.per_node} nodes is outside "
+                         f"nodes {{min: {w.nodes.min}, max: {w.nodes.max}}}")
+            continue
         where = request.allowed_regions(w)
         res = f" in regions {list(where)} (dataResidency)" if where is not None else ""
         lines.append(f"workload {w.name!r}: no {w.accelerator} offer{shape} in allowedClouds "

@@ -1,0 +1,264 @@
+"""Cost-model benchmark: solve time against the full catalog, our choice against SkyPilot's, and the
+portfolio saving over per-workload greedy choices under tight quotas.
+
+    python benchmarks/cost_model_bench.py [--quick]
+
+Prints a table and writes build/cost_model_bench.json. SkyPilot runs from build/skypilot-venv when it is
+there (`python -m venv build/skypilot-venv && build/skypilot-venv/bin/pip install 'skypilot[aws,gcp]==0.14.1'`)
+with our reference CSVs under ~/.sky/catalogs/v8; without it the comparison falls back to an exhaustive
+cheapest-single-offer search over our catalog, and the JSON says which one ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cost_model.candidates import CandidateBuilder  # noqa: E402
+from cost_model.catalog import load_catalog  # noqa: E402
+from cost_model.model import Infeasible, offer_index, solve  # noqa: E402
+from cost_model.request import PlacementRequest  # noqa: E402
+
+OUT = ROOT / "build" / "cost_model_bench.json"
+SKY_VENV = ROOT / "build" / "skypilot-venv" / "bin" / "python"
+REFERENCE = ROOT.parent / "shared" / "reference" / "catalog"
+# (accelerator, per-node shapes that exist on AWS or GCP)
+MIX = [("H100", (8,)), ("A100", (1, 2, 4, 8)), ("A100-80GB", (1, 2, 4, 8)), ("L4", (1, 2, 4, 8)),
+       ("T4", (1, 2, 4)), ("A10G", (1, 4, 8)), ("L40S", (1, 4, 8)), ("V100", (1, 4, 8)),
+       ("tpu-v5litepod", (1, 4, 8))]
+
+
+def portfolio(n: int, seed: int) -> PlacementRequest:
+    """n workloads drawn from MIX: whole nodes, spot mixes, datasets with residency, a few quotas."""
+    rnd = random.Random(seed)
+    workloads = []
+    for i in range(n):
+        accel, shapes = rnd.choice(MIX)
+        per = rnd.choice(shapes)
+        w = {"name": f"w{i:04d}", "kind": rnd.choice(["training", "inference", "batch"]), "accelerator": accel,
+             "count": per * rnd.choice([1, 1, 2, 4]), "perNode": per, "priority": rnd.randint(0, 3),
+             "hoursPerMonth": rnd.choice([200, 730])}
+        if rnd.random() < 0.5:
+            w["spot"] = True
+            if rnd.random() < 0.5:
+                w["maxSpotShare"] = 0.5
+        if rnd.random() < 0.3:
+            w["dataset"] = rnd.choice(["eu-data", "us-data"])
+        workloads.append(w)
+    return PlacementRequest.model_validate({
+        "allowedClouds": ["aws", "gcp", "alicloud"],
+        "workloads": workloads,
+        "datasets": [
+            {"name": "eu-data", "sizeGb": 800, "classification": "eu", "homeCloud": "gcp",
+             "homeRegion": "europe-west4", "monthlyReadGb": 4000},
+            {"name": "us-data", "sizeGb": 2000, "classification": "any", "homeCloud": "aws",
+             "homeRegion": "us-east-1", "monthlyReadGb": 10000},
+        ],
+        "dataResidency": {"eu": ["europe-*", "eu-*"], "any": ["*"]},
+        "quotas": [
+            {"cloud": "aws", "region": "us-east-1", "family": "P", "market": "on-demand", "limit": 96 * n},
+            {"cloud": "gcp", "region": "us-central1", "family": "H100", "limit": 4 * n},
+        ],
+    })
+
+
+def time_solves(catalog, sizes: list[int], repeats: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        req = portfolio(n, seed=n)
+        times, result = [], None
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = solve(req, catalog)
+            times.append(time.perf_counter() - start)
+        rows.append({"workloads": n, "medianSeconds": round(statistics.median(times), 4),
+                     "runs": [round(t, 4) for t in times], "monthlyUsd": result.monthly_usd,
+                     "leftOut": len(result.left_out)})
+    return rows
+
+
+def single_requests() -> list[dict]:
+    reqs = []
+    for accel, shapes in [("H100", (8,)), ("A100", (1, 8)), ("A100-80GB", (1, 8)), ("L4", (1, 4, 8)),
+                          ("T4", (1, 4)), ("A10G", (1, 4)), ("L40S", (1, 8)), ("V100", (1, 8))]:
+        for per in shapes:
+            for nodes in (1, 2):
+                for spot in (False, True):
+                    reqs.append({"accelerator": accel, "perNode": per, "nodes": nodes, "spot": spot})
+    return reqs
+
+
+def ours(catalog, r: dict) -> float | None:
+    w = {"name": "w", "kind": "training", "accelerator": r["accelerator"], "count": r["perNode"] * r["nodes"],
+         "perNode": r["perNode"], "spot": r["spot"]}
+    req = PlacementRequest.model_validate({"workloads": [w], "allowedClouds": ["aws", "gcp"]})
+    try:
+        sol = solve(req, catalog)
+    except Infeasible:
+        return None
+    return sum(p.hourly_usd for p in sol.plans)
+
+
+def exhaustive(catalog, r: dict) -> float | None:
+    """Cheapest single offer by brute force over every catalog row (SkyPilot's own rule, spot or not)."""
+    accel = catalog.normalise_accelerator(r["accelerator"])
+    best = math.inf
+    for o in catalog.offers_for(accel):
+        price = o.spot_usd if r["spot"] else o.on_demand_usd
+        if o.cloud in ("aws", "gcp") and o.accelerators_per_node == r["perNode"] and price is not None:
+            best = min(best, price * r["nodes"])
+    return None if best == math.inf else best
+
+
+def skypilot(reqs: list[dict]) -> list[dict] | None:
+    if not SKY_VENV.exists():
+        return None
+    target = Path.home() / ".sky" / "catalogs" / "v8"
+    for sub in ("aws/vms.csv", "gcp/vms.csv", "common/accelerators.csv"):
+        (target / sub).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REFERENCE / sub, target / sub)
+    proc = subprocess.run([str(SKY_VENV), str(ROOT / "benchmarks" / "sky_optimize.py")], input=json.dumps(reqs),
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        print(f"skypilot run failed: {proc.stderr[-500:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare(catalog) -> dict:
+    reqs = single_requests()
+    sky = skypilot(reqs)
+    rows = []
+    for i, r in enumerate(reqs):
+        mine = ours(catalog, r)
+        ref = sky[i] if sky else {"hourlyUsd": exhaustive(catalog, r)}
+        ref_cost = ref.get("hourlyUsd")
+        ratio = round(mine / ref_cost, 4) if mine is not None and ref_cost else None
+        rows.append({**r, "oursHourlyUsd": mine, "referenceHourlyUsd": ref_cost, "ratio": ratio,
+                     "reference": {k: v for k, v in ref.items() if k != "hourlyUsd"}})
+    ratios = [x["ratio"] for x in rows if x["ratio"] is not None]
+    return {"against": "skypilot 0.14.1 Optimizer.optimize" if sky else "exhaustive cheapest single offer",
+            "requests": len(rows), "compared": len(ratios), "maxRatio": max(ratios) if ratios else None,
+            "meanRatio": round(statistics.mean(ratios), 4) if ratios else None, "rows": rows}
+
+
+def greedy(req: PlacementRequest, catalog) -> tuple[float, int]:
+    """Each workload in turn (priority, then config order) takes its cheapest option within the quota left."""
+    left = {i: q.limit for i, q in enumerate(req.quotas)}
+    total, unplaced = 0.0, 0
+    for w in sorted(req.workloads, key=lambda w: -w.priority):
+        quotas = [q.model_copy(update={"limit": max(0.0, left[i])}) for i, q in enumerate(req.quotas)]
+        one = req.model_copy(update={"workloads": (w,), "quotas": tuple(quotas)})
+        try:
+            sol = solve(one, catalog, diagnose=False)
+        except Infeasible:
+            unplaced += 1
+            continue
+        if sol.left_out:
+            unplaced += 1
+            continue
+        total += sol.monthly_usd
+        for i, (_, used) in enumerate(sol.quota_use):
+            left[i] -= used
+    return round(total, 2), unplaced
+
+
+def tight_quotas(catalog, per_group: int = 6) -> dict:
+    """One node of 8 x H100 on-demand per workload. The cheapest region's quota holds only `per_group`
+    nodes. Flexible workloads (listed first) may use it or the next-dearer region; resident ones only it or
+    the dearest region. Greedy, in config order, gives the cheap quota to the flexible workloads and sends the
+    resident ones to the dear region; the portfolio gives it to the resident ones."""
+    from cost_model.catalog.quota import quota_family, quota_units
+
+    offers = [o for o in catalog.offers_for("H100") if o.cloud in ("aws", "gcp")
+              and o.accelerators_per_node == 8 and o.on_demand_usd is not None]
+    by_region: dict[tuple[str, str], object] = {}
+    for o in sorted(offers, key=lambda o: (o.on_demand_usd, o.cloud, o.region, o.zone, o.instance_type)):
+        by_region.setdefault((o.cloud, o.region), o)
+    ranked = sorted(by_region.values(), key=lambda o: (o.on_demand_usd, o.cloud, o.region))
+    dear = ranked[-1]
+    w = {"kind": "training", "accelerator": "H100", "count": 8, "perNode": 8, "hoursPerMonth": 730}
+    # the cheap region is where one flexible workload lands on its own (its quota is what greedy spends)
+    alone = solve(PlacementRequest.model_validate({"allowedClouds": ["aws", "gcp"],
+                                                   "workloads": [{**w, "name": "probe"}]}), catalog)
+    p0 = alone.plans[0].placements[0]
+    cheap = by_region[(p0.cloud, p0.region)]
+    # every quota family H100 nodes count against in that region (GCP: A3 High and A3 Mega apart)
+    families = sorted({quota_family(o, "on-demand") for o in offers if (o.cloud, o.region) == (p0.cloud, p0.region)})
+    near = next(o for o in ranked if o.on_demand_usd > cheap.on_demand_usd)  # next price step up
+    workloads = [{**w, "name": f"a{i:02d}", "dataset": "flexible"} for i in range(per_group)]
+    workloads += [{**w, "name": f"b{i:02d}", "dataset": "resident"} for i in range(per_group)]
+    req = PlacementRequest.model_validate({
+        "allowedClouds": ["aws", "gcp"], "workloads": workloads,
+        "datasets": [{"name": "resident", "sizeGb": 100, "classification": "resident", "homeCloud": cheap.cloud,
+                      "homeRegion": cheap.region, "monthlyReadGb": 0},
+                     {"name": "flexible", "sizeGb": 100, "classification": "flexible", "homeCloud": cheap.cloud,
+                      "homeRegion": cheap.region, "monthlyReadGb": 0}],
+        "dataResidency": {"resident": [cheap.region, dear.region], "flexible": [cheap.region, near.region]},
+        "quotas": [{"cloud": cheap.cloud, "region": cheap.region, "family": f, "market": "on-demand",
+                    "limit": per_group // len(families) * quota_units(cheap)} for f in families],
+    })
+    start = time.perf_counter()
+    sol = solve(req, catalog)
+    seconds = time.perf_counter() - start
+    g_total, g_unplaced = greedy(req, catalog)
+    return {"workloads": len(workloads), "quota": f"{cheap.cloud}/{cheap.region} {'+'.join(families)}"
+            f" on-demand {per_group // len(families) * quota_units(cheap):g} each", "nearRegion": f"{near.cloud}/{near.region}",
+            "dearRegion": f"{dear.cloud}/{dear.region}",
+            "portfolioMonthlyUsd": sol.monthly_usd, "portfolioLeftOut": len(sol.left_out),
+            "greedyMonthlyUsd": g_total, "greedyUnplaced": g_unplaced,
+            "savingUsdPerMonth": round(g_total - sol.monthly_usd, 2) if not g_unplaced else None,
+            "savingPct": round(100 * (g_total - sol.monthly_usd) / g_total, 2) if g_total and not g_unplaced
+            else None, "solveSeconds": round(seconds, 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="one repeat, no SkyPilot (CI smoke)")
+    args = ap.parse_args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        catalog = load_catalog()
+    start = time.perf_counter()
+    index = offer_index(catalog)
+    CandidateBuilder(index, portfolio(1, 0))
+    _ = index.families, index.units
+    index_seconds = time.perf_counter() - start
+    result = {"catalogVersion": catalog.version, "offers": len(catalog.offers),
+              "indexBuildSeconds": round(index_seconds, 4),
+              "solve": time_solves(catalog, [10, 100, 1000], 1 if args.quick else 5)}
+    if not args.quick:
+        result["singleWorkload"] = compare(catalog)
+    result["tightQuotas"] = tight_quotas(catalog)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(f"catalog {catalog.version}: {len(catalog.offers)} offers; offer index built once in "
+          f"{index_seconds:.3f} s")
+    print(f"{'workloads':>10} {'median s':>9} {'monthly USD':>14} {'left out':>9}")
+    for r in result["solve"]:
+        print(f"{r['workloads']:>10} {r['medianSeconds']:>9.3f} {r['monthlyUsd']:>14,.2f} {r['leftOut']:>9}")
+    if "singleWorkload" in result:
+        s = result["singleWorkload"]
+        print(f"single-workload requests vs {s['against']}: {s['compared']}/{s['requests']} compared, "
+              f"max ratio {s['maxRatio']}, mean ratio {s['meanRatio']}")
+    t = result["tightQuotas"]
+    print(f"tight quotas ({t['workloads']} workloads, quota {t['quota']}): portfolio ${t['portfolioMonthlyUsd']:,.2f}"
+          f" vs greedy ${t['greedyMonthlyUsd']:,.2f} ({t['greedyUnplaced']} unplaced by greedy); "
+          f"saving ${t['savingUsdPerMonth']}/month ({t['savingPct']}%)")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
