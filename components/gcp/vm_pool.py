@@ -78,18 +78,18 @@ class GpuVmPool(pulumi.ComponentResource):
                 f"{name}-vm", account_id=f"{name}-vm"[:30].rstrip("-"),
                 display_name=f"GPU VM pool {name}", opts=child).email
 
-        policies: list[pulumi.Input[str]] = []
+        compact_policy = None
         if spec["compact"]:
-            policy = gcp.compute.ResourcePolicy(
+            # One policy per template is all GCE accepts; hosts land close together in one zone.
+            compact_policy = gcp.compute.ResourcePolicy(
                 f"{name}-compact", region=region,
-                group_placement_policy={"collocation": "COLLOCATED"}, opts=child)
-            policies.append(policy.name)
+                group_placement_policy={"collocation": "COLLOCATED"}, opts=child).self_link
 
         template = gcp.compute.InstanceTemplate(
             f"{name}-tpl",
             name_prefix=f"{name}-"[:37],
             machine_type=spec["instance_type"],
-            guest_accelerators=accelerators,
+            guest_accelerators=accelerators or None,
             disks=[{"boot": True, "auto_delete": True, "source_image": image, "disk_size_gb": disk_gb,
                     "disk_type": BOOT_DISK_TYPES.get(facts.family, "pd-balanced"),
                     "disk_encryption_key": {"kms_key_self_link": args["kms_key_id"]}}],
@@ -99,7 +99,7 @@ class GpuVmPool(pulumi.ComponentResource):
             scheduling=SCHEDULING[spec["market"]],
             service_account={"email": email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
             metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
-            resource_policies=policies or None,
+            resource_policies=compact_policy,
             labels=labels,
             opts=child)
 

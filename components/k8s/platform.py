@@ -18,10 +18,12 @@ from components.k8s.priority import PriorityClasses
 from components.plain import require_plain
 from components.planning.k8s import (
     GpuNodePool,
+    PlatformError,
     TeamQuota,
     WorkloadPriority,
     check_cloud,
     check_teams,
+    plan_flavors,
     workload_priority_classes,
 )
 from components.planning.pools import accelerator_vendor
@@ -63,7 +65,11 @@ class GpuPlatform(pulumi.ComponentResource):
         pools = list(require_plain(args, "node_pools"))
         teams = check_teams(list(require_plain(args, "teams")))
         workloads = list(require_plain(args, "workloads"))
-        workload_priority_classes(workloads)  # fail on a bad kind or priority before anything is created
+        # Fail on bad pools, kinds or priorities before anything is created.
+        if not pools:
+            raise PlatformError("node_pools: at least one accelerator node pool is needed for Kueue's quotas")
+        plan_flavors(pools)
+        workload_priority_classes(workloads)
         tags = dict(args.get("tags") or {})
         nvidia = any(accelerator_vendor(p["accelerator"]) == "nvidia" for p in pools)
         super().__init__(self.TYPE, name, None, opts)

@@ -1,0 +1,152 @@
+"""Pure planning of the Kubernetes GPU layer: priority mapping, flavors and quotas, team quotas,
+operator values and alert expressions."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.planning.k8s import (
+    CRITICAL_TRAINING,
+    DEFAULT,
+    PREEMPTIBLE_BATCH,
+    PRIORITY_CLASSES,
+    PlatformError,
+    alert_rules,
+    check_teams,
+    cluster_queue_spec,
+    flavor_name,
+    gpu_operator_values,
+    plan_flavors,
+    priority_class_for,
+    team_quota_hard,
+    workload_priority_classes,
+)
+from components.planning.pools import plan_node_pool
+from cost_model.placement import Placement
+
+
+def pool(workload="train", accelerator="H100", instance_type="p5.48xlarge", per_node=8, nodes=2,
+         market="on-demand", kind="training", cloud="aws", zones=("use1-az4",), tpu_topology=None):
+    placement = Placement(workload=workload, cloud=cloud, region="r", zones=zones, instance_type=instance_type,
+                          accelerator=accelerator, accelerators_per_node=per_node, nodes=nodes, min_nodes=0,
+                          max_nodes=max(nodes, 1) * 2, market=market, tpu_topology=tpu_topology,
+                          node_hourly_usd=1.0)
+    return plan_node_pool(placement, kind=kind, environment="prod")
+
+
+@pytest.mark.parametrize(("kind", "priority", "expected"), [
+    ("training", 1000, CRITICAL_TRAINING.name), ("training", 700, CRITICAL_TRAINING.name),
+    ("training", 699, DEFAULT.name), ("inference", 1000, DEFAULT.name), ("inference", 100, DEFAULT.name),
+    ("inference", 99, PREEMPTIBLE_BATCH.name), ("batch", 1000, PREEMPTIBLE_BATCH.name),
+    ("training", 0, PREEMPTIBLE_BATCH.name),
+])
+def test_priority_mapping(kind, priority, expected):
+    assert priority_class_for(kind, priority) == expected
+
+
+@given(st.sampled_from(["training", "inference", "batch"]), st.integers(0, 1000), st.integers(0, 1000))
+def test_higher_priority_never_maps_to_a_lower_class(kind, a, b):
+    value = {p.name: p.value for p in PRIORITY_CLASSES}
+    low, high = sorted((a, b))
+    assert value[priority_class_for(kind, low)] <= value[priority_class_for(kind, high)]
+
+
+def test_only_batch_never_preempts():
+    assert {p.name: p.preemption_policy for p in PRIORITY_CLASSES}[PREEMPTIBLE_BATCH.name] == "Never"
+    assert CRITICAL_TRAINING.value > DEFAULT.value > PREEMPTIBLE_BATCH.value
+
+
+@pytest.mark.parametrize(("kind", "priority", "message"), [
+    ("serving", 5, "kind: 'serving' is not valid"), ("batch", 1001, "priority: 1001"), ("batch", "high", "priority")])
+def test_bad_workloads_fail_clearly(kind, priority, message):
+    with pytest.raises(PlatformError, match=message):
+        priority_class_for(kind, priority)
+
+
+def test_workload_mapping_is_sorted():
+    mapping = workload_priority_classes([{"name": "zeta", "kind": "batch", "priority": 1},
+                                         {"name": "alpha", "kind": "training", "priority": 900}])
+    assert list(mapping.items()) == [("alpha", CRITICAL_TRAINING.name), ("zeta", PREEMPTIBLE_BATCH.name)]
+
+
+def test_flavors_per_accelerator_and_market_with_summed_quota_and_tolerations():
+    pools = [pool(), pool(workload="train2", nodes=1), pool(workload="cheap", market="spot", nodes=3),
+             pool(workload="tpu", accelerator="tpu-v5litepod", instance_type="v5litepod-8", per_node=8, nodes=1,
+                  cloud="gcp", zones=("us-central1-a",), tpu_topology="2x4")]
+    flavors = {f.name: f for f in plan_flavors(pools)}
+    assert sorted(flavors) == ["h100-on-demand", "h100-spot", "tpu-v5litepod-on-demand"]
+    assert flavors["h100-on-demand"].nominal_quota == (2 + 1) * 8
+    assert flavors["h100-spot"].nominal_quota == 3 * 8
+    assert flavors["h100-spot"].node_labels == {"newinfra.io/accelerator": "H100", "newinfra.io/market": "spot"}
+    assert flavors["h100-on-demand"].tolerations == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}]
+    assert flavors["tpu-v5litepod-on-demand"].resource == "google.com/tpu"
+    spec = cluster_queue_spec(list(flavors.values()))
+    groups = {g["coveredResources"][0]: g for g in spec["resourceGroups"]}
+    assert sorted(groups) == ["google.com/tpu", "nvidia.com/gpu"]
+    assert [f["name"] for f in groups["nvidia.com/gpu"]["flavors"]] == ["h100-on-demand", "h100-spot"]
+    assert spec["namespaceSelector"]["matchExpressions"][0]["key"] == "newinfra.io/team"
+
+
+def test_flavor_needs_the_pool_labels():
+    bad = pool()
+    bad["labels"] = {}
+    with pytest.raises(PlatformError, match="newinfra.io/accelerator"):
+        plan_flavors([bad])
+
+
+@given(st.text(alphabet="ABCxyz019-_. ", min_size=1, max_size=80), st.sampled_from(["on-demand", "spot"]))
+def test_flavor_names_are_dns_labels_or_a_clear_error(accelerator, market):
+    try:
+        name = flavor_name(accelerator, market)
+    except PlatformError as error:
+        assert "flavor name" in str(error)
+    else:
+        assert len(name) <= 63 and name == name.lower() and not name.startswith("-")
+
+
+def test_team_quotas():
+    assert team_quota_hard({"name": "vision", "gpus": 16}) == {"requests.nvidia.com/gpu": "16"}
+    assert team_quota_hard({"name": "tpu-team", "gpus": 0, "tpus": 32}) == {
+        "requests.nvidia.com/gpu": "0", "requests.google.com/tpu": "32"}
+    with pytest.raises(PlatformError, match="teams\\[\\].name: 'Vision'"):
+        team_quota_hard({"name": "Vision", "gpus": 1})
+    with pytest.raises(PlatformError, match="gpus: -1"):
+        team_quota_hard({"name": "vision", "gpus": -1})
+    with pytest.raises(PlatformError, match="repeated: \\['a'\\]"):
+        check_teams([{"name": "a", "gpus": 1}, {"name": "a", "gpus": 2}])
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "alicloud"])
+def test_operator_leaves_drivers_to_the_node_image_and_keeps_toolkit_and_dcgm(cloud):
+    values = gpu_operator_values(cloud)
+    assert values["driver"] == {"enabled": False}
+    assert values["toolkit"]["enabled"] is True and values["dcgmExporter"]["enabled"] is True
+
+
+def test_operator_installs_drivers_when_told_the_image_has_none_and_knows_gke_paths():
+    assert gpu_operator_values("aws", drivers_preinstalled=False)["driver"] == {"enabled": True}
+    gke = gpu_operator_values("gcp")
+    assert gke["hostPaths"]["driverInstallDir"] == "/home/kubernetes/bin/nvidia"
+    assert gke["toolkit"] == {"enabled": True, "installDir": "/home/kubernetes/bin/nvidia"}
+    with pytest.raises(PlatformError, match="cloud: 'azure'"):
+        gpu_operator_values("azure")
+
+
+def test_alert_expressions_and_thresholds():
+    rules = {r["alert"]: r for r in alert_rules(idle_minutes=30, temperature_celsius=80)}
+    assert sorted(rules) == ["GpuCriticalXid", "GpuHighTemperature", "GpuIdle", "GpuUncorrectableEcc", "GpuXidError"]
+    assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in rules["GpuUncorrectableEcc"]["expr"]
+    assert "DCGM_FI_DEV_GPU_UTIL" in rules["GpuIdle"]["expr"] and rules["GpuIdle"]["expr"].endswith("== 0")
+    assert rules["GpuIdle"]["for"] == "30m"
+    assert rules["GpuHighTemperature"]["expr"].endswith("> 80")
+    assert "DCGM_FI_DEV_XID_ERRORS == 79" in rules["GpuCriticalXid"]["expr"]
+    assert rules["GpuCriticalXid"]["labels"]["severity"] == "critical"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"idle_minutes": 1}, "idle_minutes: 1"), ({"temperature_celsius": 120}, "temperature_celsius: 120"),
+    ({"temperature_minutes": 0}, "temperature_minutes: 0")])
+def test_bad_thresholds_fail_clearly(kwargs, message):
+    with pytest.raises(PlatformError, match=message):
+        alert_rules(**kwargs)

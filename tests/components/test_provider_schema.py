@@ -1,0 +1,51 @@
+"""The component provider's schema, generated offline by Pulumi's analyzer, against a committed snapshot.
+
+A changed schema is a changed cross-language API: review the diff, then regenerate with
+NEWINFRA_UPDATE_SNAPSHOTS=1 pytest tests/components/test_provider_schema.py
+"""
+
+import json
+import os
+from pathlib import Path
+
+from pulumi.provider.experimental.component import ComponentProvider
+
+from components.__main__ import HOSTED, PROVIDER_NAME
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "provider_schema.json"
+
+
+def _schema() -> dict:
+    provider = ComponentProvider(HOSTED, PROVIDER_NAME)
+    assert provider.schema is not None
+    return json.loads(provider.schema)
+
+
+def test_schema_matches_snapshot():
+    text = json.dumps(_schema(), indent=2, sort_keys=True) + "\n"
+    if os.environ.get("NEWINFRA_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(text)
+    assert SNAPSHOT.is_file(), f"{SNAPSHOT} is missing: run with NEWINFRA_UPDATE_SNAPSHOTS=1 once"
+    assert text == SNAPSHOT.read_text(), (
+        "the component schema changed; review and regenerate with NEWINFRA_UPDATE_SNAPSHOTS=1")
+
+
+def test_hosted_components_register_under_their_schema_token():
+    schema = _schema()
+    assert sorted(schema["resources"]) == sorted(f"{PROVIDER_NAME}:index:{c.__name__}" for c in HOSTED)
+    for component in HOSTED:
+        assert component.TYPE == f"{PROVIDER_NAME}:index:{component.__name__}"
+
+
+def test_security_inputs_are_required_and_plans_are_plain():
+    resources = _schema()["resources"]
+    aws = resources["newinfra:index:AwsGpuVmPool"]
+    assert {"kmsKeyArn", "subnetIds", "tags", "pool"} <= set(aws["requiredInputs"])
+    assert {"kmsKeyId", "subnetwork", "tags"} <= set(resources["newinfra:index:GcpGpuVmPool"]["requiredInputs"])
+    assert {"kmsKeyId", "vswitchIds", "imageId", "os"} <= set(
+        resources["newinfra:index:AlicloudGpuVmPool"]["requiredInputs"])
+    # what the components plan from must be plain, not Outputs
+    assert aws["inputProperties"]["pool"]["plain"] is True
+    platform = resources["newinfra:index:GpuPlatform"]["inputProperties"]
+    assert platform["nodePools"]["plain"] is True and platform["cloud"]["plain"] is True
+    assert aws["properties"]["inventory"]["type"] == "object"
