@@ -164,3 +164,14 @@ def test_missing_file(tmp_path):
     (dst / "egress.csv").unlink()
     with pytest.raises(CatalogError, match=rf"egress.csv: missing catalog file .*{re.escape(str(list(FILES)))}"):
         load_catalog(dst)
+
+
+def test_local_zones_are_excluded_with_their_reason():
+    from cost_model.catalog import load_catalog
+    from cost_model.catalog.build import LOCAL_ZONE_ID
+
+    catalog = load_catalog()
+    assert not [o for o in catalog.offers if o.cloud == "aws" and LOCAL_ZONE_ID.match(o.zone)]
+    local = [e for e in catalog.excluded if e.zone == "use1-atl2-az1"]
+    assert local and all("Local Zone" in e.reason for e in local)
+    assert LOCAL_ZONE_ID.match("usw2-lax1-az1") and not LOCAL_ZONE_ID.match("use1-az1")
