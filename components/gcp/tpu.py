@@ -61,6 +61,10 @@ class TpuSlice(pulumi.ComponentResource):
             raise ComponentArgError(
                 f"market: {market!r} cannot be combined with queued=true: pulumi-gcp's V2QueuedResource has no "
                 "scheduling config; use queued=false for spot slices")
+        if queued and plan.topology != plan.default_topology:
+            raise ComponentArgError(
+                f"topology: {plan.topology!r} needs acceleratorConfig, which pulumi-gcp's V2QueuedResource lacks; "
+                f"use queued=false or the standard topology {plan.default_topology!r}")
         count = int(args.get("count", 1))
         if count < 1:
             raise ComponentArgError(f"count: {count} must be at least 1")
@@ -72,6 +76,10 @@ class TpuSlice(pulumi.ComponentResource):
             raise ComponentArgError("data_disk_gib: queued resources cannot attach data disks; use queued=false")
         runtime = args.get("runtime_version", plan.runtime_version)
         shielded = {"enable_secure_boot": True} if GENERATIONS[plan.generation].secure_boot else None
+        # The slice's standard topology goes by its type name (what price books and policies key on);
+        # another valid topology of the same chips needs acceleratorConfig (the two are exclusive).
+        shape = {"accelerator_type": plan.accelerator_type} if plan.topology == plan.default_topology else {
+            "accelerator_config": {"type": ACCELERATOR_CONFIG_TYPES[plan.generation], "topology": plan.topology}}
 
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__("newinfra:gcp:TpuSlice", name, None, opts)
@@ -107,7 +115,7 @@ class TpuSlice(pulumi.ComponentResource):
                 data_disks = [{"source_disk": disk.id, "mode": "READ_WRITE"}]
             vm = gcp.tpu.V2Vm(
                 node_name, zone=zone, runtime_version=runtime,
-                accelerator_config={"type": ACCELERATOR_CONFIG_TYPES[plan.generation], "topology": plan.topology},
+                **shape,
                 network_config=network_config,
                 scheduling_config=SCHEDULING[market] or None,
                 shielded_instance_config=shielded,

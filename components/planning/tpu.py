@@ -65,6 +65,7 @@ class TpuSlicePlan:
     hosts: int
     gke_machine_type: str
     runtime_version: str
+    default_topology: str  # the first of the valid ones: what GCP provisions for the bare type name
 
 
 def parse_accelerator_type(accelerator_type: str) -> tuple[TpuGeneration, int]:
@@ -136,4 +137,5 @@ def plan_tpu_slice(accelerator_type: str, topology: str | None = None) -> TpuSli
         hosts=hosts,
         gke_machine_type=single or generation.multi_host_machine,
         runtime_version=generation.runtime_version,
+        default_topology=valid[0],
     )

@@ -245,7 +245,7 @@ def test_tpu_vm_no_external_ip_spot_shielded_encrypted_disk():
     assert len(vms) == 2
     for vm in vms:
         inputs = vm["inputs"]
-        assert inputs["acceleratorConfig"] == {"type": "V5LITE_POD", "topology": "2x4"}
+        assert inputs["acceleratorType"] == "v5litepod-8" and "acceleratorConfig" not in inputs
         assert inputs["runtimeVersion"] == "v2-alpha-tpuv5-lite"
         assert inputs["networkConfig"]["enableExternalIps"] is False
         assert inputs["networkConfig"]["subnetwork"] == "s"
@@ -260,13 +260,19 @@ def test_tpu_vm_no_external_ip_spot_shielded_encrypted_disk():
     assert all(d["inputs"]["type"] == "hyperdisk-balanced" for d in disks)
 
 
-@pytest.mark.parametrize(("accelerator_type", "config_type", "runtime"), [
-    ("v5p-8", "V5P", "v2-alpha-tpuv5"), ("v6e-8", "V6E", "v2-alpha-tpuv6e")])
-def test_tpu_generations(accelerator_type, config_type, runtime):
+@pytest.mark.parametrize(("accelerator_type", "runtime"), [
+    ("v5p-8", "v2-alpha-tpuv5"), ("v6e-8", "v2-alpha-tpuv6e")])
+def test_tpu_generations(accelerator_type, runtime):
     record = run_callable(lambda: _tpu(accelerator_type=accelerator_type))
     vm = record.of_type("gcp:tpu/v2Vm:V2Vm")[0]["inputs"]
-    assert vm["acceleratorConfig"]["type"] == config_type and vm["runtimeVersion"] == runtime
+    assert vm["acceleratorType"] == accelerator_type and vm["runtimeVersion"] == runtime
     assert "schedulingConfig" not in vm
+
+
+def test_tpu_non_standard_topology_goes_through_accelerator_config():
+    record = run_callable(lambda: _tpu(accelerator_type="v5p-1024", topology="4x8x16"))
+    vm = record.of_type("gcp:tpu/v2Vm:V2Vm")[0]["inputs"]
+    assert vm["acceleratorConfig"] == {"type": "V5P", "topology": "4x8x16"} and "acceleratorType" not in vm
 
 
 def test_tpu_queued_resource():
@@ -287,6 +293,8 @@ def test_tpu_queued_resource():
     ({"market": "capacity-block"}, ComponentArgError, r"market: 'capacity-block' is not valid for TPU VMs"),
     ({"queued": True, "market": "spot"}, ComponentArgError, r"cannot be combined with queued=true"),
     ({"data_disk_gib": 100}, ComponentArgError, r"kms_key: required with data_disk_gib"),
+    ({"queued": True, "accelerator_type": "v5p-1024", "topology": "4x4x32"}, ComponentArgError,
+     r"topology: '4x4x32' needs acceleratorConfig"),
 ])
 def test_tpu_bad_input(extra, error, message):
     _refused(lambda: _tpu(**extra), error, message)
