@@ -76,7 +76,8 @@ class GpuVmPool(pulumi.ComponentResource):
         tags = require_cost_tags(dict(require_plain(args, "tags")))
         if args.get("classification"):
             tags["newinfra-data-classification"] = args["classification"]
-        tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"]}
+        tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"],
+                **({"newinfra.io/kind": spec["kind"]} if spec.get("kind") else {})}
         spot_strategy, capacity = MARKET_SETTINGS[spec["market"]]
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

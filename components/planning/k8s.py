@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 from components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
+from cost_model.placement import Placement
+from cost_model.request import Workload
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CLOUDS = ("alicloud", "aws", "gcp")
@@ -245,6 +247,34 @@ def check_teams(teams: list[TeamQuota]) -> list[TeamQuota]:
     for team in teams:
         team_quota_hard(team)
     return sorted(teams, key=lambda t: t["name"])
+
+
+# Team of workloads that name none.
+DEFAULT_TEAM = "default"
+# Quota key per vendor in TeamQuota (Neuron devices have no team quota key yet).
+QUOTA_KEY_BY_VENDOR = {"nvidia": "gpus", "tpu": "tpus"}
+
+
+def workload_priorities(workloads: list[Workload]) -> list[WorkloadPriority]:
+    """The config's workloads as GpuPlatform's ``workloads`` argument, sorted by name."""
+    return [{"name": w.name, "kind": w.kind, "priority": w.priority} for w in sorted(workloads, key=lambda w: w.name)]
+
+
+def team_quotas(workloads: list[Workload], placements: list[Placement]) -> list[TeamQuota]:
+    """A team's quota on one cluster: the accelerators its workloads' Kubernetes placements there can hold
+    at their largest (max nodes x per node). Workloads without a team share the "default" team."""
+    team_of = {w.name: w.team or DEFAULT_TEAM for w in workloads}
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"gpus": 0})
+    for placement in placements:
+        if placement.runs_on != "kubernetes":
+            continue
+        if placement.workload not in team_of:
+            raise PlatformError(f"placements: workload {placement.workload!r} is not in the config's workloads")
+        key = QUOTA_KEY_BY_VENDOR.get(accelerator_vendor(placement.accelerator))
+        team = totals[team_of[placement.workload]]
+        if key:
+            team[key] = team.get(key, 0) + placement.max_nodes * placement.accelerators_per_node
+    return [{"name": name, **quota} for name, quota in sorted(totals.items())]  # type: ignore[typeddict-item]
 
 
 # --- DCGM alert rules ---------------------------------------------------------------------------------

@@ -150,3 +150,26 @@ def test_alert_expressions_and_thresholds():
 def test_bad_thresholds_fail_clearly(kwargs, message):
     with pytest.raises(PlatformError, match=message):
         alert_rules(**kwargs)
+
+
+def test_platform_inputs_from_the_config_and_placements():
+    from components.planning.k8s import team_quotas, workload_priorities
+    from cost_model.request import Workload
+
+    workloads = [Workload(name="train", kind="training", accelerator="H100", count=16, priority=800, team="vision"),
+                 Workload(name="tpu", kind="training", accelerator="tpu-v5litepod", count=8, team="vision"),
+                 Workload(name="serve", kind="inference", accelerator="L4", count=2),
+                 Workload(name="fleet", kind="training", accelerator="H100", count=8, runs_on="vm", team="nlp")]
+
+    def placed(workload, accelerator, per_node, max_nodes, runs_on="kubernetes"):
+        return Placement(workload=workload, cloud="gcp", region="r", zones=("z",), instance_type="t",
+                         accelerator=accelerator, accelerators_per_node=per_node, nodes=1, min_nodes=0,
+                         max_nodes=max_nodes, runs_on=runs_on, node_hourly_usd=1.0)
+
+    placements = [placed("train", "H100", 8, 3), placed("tpu", "tpu-v5litepod", 8, 1), placed("serve", "L4", 1, 4),
+                  placed("fleet", "H100", 8, 1, runs_on="vm")]
+    assert team_quotas(workloads, placements) == [{"name": "default", "gpus": 4},
+                                                  {"name": "vision", "gpus": 24, "tpus": 8}]
+    assert [w["name"] for w in workload_priorities(workloads)] == ["fleet", "serve", "tpu", "train"]
+    with pytest.raises(PlatformError, match="workload 'ghost'"):
+        team_quotas(workloads, [placed("ghost", "H100", 8, 1)])

@@ -72,6 +72,7 @@ def test_aws_multi_node_training_uses_a_cluster_placement_group_in_one_subnet():
     assert group["vpcZoneIdentifiers"] == ["subnet-a"]
     assert (group["minSize"], group["desiredCapacity"], group["maxSize"]) == (0, 2, 4)
     assert {"key": "cost-center", "value": "cc-42", "propagateAtLaunch": True} in group["tags"]
+    assert {"key": "newinfra.io/kind", "value": "training", "propagateAtLaunch": True} in group["tags"]
     assert "launchTemplate" in group and "mixedInstancesPolicy" not in group
 
 
@@ -132,7 +133,8 @@ def gcp_spec(**overrides):
 def test_gcp_template_is_private_shielded_and_cmek():
     record = gcp_pool(gcp_spec(), classification="internal")
     tpl = record.of_type("gcp:compute/instanceTemplate:InstanceTemplate")[0]["inputs"]
-    assert tpl["networkInterfaces"] == [{"subnetwork": "projects/p/regions/us-central1/subnetworks/nodes"}]
+    assert tpl["networkInterfaces"] == [{"subnetwork": "projects/p/regions/us-central1/subnetworks/nodes",
+                                         "nicType": "GVNIC"}]  # no accessConfigs: no external IP
     assert tpl["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableVtpm": True,
                                              "enableIntegrityMonitoring": True}
     assert tpl["disks"][0]["diskEncryptionKey"]["kmsKeySelfLink"].endswith("/cryptoKeys/disks")
