@@ -3,6 +3,7 @@ secrets and control-plane logs; one GPU node pool per placement on gn/ebmgn type
 
 from __future__ import annotations
 
+import warnings
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -10,6 +11,7 @@ import pulumi_alicloud as alicloud
 
 from components.plain import ComponentArgError, require_plain
 from components.planning.alicloud import alicloud_tags, check_gpu_instance_type
+from components.planning.kubeconfigs import exec_kubeconfig
 from components.planning.pools import NodePoolArgs
 
 # market -> ECS spot strategy
@@ -39,6 +41,7 @@ class GpuCluster(pulumi.ComponentResource):
     cluster_id: pulumi.Output[str]
     api_server_intranet: pulumi.Output[str]
     node_pool_ids: pulumi.Output[list[str]]
+    kubeconfig: pulumi.Output[str]  # exec plugin (ack-ram-tool): short-lived certificates, none stored
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         vswitches = dict(require_plain(args, "vswitches"))
@@ -104,8 +107,18 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster_id = cluster.id
         self.api_server_intranet = cluster.connections.apply(
             lambda conns: next((c.api_server_intranet for c in conns or [] if c.api_server_intranet), ""))
+        # Deprecated upstream in favour of the cs.getClusterCredential invoke, which the offline engine does
+        # not answer; the attribute still carries the cluster CA.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            authorities = cluster.certificate_authorities
+        ca = authorities.apply(
+            lambda cas: next((c.cluster_cert for c in cas or [] if c.cluster_cert), ""))
+        self.kubeconfig = pulumi.Output.all(cluster.id, self.api_server_intranet, ca).apply(
+            lambda a: exec_kubeconfig("alicloud", f"{name}-ack", a[1], a[2], ("--cluster-id", a[0])))
         self.node_pool_ids = pulumi.Output.all(*pool_ids)
-        self.register_outputs({"clusterId": self.cluster_id, "nodePoolIds": self.node_pool_ids})
+        self.register_outputs({"clusterId": self.cluster_id, "nodePoolIds": self.node_pool_ids,
+                               "kubeconfig": self.kubeconfig})
 
 
 def _check_pool(pool: NodePoolArgs, vswitches: dict[str, str], allow_tickets: bool) -> None:

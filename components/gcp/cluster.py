@@ -19,6 +19,7 @@ from components.planning.gcp import (
     gke_taint_effect,
     private_block,
 )
+from components.planning.kubeconfigs import exec_kubeconfig
 from components.planning.pools import NodePoolArgs, accelerator_vendor
 from components.planning.tpu import TpuSlicePlan, plan_tpu_slice
 
@@ -55,6 +56,7 @@ class GpuCluster(pulumi.ComponentResource):
     ca_certificate: pulumi.Output[str]
     node_service_account: pulumi.Output[str]
     node_pool_names: pulumi.Output[list[str]]
+    kubeconfig: pulumi.Output[str]  # exec plugin (gke-gcloud-auth-plugin): no credential inside
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         location = require_plain(args, "location")
@@ -138,10 +140,12 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster_id = cluster.id
         self.endpoint = cluster.endpoint
         self.ca_certificate = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate or "")
+        self.kubeconfig = pulumi.Output.all(cluster.name, self.endpoint, self.ca_certificate).apply(
+            lambda a: exec_kubeconfig("gcp", a[0], a[1], a[2]))
         self.node_service_account = account.email
         self.node_pool_names = pulumi.Output.all(*pool_names)
         self.register_outputs({"clusterName": self.cluster_name, "endpoint": self.endpoint,
-                               "nodePoolNames": self.node_pool_names})
+                               "nodePoolNames": self.node_pool_names, "kubeconfig": self.kubeconfig})
 
 
 class _PoolShape:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_alicloud as alicloud
 import pytest
@@ -40,12 +42,13 @@ def record():
         storage = Storage("data", {"tags": TAGS, "classification": "cn-resident", "shared_file_system": {
             "vpc_id": net.vpc_id, "vswitch_id": net.vswitches["cn-beijing-i"], "zone": "cn-beijing-i",
             "vpc_cidr": "10.32.0.0/16"}}, opts)
-        GpuCluster("ack", {"vswitches": net.vswitches, "kms_key_id": storage.key_id,
+        cluster = GpuCluster("ack", {"vswitches": net.vswitches, "kms_key_id": storage.key_id,
                            "security_group_id": net.security_group_id, "classification": "cn-resident",
                            "node_pools": [_pool(), _pool(kind="inference", workload="cn-serve", market="on-demand",
                                                          instance_type="ecs.gn7i-c32g1.8xlarge", accelerator="A10",
                                                          accelerators_per_node=1, zones=tuple(ZONES))],
                            "tags": TAGS}, opts)
+        pulumi.export("kubeconfig", cluster.kubeconfig)
     return run_callable(body)
 
 
@@ -99,6 +102,9 @@ def test_ack_private_api_server_encrypted_secrets_logs(record):
     assert "apiserver" in ack["controlPlaneLogComponents"]
     assert ack["newNatGateway"] is False and len(ack["vswitchIds"]) == 2
     assert ack["tags"]["newinfra-data-classification"] == "cn-resident"
+    kubeconfig = json.loads(record.outputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://192.168.")  # intranet only
+    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "ack-ram-tool"
 
 
 def test_gpu_pools_private_encrypted_spot_taints(record):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_gcp as gcp
 import pytest
@@ -49,9 +51,10 @@ def _cluster(pools, **extra):
     def body():
         opts = _opts()
         net = Network("net", {"cidr": "10.64.0.0/12", "regions": ["us-central1"]}, opts)
-        GpuCluster("gke", {"location": "us-central1", "network": net.network_id,
-                           "subnetwork": net.subnetworks["us-central1"].id, "kms_key": KEY, "node_pools": pools,
-                           "tags": TAGS, "network_cidr": "10.64.0.0/12", **extra}, opts)
+        cluster = GpuCluster("gke", {"location": "us-central1", "network": net.network_id,
+                                     "subnetwork": net.subnetworks["us-central1"].id, "kms_key": KEY,
+                                     "node_pools": pools, "tags": TAGS, "network_cidr": "10.64.0.0/12", **extra}, opts)
+        pulumi.export("kubeconfig", cluster.kubeconfig)
     return run_callable(body)
 
 
@@ -138,6 +141,9 @@ def test_private_cluster_encrypted_secrets_workload_identity_shielded(cluster_re
     agents = {m["inputs"]["member"] for m in cluster_record.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
     assert agents == {"serviceAccount:service-271828182845@container-engine-robot.iam.gserviceaccount.com",
                       "serviceAccount:service-271828182845@compute-system.iam.gserviceaccount.com"}
+    kubeconfig = json.loads(cluster_record.outputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://10.")
+    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     roles = sorted(m["inputs"]["role"] for m in cluster_record.of_type("gcp:projects/iAMMember:IAMMember"))
     assert "roles/editor" not in roles and "roles/logging.logWriter" in roles
 
