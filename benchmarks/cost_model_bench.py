@@ -122,14 +122,18 @@ def exhaustive(catalog, r: dict) -> float | None:
     return None if best == math.inf else best
 
 
-def skypilot(reqs: list[dict]) -> list[dict] | None:
+def skypilot(reqs: list[dict], catalog) -> list[dict] | None:
     if not SKY_VENV.exists():
         return None
     target = Path.home() / ".sky" / "catalogs" / "v8"
     for sub in ("aws/vms.csv", "gcp/vms.csv", "common/accelerators.csv"):
         (target / sub).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REFERENCE / sub, target / sub)
-    proc = subprocess.run([str(SKY_VENV), str(ROOT / "benchmarks" / "sky_optimize.py")], input=json.dumps(reqs),
+    offers = [[o.cloud, o.region, o.zone, o.instance_type, o.accelerator, o.accelerators_per_node, spot, price]
+              for o in catalog.offers if o.cloud in ("aws", "gcp")
+              for spot, price in ((False, o.on_demand_usd), (True, o.spot_usd)) if price is not None]
+    proc = subprocess.run([str(SKY_VENV), str(ROOT / "benchmarks" / "sky_optimize.py")],
+                          input=json.dumps({"requests": reqs, "offers": offers}),
                           capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         print(f"skypilot run failed: {proc.stderr[-500:]}", file=sys.stderr)
@@ -139,11 +143,12 @@ def skypilot(reqs: list[dict]) -> list[dict] | None:
 
 def compare(catalog) -> dict:
     reqs = single_requests()
-    sky = skypilot(reqs)
+    sky = skypilot(reqs, catalog)
     rows = []
     for i, r in enumerate(reqs):
         mine = ours(catalog, r)
         ref = sky[i] if sky else {"hourlyUsd": exhaustive(catalog, r)}
+        ref["exhaustiveHourlyUsd"] = exhaustive(catalog, r)
         ref_cost = ref.get("hourlyUsd")
         ratio = round(mine / ref_cost, 4) if mine is not None and ref_cost else None
         rows.append({**r, "oursHourlyUsd": mine, "referenceHourlyUsd": ref_cost, "ratio": ratio,

@@ -1,5 +1,11 @@
 """Run inside SkyPilot's own venv (build/skypilot-venv): SkyPilot 0.14.1's Optimizer.optimize, offline, on
-the reference CSVs placed in ~/.sky/catalogs/v8. Reads requests as JSON on stdin, prints choices as JSON.
+the reference CSVs placed in ~/.sky/catalogs/v8. Reads {"requests": [...], "offers": [...]} as JSON on
+stdin, prints one choice per request as JSON.
+
+Same catalog: the reference CSVs still hold the rows our catalog rejects (spot at ~10% of on-demand, rows
+without a price). `offers` lists our per-node prices; when SkyPilot picks a row that is not in our catalog
+at that price, that resource is passed back to it as blocked (its own `blocked_resources` argument) and it
+optimizes again, so its answer is its cheapest choice among the offers our catalog holds.
 
 Offline means no cloud credentials, so the enabled-cloud check is replaced by "AWS and GCP are enabled";
 nothing else in SkyPilot is changed.
@@ -20,20 +26,37 @@ ENABLED = [registry.CLOUD_REGISTRY.from_str("aws"), registry.CLOUD_REGISTRY.from
 check.get_cached_enabled_clouds_or_refresh = lambda *a, **k: ENABLED
 
 
-def choose(req: dict) -> dict:
-    with sky.Dag() as dag:
-        task = sky.Task(run="true", num_nodes=req["nodes"])
-        task.set_resources(sky.Resources(accelerators={req["accelerator"]: req["perNode"]},
-                                         use_spot=req["spot"]))
+def _key(cloud, region, zone, itype, accel, count, spot):
+    return f"{cloud}|{region}|{zone}|{itype}|{accel}|{count}|{int(spot)}"
+
+
+def choose(req: dict, prices: dict) -> dict:
+    blocked = []
     start = time.perf_counter()
-    try:
-        optimizer.Optimizer.optimize(dag, quiet=True)
-    except Exception as err:  # SkyPilot raises ResourcesUnavailableError and others
-        return {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
-    r = task.best_resources
-    return {"cloud": str(r.cloud).lower(), "region": r.region, "zone": r.zone, "instanceType": r.instance_type,
-            "hourlyUsd": r.get_cost(3600) * req["nodes"], "seconds": time.perf_counter() - start}
+    for _ in range(400):
+        with sky.Dag() as dag:
+            task = sky.Task(run="true", num_nodes=req["nodes"])
+            task.set_resources(sky.Resources(accelerators={req["accelerator"]: req["perNode"]},
+                                             use_spot=req["spot"]))
+        try:
+            optimizer.Optimizer.optimize(dag, quiet=True, blocked_resources=blocked)
+        except Exception as err:  # SkyPilot raises ResourcesUnavailableError and others
+            return {"error": f"{type(err).__name__}: {err}".splitlines()[0], "blocked": len(blocked)}
+        r = task.best_resources
+        cloud = str(r.cloud).lower()
+        node = r.get_cost(3600)
+        ours = prices.get(_key(cloud, r.region, r.zone, r.instance_type, req["accelerator"], req["perNode"],
+                               req["spot"]))
+        if ours is not None and abs(ours - node) <= 1e-6 * max(1.0, node):
+            return {"cloud": cloud, "region": r.region, "zone": r.zone, "instanceType": r.instance_type,
+                    "hourlyUsd": node * req["nodes"], "blocked": len(blocked),
+                    "seconds": time.perf_counter() - start}
+        blocked.append(sky.Resources(cloud=r.cloud, region=r.region, zone=r.zone, instance_type=r.instance_type,
+                                     accelerators={req["accelerator"]: req["perNode"]}, use_spot=req["spot"]))
+    return {"error": "still outside our catalog after 400 blocked resources", "blocked": len(blocked)}
 
 
 if __name__ == "__main__":
-    print(json.dumps([choose(r) for r in json.load(sys.stdin)]))
+    data = json.load(sys.stdin)
+    prices = {_key(*o[:7]): o[7] for o in data["offers"]}
+    print(json.dumps([choose(r, prices) for r in data["requests"]]))

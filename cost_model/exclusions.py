@@ -15,8 +15,8 @@ _PATTERN = re.compile(r"^(?P<cloud>[a-z]+)/(?P<region>[a-z0-9-]+)(?:/(?P<zone>[a
 class Exclusion:
     cloud: str
     region: str
-    zone: str | None = None
-    instance_type: str | None = None
+    zone: str = ""  # "" = every zone of the region
+    instance_type: str = ""  # "" = every type
 
     @classmethod
     def parse(cls, text: str) -> Exclusion:
@@ -26,14 +26,14 @@ class Exclusion:
                 f"--exclude: {text!r} is not CLOUD/REGION[/ZONE][:TYPE] with CLOUD one of {list(CLOUDS)}, "
                 "e.g. aws/us-east-1/use1-az4:p5.48xlarge"
             )
-        return cls(m["cloud"], m["region"], m["zone"], m["type"])
+        return cls(m["cloud"], m["region"], m["zone"] or "", m["type"] or "")
 
     def matches(self, offer: Offer) -> bool:
         return (
             offer.cloud == self.cloud
             and offer.region == self.region
-            and (self.zone is None or offer.zone == self.zone)
-            and (self.instance_type is None or offer.instance_type == self.instance_type)
+            and (not self.zone or offer.zone == self.zone)
+            and (not self.instance_type or offer.instance_type == self.instance_type)
         )
 
     def __str__(self) -> str:

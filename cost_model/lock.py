@@ -26,8 +26,10 @@ class StaleLock(Exception):
 
 
 def request_hash(request: PlacementRequest) -> str:
-    """sha256 of the request's canonical JSON (sorted keys, camelCase, no whitespace)."""
-    text = json.dumps(request.model_dump(by_alias=True, mode="json"), sort_keys=True, separators=(",", ":"))
+    """sha256 of the request's canonical JSON (sorted keys, camelCase, no whitespace). The request is
+    validated once more first so that defaults get the same normal form as written values (sorted clouds)."""
+    canonical = PlacementRequest.model_validate(request.model_dump(by_alias=True))
+    text = json.dumps(canonical.model_dump(by_alias=True, mode="json"), sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
