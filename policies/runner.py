@@ -165,14 +165,18 @@ class _PackRun:
 
     def for_type(self, resource_type: str) -> list[Any]:
         if resource_type not in self._by_type:
-            self._by_type[resource_type] = [
-                p for p in self.resource_policies
-                if getattr(p, "resource_types", None) is None or resource_type in p.resource_types]
+            self._by_type[resource_type] = [p for p in self.resource_policies if _wants(p, resource_type)]
         return self._by_type[resource_type]
 
     def remediating(self, policies: list[Any]) -> list[Any]:
         return [p for p in policies if self.settings[p.name].level == EnforcementLevel.REMEDIATE
                 and p.has_remediation()]
+
+
+def _wants(policy: Any, resource_type: str) -> bool:
+    """Whether a policy reads resources of this type (rules declare ``resource_types``; None: all)."""
+    wanted = getattr(policy, "resource_types", None)
+    return wanted is None or resource_type in wanted
 
 
 def _analyzable(r: Mapping[str, Any]) -> bool:
@@ -251,8 +255,7 @@ def _analyze_resources(run: _PackRun, data: _Resources, result: Evaluation) -> N
 def _analyze_stack(run: _PackRun, data: _Resources, result: Evaluation) -> None:
     messages: dict[str, proto.AnalyzerResource] = {}
     for policy in run.stack_policies:
-        wanted = getattr(policy, "resource_types", None)
-        chosen = [r for r in data.items if wanted is None or r["type"] in wanted]
+        chosen = [r for r in data.items if _wants(policy, r["type"])]
         for r in chosen:
             if r["urn"] not in messages:
                 messages[r["urn"]] = data.stack_resource(r)

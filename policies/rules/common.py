@@ -74,6 +74,7 @@ def region_of(resource_type: str, props: Any, provider_props: Any) -> str | None
     for key in ("region", "location", "zone"):
         value = get(props, key)
         if isinstance(value, str) and value:
+            value = value.lower()  # GCS spells locations in capitals (EUROPE-WEST1, EU)
             return zone_to_region(value) if key != "region" else value
     for key in ("region", "zone"):
         value = get(provider_props, key)
@@ -194,7 +195,21 @@ def of_types(resources: Iterable[Any], types: Iterable[str]) -> list[Any]:
     return [r for r in resources if r.resource_type in wanted]
 
 
-def provider_props(resource: Any) -> Any:
-    """Inputs of a PolicyResource's (or ResourceValidationArgs') provider, {} when default."""
+def provider_props(resource: Any) -> dict[str, Any]:
+    """Inputs of a PolicyResource's (or ResourceValidationArgs') provider, {} when default.
+
+    The engine passes a provider's structured settings as JSON text ('{"tags": {...}}'); decoded here.
+    """
     provider = getattr(resource, "provider", None)
-    return provider.props if provider is not None else {}
+    if provider is None:
+        return {}
+    out: dict[str, Any] = {}
+    for key in provider.props:
+        value = provider.props[key]
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        out[key] = value
+    return out
