@@ -1,5 +1,7 @@
 """newinfra:alicloud:Storage — a rotating KMS key, a private OSS dataset bucket encrypted with it (versions,
-lifecycle, access logs, public access blocked), and an encrypted NAS file system when one is asked for."""
+lifecycle, access logs, public access blocked), and an Extreme NAS file system encrypted with it when a shared
+file system is asked for (Extreme NAS is the NAS type that takes a customer key; CPFS and general-purpose NAS
+only take NAS-managed keys, so they are not offered here)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from components.planning.alicloud import alicloud_tags
 ROTATION = re.compile(r"(\d+)s")
 # KMS accepts automatic rotation intervals from 7 to 365 days.
 ROTATION_BOUNDS_S = (7 * 86400, 365 * 86400)
-# NAS storage types of general-purpose (standard) file systems that take a customer KMS key.
-NAS_STORAGE_TYPES = ("Capacity", "Performance", "Premium")
-NAS_CUSTOMER_KEY = 2  # encryptType: 0 none, 1 NAS-managed key, 2 customer KMS key
+# Extreme NAS storage types and capacity bounds (GiB).
+NAS_TYPE = "extreme"
+NAS_STORAGE_TYPES = ("standard", "advance")
+NAS_CAPACITY_GIB = (100, 262144)
+NAS_CUSTOMER_KEY = 2  # encryptType: 0 none, 1 NAS-managed key, 2 customer KMS key (extreme only)
 
 
 class FileSystemArgs(TypedDict):
@@ -25,7 +29,8 @@ class FileSystemArgs(TypedDict):
     vswitch_id: str
     zone: str
     vpc_cidr: str  # who may mount it
-    storage_type: NotRequired[str]  # Performance (default), Capacity, Premium
+    capacity_gib: int
+    storage_type: NotRequired[str]  # standard (default) or advance
 
 
 class StorageArgs(TypedDict):
@@ -94,15 +99,15 @@ class Storage(pulumi.ComponentResource):
              ) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         file_system = alicloud.nas.FileSystem(
-            f"{name}-nas", file_system_type="standard", protocol_type="NFS",
-            storage_type=fs.get("storage_type", "Performance"), zone_id=fs["zone"],
+            f"{name}-nas", file_system_type=NAS_TYPE, protocol_type="NFS", capacity=int(fs["capacity_gib"]),
+            storage_type=fs.get("storage_type", "standard"), zone_id=fs["zone"],
             encrypt_type=NAS_CUSTOMER_KEY, kms_key_id=key.id, description=f"newinfra {name} shared data",
             tags=tags, opts=child)
         group = alicloud.nas.AccessGroup(f"{name}-nas", access_group_name=f"{name}-nas", access_group_type="Vpc",
-                                         file_system_type="standard", description="VPC clients", opts=child)
+                                         file_system_type=NAS_TYPE, description="VPC clients", opts=child)
         alicloud.nas.AccessRule(f"{name}-nas-vpc", access_group_name=group.access_group_name,
                                 source_cidr_ip=fs["vpc_cidr"], rw_access_type="RDWR",
-                                user_access_type="root_squash", priority=1, file_system_type="standard",
+                                user_access_type="root_squash", priority=1, file_system_type=NAS_TYPE,
                                 opts=child)
         alicloud.nas.MountTarget(f"{name}-nas", file_system_id=file_system.id,
                                  access_group_name=group.access_group_name, vpc_id=fs["vpc_id"],
@@ -114,9 +119,13 @@ def _check_file_system(fs: FileSystemArgs) -> None:
     missing = [k for k in ("vpc_id", "vswitch_id", "zone", "vpc_cidr") if not fs.get(k)]
     if missing:
         raise ComponentArgError(f"shared_file_system: missing {missing}")
-    storage_type = fs.get("storage_type", "Performance")
+    storage_type = fs.get("storage_type", "standard")
     if storage_type not in NAS_STORAGE_TYPES:
         raise ComponentArgError(f"shared_file_system.storage_type: {storage_type!r} is not valid; valid: "
                                 f"{list(NAS_STORAGE_TYPES)}")
+    capacity = fs.get("capacity_gib")
+    if not isinstance(capacity, int) or not NAS_CAPACITY_GIB[0] <= capacity <= NAS_CAPACITY_GIB[1]:
+        raise ComponentArgError(f"shared_file_system.capacity_gib: {capacity!r} must be an integer from "
+                                f"{NAS_CAPACITY_GIB[0]} to {NAS_CAPACITY_GIB[1]} GiB (Extreme NAS)")
     if fs["vpc_cidr"] in ("0.0.0.0/0", "::/0"):
         raise ComponentArgError(f"shared_file_system.vpc_cidr: {fs['vpc_cidr']!r} would let anyone mount it")

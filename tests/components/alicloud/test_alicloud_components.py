@@ -41,7 +41,7 @@ def record():
         net = Network("net", {"cidr": "10.32.0.0/16", "zones": ZONES, "tags": TAGS}, opts)
         storage = Storage("data", {"tags": TAGS, "classification": "cn-resident", "shared_file_system": {
             "vpc_id": net.vpc_id, "vswitch_id": net.vswitches["cn-beijing-i"], "zone": "cn-beijing-i",
-            "vpc_cidr": "10.32.0.0/16"}}, opts)
+            "vpc_cidr": "10.32.0.0/16", "capacity_gib": 500}}, opts)
         cluster = GpuCluster("ack", {"vswitches": net.vswitches, "kms_key_id": storage.key_id,
                            "security_group_id": net.security_group_id, "classification": "cn-resident",
                            "node_pools": [_pool(), _pool(kind="inference", workload="cn-serve", market="on-demand",
@@ -90,6 +90,7 @@ def test_storage_kms_rotation_private_encrypted_versioned_bucket_and_nas(record)
     assert len(blocks) == 2 and all(b["inputs"]["blockPublicAccess"] is True for b in blocks)
     nas = record.of_type("alicloud:nas/fileSystem:FileSystem")[0]["inputs"]
     assert nas["encryptType"] == 2 and nas["kmsKeyId"] in key_ids
+    assert nas["fileSystemType"] == "extreme" and nas["capacity"] == 500
     assert record.of_type("alicloud:nas/accessRule:AccessRule")[0]["inputs"]["sourceCidrIp"] == "10.32.0.0/16"
     assert record.of_type("alicloud:nas/mountTarget:MountTarget")
 
@@ -170,8 +171,13 @@ def test_sales_ticket_type_with_the_flag():
     (lambda: Storage("s", {"tags": TAGS, "rotation_interval": "86400s"}, _opts()),
      r"rotation_interval: '86400s' must be seconds like '7776000s', between 604800s"),
     (lambda: Storage("s", {"tags": TAGS, "shared_file_system": {"vpc_id": "v", "vswitch_id": "s",
-                                                                "zone": "z", "vpc_cidr": "0.0.0.0/0"}}, _opts()),
+                                                                "zone": "z", "vpc_cidr": "0.0.0.0/0",
+                                                                "capacity_gib": 100}}, _opts()),
      r"vpc_cidr: '0.0.0.0/0' would let anyone mount it"),
+    (lambda: Storage("s", {"tags": TAGS, "shared_file_system": {"vpc_id": "v", "vswitch_id": "s", "zone": "z",
+                                                                "vpc_cidr": "10.0.0.0/8", "capacity_gib": 50}},
+                     _opts()),
+     r"capacity_gib: 50 must be an integer from 100 to 262144 GiB"),
 ])
 def test_network_and_storage_bad_input(body, message):
     _refused(body, ValueError, message)
