@@ -82,7 +82,7 @@ class GpuCluster(pulumi.ComponentResource):
                 # Multi-node training: keep the nodes close in the network.
                 deployment_set = alicloud.ecs.EcsDeploymentSet(
                     f"{name}-{pool['name']}", deployment_set_name=f"{name}-{pool['name']}", strategy="LowLatency",
-                    domain="Default", granularity="Host", opts=child).id
+                    opts=child).id
             data_disk = {"category": "cloud_essd", "size": int(args.get("data_disk_gib", 500)),
                          "encrypted": "true", "kms_key_id": key, "performance_level": "PL1"}
             node_pool = alicloud.cs.NodePool(
