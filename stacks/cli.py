@@ -16,5 +16,6 @@ app = typer.Typer(
 from cost_model.catalog.cli import register as _catalog; _catalog(app)  # noqa: E402,E702,I001
 from cost_model.cli import register as _place; _place(app)  # noqa: E402,E702,I001
 from policies.cli import register as _check; _check(app)  # noqa: E402,E702,I001
+from stacks.inventory import register as _inventory; _inventory(app)  # noqa: E402,E702,I001
 from stacks.plan import register as _plan; _plan(app)  # noqa: E402,E702,I001
 # --- end registrations ------------------------------------------------------------------------------
