@@ -21,6 +21,8 @@ from components.planning.vm_pool import (
     host_facts,
     inventory,
     require_cost_tags,
+    spec_kind,
+    subnets_for_zones,
 )
 
 HOP_LIMITS = (1, 2)  # 1: only the host reads IMDS; 2: containers on the host may too
@@ -30,11 +32,16 @@ ALL_TRAFFIC = {"protocol": "-1", "from_port": 0, "to_port": 0}
 
 class AwsGpuVmPoolArgs(TypedDict):
     pool: VmPoolSpec
-    region: str
     vpc_id: pulumi.Input[str]
-    # private subnets in the pool's zones; a compact (multi-node training) pool uses the first only
-    subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
-    kms_key_arn: pulumi.Input[str]
+    # The pool's subnets: either AZ ID -> private subnet (the pool takes its zones') or a list of
+    # private subnets. A compact (multi-node training) pool uses the first only.
+    subnet_by_zone: NotRequired[pulumi.Input[dict[str, pulumi.Input[str]]]]
+    subnet_ids: NotRequired[pulumi.Input[list[pulumi.Input[str]]]]
+    # Customer key for the root volumes. Its policy must let the AWSServiceRoleForAutoScaling role use it
+    # and create grants; without one the pool creates such a key.
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    # for the inventory; default: the provider's region
+    region: NotRequired[str]
     tags: dict[str, str]
     classification: NotRequired[str]
     security_group_ids: NotRequired[pulumi.Input[list[pulumi.Input[str]]]]
@@ -55,8 +62,9 @@ class GpuVmPool(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsGpuVmPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec: VmPoolSpec = require_plain(args, "pool")
-        region = require_plain(args, "region")
         check_spec(spec)
+        if ("subnet_ids" in args) == ("subnet_by_zone" in args):
+            raise VmPoolError("subnet_ids / subnet_by_zone: give exactly one (the pool's private subnets)")
         facts = host_facts("aws", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
         parameter, os_name = aws_image(spec["instance_type"])
         parameter = args.get("image_parameter") or parameter
@@ -70,9 +78,11 @@ class GpuVmPool(pulumi.ComponentResource):
         if args.get("classification"):
             tags["newinfra-data-classification"] = args["classification"]
         tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"],
-                **({"newinfra.io/kind": spec["kind"]} if spec.get("kind") else {})}
+                **({"newinfra.io/kind": kind} if (kind := spec_kind(spec)) else {})}
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        region = args.get("region") or aws.get_region(opts=pulumi.InvokeOptions(parent=self)).region
+        kms_key_arn = args.get("kms_key_arn") or self._disk_key(name, tags).arn
 
         sg = aws.ec2.SecurityGroup(
             f"{name}-hosts", vpc_id=args["vpc_id"], description=f"GPU VM pool {name}: only pool members talk",
@@ -102,7 +112,7 @@ class GpuVmPool(pulumi.ComponentResource):
                               "http_put_response_hop_limit": hop_limit, "instance_metadata_tags": "disabled"},
             block_device_mappings=[{"device_name": "/dev/sda1", "ebs": {
                 "volume_size": root_gb, "volume_type": "gp3", "encrypted": "true",
-                "kms_key_id": args["kms_key_arn"], "delete_on_termination": "true"}}],
+                "kms_key_id": kms_key_arn, "delete_on_termination": "true"}}],
             network_interfaces=interfaces,
             iam_instance_profile={"arn": profile.arn},
             monitoring={"enabled": True},
@@ -111,7 +121,11 @@ class GpuVmPool(pulumi.ComponentResource):
             tags=tags, opts=child)
 
         placement_group = None
-        subnets = pulumi.Output.from_input(args["subnet_ids"])
+        if "subnet_by_zone" in args:
+            subnets = pulumi.Output.from_input(args["subnet_by_zone"]).apply(
+                lambda by_zone: subnets_for_zones(dict(by_zone), list(spec["zones"])))
+        else:
+            subnets = pulumi.Output.from_input(args["subnet_ids"])
         if spec["compact"]:
             # One AZ, one network spine: what NCCL over EFA needs for multi-node training.
             placement_group = aws.ec2.PlacementGroup(f"{name}-pg", name=f"{name}-pg", strategy="cluster",
@@ -134,7 +148,7 @@ class GpuVmPool(pulumi.ComponentResource):
             placement_group=placement_group.name if placement_group else None,
             health_check_type="EC2",
             # A training job holds its hosts; scale-in must not pick them at random.
-            protect_from_scale_in=spec.get("kind") == "training",
+            protect_from_scale_in=spec_kind(spec) == "training",
             tags=[{"key": k, "value": v, "propagate_at_launch": True}
                   for k, v in sorted({**tags, "Name": name}.items())],
             **capacity, opts=child)
@@ -145,6 +159,31 @@ class GpuVmPool(pulumi.ComponentResource):
         self.inventory = pulumi.Output.from_input(
             inventory(cloud="aws", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
         self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})
+
+    def _disk_key(self, name: str, tags: dict[str, str]) -> aws.kms.Key:
+        """A customer key for the pool's volumes. Auto Scaling launches the hosts through its service-linked
+        role, which needs the key and grants on it, or encrypted launches fail."""
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        account = pulumi.Output.concat("arn:", partition, ":iam::", identity.account_id)
+        autoscaling = pulumi.Output.concat(
+            account, ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": pulumi.Output.concat(account, ":root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AutoScalingUsesKey", "Effect": "Allow", "Principal": {"AWS": autoscaling},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+             "Resource": "*"},
+            {"Sid": "AutoScalingGrantsToEbs", "Effect": "Allow", "Principal": {"AWS": autoscaling},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}},
+        ]}
+        key = aws.kms.Key(f"{name}-disks", description=f"GPU VM pool {name}: host volumes",
+                          enable_key_rotation=True, deletion_window_in_days=30,
+                          policy=pulumi.Output.json_dumps(policy), tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        aws.kms.Alias(f"{name}-disks", name=f"alias/newinfra/{name}-disks", target_key_id=key.key_id,
+                      opts=pulumi.ResourceOptions(parent=self))
+        return key
 
     def _instance_profile(self, name: str, tags: dict[str, str]) -> aws.iam.InstanceProfile:
         child = pulumi.ResourceOptions(parent=self)

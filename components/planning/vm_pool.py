@@ -176,6 +176,20 @@ def vm_pool_spec(placement: Placement, *, kind: str, environment: str) -> VmPool
     }
 
 
+def spec_kind(spec: VmPoolSpec) -> str | None:
+    """The workload kind: the spec's own, else the node-pool label (a NodePoolArgs passed as a spec)."""
+    labels = spec.get("labels") or {}  # type: ignore[typeddict-item]
+    return spec.get("kind") or labels.get("newinfra.io/kind")
+
+
+def subnets_for_zones(by_zone: dict[str, str], zones: list[str]) -> list[str]:
+    """The subnets of the pool's zones, in the pool's zone order."""
+    missing = [z for z in zones if z not in by_zone]
+    if missing:
+        raise VmPoolError(f"subnet_by_zone: no subnet for the pool's zones {missing}; it has {sorted(by_zone)}")
+    return [by_zone[z] for z in zones]
+
+
 def check_spec(spec: VmPoolSpec) -> None:
     """Shape checks the providers would make only at deploy time."""
     missing = sorted(k for k in VmPoolSpec.__required_keys__ if k not in spec)

@@ -40,7 +40,9 @@ def test_hosted_components_register_under_their_schema_token():
 def test_security_inputs_are_required_and_plans_are_plain():
     resources = _schema()["resources"]
     aws = resources["newinfra:index:AwsGpuVmPool"]
-    assert {"kmsKeyArn", "subnetIds", "tags", "pool"} <= set(aws["requiredInputs"])
+    assert {"pool", "tags", "vpcId"} <= set(aws["requiredInputs"])
+    # without a key the AWS pool creates its own; subnets come as a list or by zone
+    assert {"kmsKeyArn", "subnetIds", "subnetByZone"} <= set(aws["inputProperties"])
     assert {"kmsKeyId", "subnetwork", "tags"} <= set(resources["newinfra:index:GcpGpuVmPool"]["requiredInputs"])
     assert {"kmsKeyId", "vswitchIds", "imageId", "os"} <= set(
         resources["newinfra:index:AlicloudGpuVmPool"]["requiredInputs"])

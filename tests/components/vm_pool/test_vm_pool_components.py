@@ -236,3 +236,41 @@ def test_alicloud_on_demand_pool_never_asks_for_spot():
 def test_alicloud_bad_args_fail_clearly(pool, extra, message):
     with pytest.raises(VmPoolError, match=message):
         alicloud_pool(pool, **extra)
+
+
+def test_aws_pool_from_a_node_pool_plan_with_subnets_by_zone_and_its_own_key():
+    """The program's call: a NodePoolArgs as the spec, the network's subnet map, no key, no region."""
+    import pulumi_aws as aws
+
+    from components.aws.vm_pool import GpuVmPool
+    from components.planning.pools import plan_node_pool
+    from cost_model.placement import Placement
+
+    placement = Placement(workload="pretrain", cloud="aws", region="us-west-2", zones=("usw2-az2",),
+                          instance_type="p4d.24xlarge", accelerator="A100", accelerators_per_node=8, nodes=2,
+                          min_nodes=0, max_nodes=2, runs_on="vm", node_hourly_usd=21.96)
+    pool = plan_node_pool(placement, kind="training", environment="prod")
+
+    def body():
+        provider = aws.Provider("aws-us-west-2", region="us-west-2")
+        component = GpuVmPool("fleet", {
+            "pool": pool, "vpc_id": "vpc-1", "tags": TAGS,
+            "subnet_by_zone": {"usw2-az1": "subnet-1", "usw2-az2": "subnet-2"}}, pulumi.ResourceOptions(provider=provider))
+        pulumi.export("inventory", component.inventory)
+
+    record = run_callable(body)
+    group = record.of_type("aws:autoscaling/group:Group")[0]["inputs"]
+    assert group["vpcZoneIdentifiers"] == ["subnet-2"]
+    assert group["protectFromScaleIn"] is True  # the kind came from the node pool's label
+    key = record.of_type("aws:kms/key:Key")[0]["inputs"]
+    assert key["enableKeyRotation"] is True
+    assert "AWSServiceRoleForAutoScaling" in key["policy"] and "kms:GrantIsForAWSResource" in key["policy"]
+    lt = record.of_type("aws:ec2/launchTemplate:LaunchTemplate")[0]["inputs"]
+    assert lt["blockDeviceMappings"][0]["ebs"]["kmsKeyId"].startswith("arn:aws:kms:us-west-2:")
+    assert len(lt["networkInterfaces"]) == 4  # p4d: four EFA interfaces
+    assert record.outputs["inventory"]["region"] == "us-west-2"
+
+
+def test_aws_pool_needs_exactly_one_way_to_name_its_subnets():
+    with pytest.raises(VmPoolError, match="give exactly one"):
+        aws_pool(subnet_by_zone={"use1-az4": "subnet-x"})
