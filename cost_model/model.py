@@ -114,14 +114,35 @@ def accelerator_of(catalog, w: Workload) -> str:
 def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ...] = (),
           pins: Mapping[str, tuple[Placement, ...]] | None = None, relax: frozenset[str] = frozenset(),
           rules: QuotaRules | None = None, diagnose: bool = True) -> Solution:
+    """All workloads at least cost; if budget or quotas cannot hold them all, by priority (left-out named).
+    `pins` (and placements written in the config) are kept as they are and hold their quota and budget."""
+    ctx, pinned_plans, empty = _prepare(request, catalog, exclusions, pins, relax, rules)
+    args = (request, catalog, exclusions, pins, rules, relax)
+    if empty:
+        raise _diagnose(*args, _no_offer_lines(empty, request)) if diagnose else Infeasible("no offer")
+    plans = _all_served(ctx)
+    left_out: tuple[LeftOut, ...] = ()
+    if plans is None:
+        # Leaving workloads out is the answer only when budget or quotas are what stands in the way.
+        shared = {"quotas", "monthlyBudgetUsd"}
+        if not diagnose or shared <= relax or not _feasible_all_served(*args[:5], relax | shared):
+            raise _diagnose(*args, []) if diagnose else Infeasible("infeasible")
+        plans, left_out = _by_priority(ctx)
+        if not plans and not pinned_plans:
+            raise _diagnose(*args, [])
+    all_plans = tuple(sorted(pinned_plans + plans, key=lambda p: p.workload))
+    return Solution(all_plans, left_out, _quota_use(ctx, all_plans, ctx.builder.quotas), ctx)
+
+
+def _prepare(request, catalog, exclusions, pins, relax, rules):
+    """Candidates per free workload, and the quota and budget the pinned ones leave."""
     ix = offer_index(catalog, rules)
-    builder = CandidateBuilder(ix, request, exclusions, relax)
+    builder = CandidateBuilder(ix, request, exclusions, frozenset(relax))
     pins = dict(pins or {})
     for w in request.workloads:
         if w.placement is not None:
             pins[w.name] = w.placement
-    quotas = builder.quotas
-    quota_left = np.array([q.limit for q in quotas], float)
+    quota_left = np.array([q.limit for q in builder.quotas], float)
     budget = None if "monthlyBudgetUsd" in relax else request.monthly_budget_usd
     pinned_plans = []
     for w in request.workloads:
@@ -130,25 +151,9 @@ def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ..
             pinned_plans.append(plan)
             quota_left -= use
     budget_left = None if budget is None else budget - sum(p.monthly_usd for p in pinned_plans)
-    free = [w for w in request.workloads if w.name not in pins]
-    cands = [builder.build(w, accelerator_of(catalog, w)) for w in free]
+    cands = [builder.build(w, accelerator_of(catalog, w)) for w in request.workloads if w.name not in pins]
     empty = [c for c in cands if len(c.offer) == 0]
-    if empty:
-        raise _diagnose(request, catalog, exclusions, pins, rules, relax, _no_offer_lines(empty, request))
-    ctx = SolveContext(request, ix, builder, cands, None, quota_left, budget_left)
-    plans = _all_served(ctx)
-    left_out: tuple[LeftOut, ...] = ()
-    if plans is None:
-        soft = ("quotas" not in relax or "monthlyBudgetUsd" not in relax) and diagnose and \
-            _feasible(request, catalog, exclusions, pins, rules, relax | {"quotas", "monthlyBudgetUsd"})
-        if not soft:
-            raise _diagnose(request, catalog, exclusions, pins, rules, relax, []) if diagnose else \
-                Infeasible("infeasible")
-        plans, left_out = _by_priority(ctx)
-        if not plans and not pinned_plans:
-            raise _diagnose(request, catalog, exclusions, pins, rules, relax, [])
-    all_plans = tuple(sorted(pinned_plans + plans, key=lambda p: p.workload))
-    return Solution(all_plans, left_out, _quota_use(ctx, all_plans, quotas), ctx)
+    return SolveContext(request, ix, builder, cands, None, quota_left, budget_left), pinned_plans, empty
 
 
 def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
@@ -320,15 +325,6 @@ def _find(ix: OfferIndex, p: Placement) -> Offer | None:
 # --- infeasibility ---------------------------------------------------------------------------------------
 
 
-def _feasible(request, catalog, exclusions, pins, rules, relax) -> bool:
-    try:
-        solve(request, catalog, exclusions=exclusions, pins=pins, relax=frozenset(relax), rules=rules,
-              diagnose=False)
-    except Infeasible:
-        return False
-    return True
-
-
 def _diagnose(request, catalog, exclusions, pins, rules, relax, lines: list[str]) -> Infeasible:
     """Relax each constraint family alone and re-solve; name those that make the request feasible."""
     helping = tuple(f for f in FAMILIES if f not in relax and
@@ -347,26 +343,8 @@ def _diagnose(request, catalog, exclusions, pins, rules, relax, lines: list[str]
 
 
 def _feasible_all_served(request, catalog, exclusions, pins, rules, relax) -> bool:
-    ix = offer_index(catalog, rules)
-    builder = CandidateBuilder(ix, request, exclusions, frozenset(relax))
-    pins = dict(pins or {})
-    for w in request.workloads:
-        if w.placement is not None:
-            pins[w.name] = w.placement
-    quota_left = np.array([q.limit for q in builder.quotas], float)
-    budget = None if "monthlyBudgetUsd" in relax else request.monthly_budget_usd
-    pinned_cost = 0.0
-    for w in request.workloads:
-        if w.name in pins:
-            plan, use = _pinned_plan(w, pins[w.name], ix, builder)
-            pinned_cost += plan.monthly_usd
-            quota_left -= use
-    cands = [builder.build(w, accelerator_of(catalog, w)) for w in request.workloads if w.name not in pins]
-    if any(len(c.offer) == 0 for c in cands):
-        return False
-    ctx = SolveContext(request, ix, builder, cands, None, quota_left,
-                       None if budget is None else budget - pinned_cost)
-    return _all_served(ctx) is not None
+    ctx, _, empty = _prepare(request, catalog, exclusions, pins, relax, rules)
+    return not empty and _all_served(ctx) is not None
 
 
 def _no_offer_lines(empty: list[Candidates], request: PlacementRequest) -> list[str]:

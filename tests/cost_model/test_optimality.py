@@ -156,3 +156,50 @@ def test_never_pricier_than_the_cheapest_feasible_single_offer(full_catalog, acc
         assert single == math.inf
         return
     assert got <= single + 0.01
+
+
+def brute_force_priorities(req: PlacementRequest, catalog) -> tuple[tuple[int, ...], float]:
+    """Best (served count per priority level, highest first; then least cost) over every subset."""
+    levels = sorted({w.priority for w in req.workloads}, reverse=True)
+    per = [[(0.0, None)] + workload_configs(req, w, catalog) for w in req.workloads]
+    best_key, best_cost = None, math.inf
+    for combo in itertools.product(*per):
+        use = [0.0] * len(req.quotas)
+        for _, pools in combo:
+            for o, m, n in pools or ():
+                for qi, q in enumerate(req.quotas):
+                    if (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) and \
+                            q.market in ("any", m):
+                        use[qi] += n * quota_units(o)
+        cost = sum(c for c, _ in combo)
+        if any(u > q.limit + 1e-9 for u, q in zip(use, req.quotas, strict=True)) or \
+                (req.monthly_budget_usd is not None and cost > req.monthly_budget_usd + 1e-9):
+            continue
+        key = tuple(sum(1 for w, (_, p) in zip(req.workloads, combo, strict=True) if p and w.priority == lv)
+                    for lv in levels)
+        if best_key is None or key > best_key or (key == best_key and cost < best_cost):
+            best_key, best_cost = key, cost
+    return best_key, best_cost
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), req=requests(), budget=st.sampled_from([None, 150.0, 400.0, 1500.0]),
+       priorities=st.lists(st.integers(0, 2), min_size=2, max_size=2))
+def test_priorities_and_budget_match_exhaustive_enumeration(catalog_of, l4, data, req, budget, priorities):
+    workloads = [w.model_copy(update={"priority": p}) for w, p in zip(req.workloads, priorities, strict=False)]
+    req = req.model_copy(update={"workloads": tuple(workloads), "monthly_budget_usd": budget})
+    catalog = catalog_of(data.draw(offers(l4)))
+    key, cost = brute_force_priorities(req, catalog)
+    levels = sorted({w.priority for w in req.workloads}, reverse=True)
+    everyone = tuple(sum(1 for w in req.workloads if w.priority == lv) for lv in levels)
+    try:
+        got = solve(req, catalog)
+    except Infeasible:
+        # infeasible means not everyone fits; workloads are left out only for budget or quotas
+        assert key != everyone
+        return
+    served = {p.workload for p in got.plans}
+    got_key = tuple(sum(1 for w in req.workloads if w.name in served and w.priority == lv) for lv in levels)
+    assert got_key == key
+    assert math.isclose(got.monthly_usd, cost, rel_tol=1e-6, abs_tol=0.01)
+    assert {lo.workload for lo in got.left_out} == {w.name for w in req.workloads} - served
