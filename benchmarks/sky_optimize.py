@@ -45,9 +45,10 @@ def choose(req: dict, prices: dict) -> dict:
         r = task.best_resources
         cloud = str(r.cloud).lower()
         node = r.get_cost(3600)
-        ours = prices.get(_key(cloud, r.region, r.zone, r.instance_type, req["accelerator"], req["perNode"],
-                               req["spot"]))
-        if ours is not None and abs(ours - node) <= 1e-6 * max(1.0, node):
+        # SkyPilot leaves the zone open for on-demand (one price per region): any zone of ours may match
+        ours = prices.get(_key(cloud, r.region, r.zone or "*", r.instance_type, req["accelerator"],
+                               req["perNode"], req["spot"]), ())
+        if any(abs(p - node) <= 1e-6 * max(1.0, node) for p in ours):
             return {"cloud": cloud, "region": r.region, "zone": r.zone, "instanceType": r.instance_type,
                     "hourlyUsd": node * req["nodes"], "blocked": len(blocked),
                     "seconds": time.perf_counter() - start}
@@ -58,5 +59,8 @@ def choose(req: dict, prices: dict) -> dict:
 
 if __name__ == "__main__":
     data = json.load(sys.stdin)
-    prices = {_key(*o[:7]): o[7] for o in data["offers"]}
+    prices: dict[str, list[float]] = {}
+    for o in data["offers"]:
+        for zone in (o[2], "*"):
+            prices.setdefault(_key(o[0], o[1], zone, *o[3:7]), []).append(o[7])
     print(json.dumps([choose(r, prices) for r in data["requests"]]))

@@ -127,3 +127,31 @@ def test_place_writes_the_lock_once(tmp_path, monkeypatch):
     doc = json.loads(lock.read_text())
     assert doc["exclusions"] == [excl]
     assert doc["workloads"]["serve"]["placements"][0]["region"] != place["region"]
+
+
+def test_live_asks_only_allowed_aws_regions_and_adds_live_quotas(monkeypatch, full_catalog):
+    import cost_model.catalog.live as live
+    from cost_model.cli import _live
+    from cost_model.request import PlacementRequest, Quota
+
+    asked = {}
+    quota = Quota(cloud="aws", region="us-east-1", family="G", market="on-demand", limit=8)
+
+    def overrides(regions, *, catalog):
+        asked["regions"] = tuple(regions)
+        offered = frozenset((o.region, o.zone, o.instance_type) for o in catalog.offers
+                            if o.cloud == "aws" and o.region == "us-east-1" and o.zone.endswith("az1"))
+        return live.LiveData(("us-east-1",), offered, {}, (quota,))
+
+    monkeypatch.setattr(live, "live_overrides", overrides)
+    req = PlacementRequest.model_validate({
+        "allowedClouds": ["aws", "gcp"],
+        "workloads": [{"name": "w", "kind": "batch", "accelerator": "L4", "count": 1, "dataset": "d"}],
+        "datasets": [{"name": "d", "sizeGb": 1, "classification": "c", "homeCloud": "aws",
+                      "homeRegion": "us-east-1"}],
+        "dataResidency": {"c": ["us-east-1"]}})
+    cat, live_req = _live(full_catalog, req)
+    assert asked["regions"] == ("us-east-1",)
+    assert live_req.quotas == (quota,)
+    east = {o.zone for o in cat.offers if o.cloud == "aws" and o.region == "us-east-1"}
+    assert east == {"use1-az1"}
