@@ -37,8 +37,9 @@ class GcpGpuVmPoolArgs(TypedDict):
     pool: VmPoolSpec
     region: str
     subnetwork: pulumi.Input[str]
-    # Cloud KMS key (self link / id) for the boot disks
-    kms_key_id: pulumi.Input[str]
+    # Cloud KMS key (id) for the boot disks; the Compute Engine service agent must hold
+    # roles/cloudkms.cryptoKeyEncrypterDecrypter on it. Without one the pool creates such a key.
+    kms_key_id: NotRequired[pulumi.Input[str]]
     tags: dict[str, str]
     classification: NotRequired[str]
     service_account_email: NotRequired[pulumi.Input[str]]
@@ -77,6 +78,7 @@ class GpuVmPool(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        kms_key_id = args.get("kms_key_id") or self._disk_key(name, region, labels)
         email = args.get("service_account_email")
         if email is None:
             # Its own identity, not the project's default compute account (which is Editor).
@@ -98,7 +100,7 @@ class GpuVmPool(pulumi.ComponentResource):
             guest_accelerators=accelerators or None,
             disks=[{"boot": True, "auto_delete": True, "source_image": image, "disk_size_gb": disk_gb,
                     "disk_type": BOOT_DISK_TYPES.get(facts.family, "pd-balanced"),
-                    "disk_encryption_key": {"kms_key_self_link": args["kms_key_id"]}}],
+                    "disk_encryption_key": {"kms_key_self_link": kms_key_id}}],
             # No access_configs: no external IP. gVNIC: A3/A4 require it, the others run faster with it.
             network_interfaces=[{"subnetwork": args["subnetwork"], "nic_type": "GVNIC"}],
             shielded_instance_config={"enable_secure_boot": args.get("secure_boot", True),
@@ -131,6 +133,22 @@ class GpuVmPool(pulumi.ComponentResource):
         self.inventory = pulumi.Output.from_input(
             inventory(cloud="gcp", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
         self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})
+
+    def _disk_key(self, name: str, region: str, labels: dict[str, str]) -> pulumi.Output[str]:
+        """A regional key, rotated every 90 days, that Compute Engine may use for the pool's disks."""
+        child = pulumi.ResourceOptions(parent=self)
+        # Auto-named: GCP never deletes key rings, so a fixed name could not be created twice.
+        ring = gcp.kms.KeyRing(f"{name}-disks", location=region, opts=child)
+        key = gcp.kms.CryptoKey(f"{name}-disks", name="disks", key_ring=ring.id, rotation_period="7776000s",
+                                purpose="ENCRYPT_DECRYPT", labels=labels, opts=child)
+        project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        # Disks are encrypted by Compute Engine's service agent, not by the VM's service account.
+        grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-disks-compute", crypto_key_id=key.id, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            member=pulumi.Output.concat("serviceAccount:service-", project.number,
+                                        "@compute-system.iam.gserviceaccount.com"), opts=child)
+        # The template waits for the grant: a disk created before it would fail to encrypt.
+        return pulumi.Output.all(key.id, grant.id).apply(lambda ids: ids[0])
 
     @staticmethod
     def _guest_accelerators(spec: VmPoolSpec, family: str) -> list[dict[str, Any]]:

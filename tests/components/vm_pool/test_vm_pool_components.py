@@ -274,3 +274,24 @@ def test_aws_pool_from_a_node_pool_plan_with_subnets_by_zone_and_its_own_key():
 def test_aws_pool_needs_exactly_one_way_to_name_its_subnets():
     with pytest.raises(VmPoolError, match="give exactly one"):
         aws_pool(subnet_by_zone={"use1-az4": "subnet-x"})
+
+
+def test_gcp_pool_without_a_key_creates_one_compute_may_use():
+    import pulumi_gcp as gcp
+
+    from components.gcp.vm_pool import GpuVmPool
+
+    def body():
+        provider = gcp.Provider("gcp-us-central1", region="us-central1", project="p")
+        GpuVmPool("fleet", {"pool": gcp_spec(compact=False, zones=["us-central1-a"]), "region": "us-central1",
+                            "subnetwork": "projects/p/regions/us-central1/subnetworks/nodes", "tags": TAGS},
+                  pulumi.ResourceOptions(provider=provider))
+
+    record = run_callable(body)
+    key = record.of_type("gcp:kms/cryptoKey:CryptoKey")[0]["inputs"]
+    assert key["rotationPeriod"] == "7776000s"
+    member = record.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")[0]["inputs"]
+    assert member["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert member["member"].endswith("@compute-system.iam.gserviceaccount.com")
+    tpl = record.of_type("gcp:compute/instanceTemplate:InstanceTemplate")[0]["inputs"]
+    assert tpl["disks"][0]["diskEncryptionKey"]["kmsKeySelfLink"].endswith("/cryptoKeys/disks")
