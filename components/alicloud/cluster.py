@@ -1,8 +1,6 @@
 """newinfra:alicloud:GpuCluster — ACK Pro managed Kubernetes with no internet-facing API server, KMS-encrypted
 secrets and control-plane logs; one GPU node pool per placement on gn/ebmgn types, private and encrypted."""
 
-from __future__ import annotations
-
 import warnings
 from typing import NotRequired, TypedDict
 
@@ -22,12 +20,12 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 class GpuClusterArgs(TypedDict):
     # zone -> vSwitch id (Network.vswitches): pools go to the vSwitches of their placement's zones
-    vswitches: dict[str, str]
-    kms_key_id: str  # secrets and node disks
+    vswitches: dict[str, pulumi.Input[str]]
+    kms_key_id: pulumi.Input[str]  # secrets and node disks
     node_pools: list[NodePoolArgs]
     tags: dict[str, str]
     classification: NotRequired[str]
-    security_group_id: NotRequired[str]
+    security_group_id: NotRequired[pulumi.Input[str]]
     pod_cidr: NotRequired[str]
     service_cidr: NotRequired[str]
     kubernetes_version: NotRequired[str]
@@ -38,6 +36,7 @@ class GpuClusterArgs(TypedDict):
 
 
 class GpuCluster(pulumi.ComponentResource):
+    TYPE = "newinfra:alicloud:GpuCluster"
     cluster_id: pulumi.Output[str]
     api_server_intranet: pulumi.Output[str]
     node_pool_ids: pulumi.Output[list[str]]
@@ -56,7 +55,7 @@ class GpuCluster(pulumi.ComponentResource):
             raise ComponentArgError("kms_key_id: required (Kubernetes secrets and node disks are encrypted with it)")
         key = args["kms_key_id"]
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:alicloud:GpuCluster", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         cluster = alicloud.cs.ManagedKubernetes(

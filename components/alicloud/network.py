@@ -1,8 +1,6 @@
 """newinfra:alicloud:Network — a VPC with vSwitches in at least two zones, an enhanced NAT gateway with an
 EIP and SNAT entries for egress, VPC flow logs, and a security group open only inside the VPC."""
 
-from __future__ import annotations
-
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -22,6 +20,7 @@ class NetworkArgs(TypedDict):
 
 
 class Network(pulumi.ComponentResource):
+    TYPE = "newinfra:alicloud:Network"
     vpc_id: pulumi.Output[str]
     vswitch_ids: pulumi.Output[list[str]]
     security_group_id: pulumi.Output[str]
@@ -36,7 +35,7 @@ class Network(pulumi.ComponentResource):
         tags = alicloud_tags(dict(require_plain(args, "tags")))
         bandwidth = int(args.get("nat_bandwidth_mbps", 200))
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:alicloud:Network", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         vpc = alicloud.vpc.Network(f"{name}-vpc", vpc_name=name, cidr_block=cidr, tags=tags, opts=child)

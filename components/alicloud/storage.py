@@ -3,8 +3,6 @@ lifecycle, access logs, public access blocked), and an Extreme NAS file system e
 file system is asked for (Extreme NAS is the NAS type that takes a customer key; CPFS and general-purpose NAS
 only take NAS-managed keys, so they are not offered here)."""
 
-from __future__ import annotations
-
 import re
 from typing import NotRequired, TypedDict
 
@@ -25,8 +23,8 @@ NAS_CUSTOMER_KEY = 2  # encryptType: 0 none, 1 NAS-managed key, 2 customer KMS k
 
 
 class FileSystemArgs(TypedDict):
-    vpc_id: str
-    vswitch_id: str
+    vpc_id: pulumi.Input[str]
+    vswitch_id: pulumi.Input[str]
     zone: str
     vpc_cidr: str  # who may mount it
     capacity_gib: int
@@ -43,6 +41,7 @@ class StorageArgs(TypedDict):
 
 
 class Storage(pulumi.ComponentResource):
+    TYPE = "newinfra:alicloud:Storage"
     key_id: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     log_bucket_name: pulumi.Output[str]
@@ -59,7 +58,7 @@ class Storage(pulumi.ComponentResource):
         if fs is not None:
             _check_file_system(fs)
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:alicloud:Storage", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         key = alicloud.kms.Key(

@@ -2,8 +2,6 @@
 nodes, and one node pool per placement: GPU pools with guest accelerators and driver installation, TPU pools
 with the slice's topology."""
 
-from __future__ import annotations
-
 import math
 from typing import NotRequired, TypedDict
 
@@ -32,9 +30,9 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 class GpuClusterArgs(TypedDict):
     location: str  # region: a regional control plane survives a zone outage
-    network: str  # VPC network id
-    subnetwork: str  # subnetwork id in that region, with the pods/services secondary ranges
-    kms_key: str  # crypto key id: Kubernetes secrets and node boot disks
+    network: pulumi.Input[str]  # VPC network id
+    subnetwork: pulumi.Input[str]  # subnetwork id in that region, with the pods/services secondary ranges
+    kms_key: pulumi.Input[str]  # crypto key id: Kubernetes secrets and node boot disks
     node_pools: list[NodePoolArgs]
     tags: dict[str, str]
     classification: NotRequired[str]
@@ -50,6 +48,7 @@ class GpuClusterArgs(TypedDict):
 
 
 class GpuCluster(pulumi.ComponentResource):
+    TYPE = "newinfra:gcp:GpuCluster"
     cluster_name: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
     endpoint: pulumi.Output[str]
@@ -75,7 +74,7 @@ class GpuCluster(pulumi.ComponentResource):
                 raise ComponentArgError(f"{key}: required argument is missing")
 
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:gcp:GpuCluster", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         grants = grant_key_to_agents(name, args["kms_key"], project.number, ["gke", "compute"], self)

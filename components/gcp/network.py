@@ -1,8 +1,6 @@
 """newinfra:gcp:Network — a custom-mode VPC: one subnetwork per region with GKE ranges, flow logs and
 Private Google Access, Cloud NAT for egress, SSH only through Identity-Aware Proxy."""
 
-from __future__ import annotations
-
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -26,6 +24,7 @@ class NetworkArgs(TypedDict):
 
 
 class Network(pulumi.ComponentResource):
+    TYPE = "newinfra:gcp:Network"
     network_id: pulumi.Output[str]
     network_self_link: pulumi.Output[str]
     # region -> subnetwork id
@@ -41,7 +40,7 @@ class Network(pulumi.ComponentResource):
             raise ComponentArgError(f"flow_log_sampling: {sampling} must be in (0, 1]")
         plans = plan_subnetworks(cidr, list(regions))
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:gcp:Network", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         network = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, routing_mode="REGIONAL",

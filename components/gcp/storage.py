@@ -1,8 +1,6 @@
 """newinfra:gcp:Storage — a Cloud KMS key that rotates, a CMEK dataset bucket that can never be public
 (with versions, lifecycle and access logs), and a CMEK Filestore share when a shared file system is asked for."""
 
-from __future__ import annotations
-
 import re
 from typing import NotRequired, TypedDict
 
@@ -20,7 +18,7 @@ MIN_ROTATION_S = 86400  # Cloud KMS refuses rotation periods under a day
 
 
 class FileSystemArgs(TypedDict):
-    network: str  # VPC network id the share is reachable from
+    network: pulumi.Input[str]  # VPC network id the share is reachable from
     capacity_gib: int
     tier: NotRequired[str]  # ZONAL (default), REGIONAL, ENTERPRISE
     zone: NotRequired[str]  # ZONAL tier: the zone; other tiers live in the region
@@ -38,6 +36,7 @@ class StorageArgs(TypedDict):
 
 
 class Storage(pulumi.ComponentResource):
+    TYPE = "newinfra:gcp:Storage"
     key_id: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     bucket_url: pulumi.Output[str]
@@ -55,7 +54,7 @@ class Storage(pulumi.ComponentResource):
         fs_args = args.get("shared_file_system")
         fs_tier = _check_file_system(fs_args) if fs_args else None
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:gcp:Storage", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
 

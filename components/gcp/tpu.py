@@ -1,8 +1,6 @@
 """newinfra:gcp:TpuSlice — TPU VM slices (or queued resources) for workloads outside Kubernetes: the
 placement's type and topology, no external IPs, a dedicated service account, spot when asked."""
 
-from __future__ import annotations
-
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -30,20 +28,21 @@ SCHEDULING: dict[str, dict[str, bool]] = {
 class TpuSliceArgs(TypedDict):
     zone: str
     accelerator_type: str  # e.g. v5litepod-8, v5p-16, v6e-8
-    network: str
-    subnetwork: str
+    network: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
     tags: dict[str, str]
     topology: NotRequired[str]  # checked against the slice; default: the slice's standard topology
     count: NotRequired[int]  # how many slices (default 1)
     market: NotRequired[str]  # on-demand | spot | preemptible
     queued: NotRequired[bool]  # provision through a queued resource (waits for capacity)
     runtime_version: NotRequired[str]  # default: the generation's runtime from components/planning/tpu.py
-    kms_key: NotRequired[str]  # encrypts the data disk
+    kms_key: NotRequired[pulumi.Input[str]]  # encrypts the data disk
     data_disk_gib: NotRequired[int]  # a persistent data disk per slice, encrypted with kms_key
     classification: NotRequired[str]
 
 
 class TpuSlice(pulumi.ComponentResource):
+    TYPE = "newinfra:gcp:TpuSlice"
     node_ids: pulumi.Output[list[str]]
     accelerator_type: pulumi.Output[str]
     topology: pulumi.Output[str]
@@ -82,7 +81,7 @@ class TpuSlice(pulumi.ComponentResource):
             "accelerator_config": {"type": ACCELERATOR_CONFIG_TYPES[plan.generation], "topology": plan.topology}}
 
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__("newinfra:gcp:TpuSlice", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         account, roles = node_service_account(name, project.project_id, self)
         network_config = {"network": args["network"], "subnetwork": args["subnetwork"],

@@ -181,3 +181,13 @@ def test_sales_ticket_type_with_the_flag():
 ])
 def test_network_and_storage_bad_input(body, message):
     _refused(body, ValueError, message)
+
+
+def test_cross_language_schema_keeps_plans_plain():
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    schema = json.loads(ComponentProvider([Network, Storage], "newinfra").schema)
+    network = schema["resources"]["newinfra:index:Network"]
+    assert {"cidr", "zones", "tags"} <= set(network["requiredInputs"])
+    assert network["inputProperties"]["zones"]["plain"] is True
+    assert "tags" in schema["resources"]["newinfra:index:Storage"]["requiredInputs"]

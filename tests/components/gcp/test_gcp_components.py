@@ -316,3 +316,15 @@ def test_tpu_bad_input(extra, error, message):
 def test_storage_bad_input(extra, message):
     _refused(lambda: Storage("data", {"location": "us-central1", "tags": TAGS, **extra}, _opts()),
              ComponentArgError, message)
+
+
+def test_cross_language_schema_keeps_plans_plain_and_wiring_as_inputs():
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    schema = json.loads(ComponentProvider([Network, Storage, TpuSlice], "newinfra").schema)
+    tpu = schema["resources"]["newinfra:index:TpuSlice"]
+    assert {"zone", "acceleratorType", "network", "subnetwork", "tags"} <= set(tpu["requiredInputs"])
+    assert tpu["inputProperties"]["acceleratorType"]["plain"] is True  # the slice is planned from it
+    assert "plain" not in tpu["inputProperties"]["subnetwork"]  # another component's output
+    assert {"location", "tags"} <= set(schema["resources"]["newinfra:index:Storage"]["requiredInputs"])
+    assert schema["resources"]["newinfra:index:Network"]["inputProperties"]["regions"]["plain"] is True
