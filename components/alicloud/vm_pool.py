@@ -40,7 +40,8 @@ class AlicloudGpuVmPoolArgs(TypedDict):
     vpc_id: pulumi.Input[str]
     # vSwitches in the pool's zones (one per zone)
     vswitch_ids: pulumi.Input[list[pulumi.Input[str]]]
-    kms_key_id: pulumi.Input[str]
+    # KMS key for the system disks; without one the pool creates a rotating key
+    kms_key_id: NotRequired[pulumi.Input[str]]
     # a GPU-ready image in the region, and the OS it runs (the inventory tells Ansible)
     image_id: str
     os: str
@@ -82,6 +83,10 @@ class GpuVmPool(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        kms_key_id = args.get("kms_key_id") or alicloud.kms.Key(
+            f"{name}-disks", description=f"GPU VM pool {name}: system disks", key_usage="ENCRYPT/DECRYPT",
+            automatic_rotation="Enabled", rotation_interval="365d", pending_window_in_days=30,
+            tags=tags, opts=child).id
         # No ingress rules: pool members reach each other (NCCL), nothing else gets in.
         sg = alicloud.ecs.SecurityGroup(
             f"{name}-hosts", vpc_id=args["vpc_id"], security_group_name=f"{name}-hosts",
@@ -98,7 +103,7 @@ class GpuVmPool(pulumi.ComponentResource):
             instance_type=spec["instance_type"], image_id=image_id, security_group_id=sg.id,
             internet_max_bandwidth_out=0,  # no public IP
             system_disk_category=category, system_disk_size=disk_gb,
-            system_disk_encrypted=True, system_disk_kms_key_id=args["kms_key_id"],
+            system_disk_encrypted=True, system_disk_kms_key_id=kms_key_id,
             spot_strategy=spot_strategy, http_endpoint="enabled",
             security_enhancement_strategy="Active", instance_name=name, tags=tags,
             active=True, enable=True, force_delete=True, opts=child)

@@ -44,7 +44,7 @@ def test_security_inputs_are_required_and_plans_are_plain():
     # without a key the AWS pool creates its own; subnets come as a list or by zone
     assert {"kmsKeyArn", "subnetIds", "subnetByZone"} <= set(aws["inputProperties"])
     assert {"subnetwork", "tags", "region"} <= set(resources["newinfra:index:GcpGpuVmPool"]["requiredInputs"])
-    assert {"kmsKeyId", "vswitchIds", "imageId", "os"} <= set(
+    assert {"vswitchIds", "imageId", "os", "tags"} <= set(
         resources["newinfra:index:AlicloudGpuVmPool"]["requiredInputs"])
     # what the components plan from must be plain, not Outputs
     assert aws["inputProperties"]["pool"]["plain"] is True

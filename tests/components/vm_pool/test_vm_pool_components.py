@@ -295,3 +295,21 @@ def test_gcp_pool_without_a_key_creates_one_compute_may_use():
     assert member["member"].endswith("@compute-system.iam.gserviceaccount.com")
     tpl = record.of_type("gcp:compute/instanceTemplate:InstanceTemplate")[0]["inputs"]
     assert tpl["disks"][0]["diskEncryptionKey"]["kmsKeySelfLink"].endswith("/cryptoKeys/disks")
+
+
+def test_alicloud_pool_without_a_key_creates_a_rotating_one():
+    import pulumi_alicloud as alicloud
+
+    from components.alicloud.vm_pool import GpuVmPool
+
+    def body():
+        provider = alicloud.Provider("alicloud-cn-beijing", region="cn-beijing")
+        GpuVmPool("fleet", {"pool": ali_spec(), "region": "cn-beijing", "vpc_id": "vpc-1", "vswitch_ids": ["vsw-h"],
+                            "image_id": "ubuntu_22_04_x64_20G_alibase_20250101.vhd", "os": "ubuntu-22.04",
+                            "tags": TAGS}, pulumi.ResourceOptions(provider=provider))
+
+    record = run_callable(body)
+    key = record.of_type("alicloud:kms/key:Key")[0]
+    assert key["inputs"]["automaticRotation"] == "Enabled"
+    config = record.of_type("alicloud:ess/scalingConfiguration:ScalingConfiguration")[0]["inputs"]
+    assert config["systemDiskKmsKeyId"].startswith("key-")
