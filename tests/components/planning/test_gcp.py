@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 from hypothesis import given
@@ -92,3 +93,13 @@ def test_control_plane_block():
         private_block("10.64.0.16/28", 28, "master_cidr", outside="10.64.0.0/12")
     with pytest.raises(PlanningError, match="must be a private IPv4 /28"):
         private_block("172.16.0.0/24", 28, "master_cidr", outside="10.64.0.0/12")
+
+
+@given(st.dictionaries(st.from_regex(r"x[A-Za-z0-9 ._/-]{0,80}", fullmatch=True),  # no clash with the cost keys
+                       st.text(max_size=90), max_size=5))
+def test_labels_always_fit_gcp_rules(extra):
+    labels = gcp_labels({"owner": "Team A", "cost-center": "CC 1", **extra}, "Restricted/EU")
+    for key, value in labels.items():
+        assert re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key), key
+        assert re.fullmatch(r"[a-z0-9_-]{0,63}", value), value
+    assert labels["newinfra-data-classification"] == "restricted-eu"
