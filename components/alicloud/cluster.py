@@ -1,12 +1,12 @@
 """newinfra:alicloud:GpuCluster — ACK Pro managed Kubernetes with no internet-facing API server, KMS-encrypted
 secrets and control-plane logs; one GPU node pool per placement on gn/ebmgn types, private and encrypted."""
 
-import warnings
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
 
+from components.alicloud.keys import rotating_key
 from components.plain import ComponentArgError, require_plain
 from components.planning.alicloud import alicloud_tags, check_gpu_instance_type
 from components.planning.kubeconfigs import exec_kubeconfig
@@ -21,7 +21,8 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 class GpuClusterArgs(TypedDict):
     # zone -> vSwitch id (Network.vswitches): pools go to the vSwitches of their placement's zones
     vswitches: dict[str, pulumi.Input[str]]
-    kms_key_id: pulumi.Input[str]  # secrets and node disks
+    # KMS key for secrets and node disks; without one the cluster creates a rotating key of its own.
+    kms_key_id: NotRequired[pulumi.Input[str]]
     node_pools: list[NodePoolArgs]
     tags: dict[str, str]
     classification: NotRequired[str]
@@ -51,12 +52,11 @@ class GpuCluster(pulumi.ComponentResource):
         allow_tickets = bool(args.get("allow_sales_ticket_types", False))
         for pool in pools:  # every pool is checked before anything is created
             _check_pool(pool, vswitches, allow_tickets)
-        if not args.get("kms_key_id"):
-            raise ComponentArgError("kms_key_id: required (Kubernetes secrets and node disks are encrypted with it)")
-        key = args["kms_key_id"]
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        key = args.get("kms_key_id") or rotating_key(
+            f"{name}-secrets", f"newinfra {name}: Kubernetes secrets and node disks", tags, self).id
 
         cluster = alicloud.cs.ManagedKubernetes(
             f"{name}-ack", name=name, cluster_spec="ack.pro.small",  # secrets encryption needs ACK Pro
@@ -106,11 +106,9 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster_id = cluster.id
         self.api_server_intranet = cluster.connections.apply(
             lambda conns: next((c.api_server_intranet for c in conns or [] if c.api_server_intranet), ""))
-        # Deprecated upstream in favour of the cs.getClusterCredential invoke, which the offline engine does
-        # not answer; the attribute still carries the cluster CA.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            authorities = cluster.certificate_authorities
+        # The attribute is deprecated upstream in favour of the cs.getClusterCredential invoke (which the offline
+        # engine does not answer) but still carries the cluster CA; pulumi.get reads it without the warning.
+        authorities = pulumi.get(cluster, "certificate_authorities")
         ca = authorities.apply(
             lambda cas: next((c.cluster_cert for c in cas or [] if c.cluster_cert), ""))
         self.kubeconfig = pulumi.Output.all(cluster.id, self.api_server_intranet, ca).apply(

@@ -3,18 +3,15 @@ lifecycle, access logs, public access blocked), and an Extreme NAS file system e
 file system is asked for (Extreme NAS is the NAS type that takes a customer key; CPFS and general-purpose NAS
 only take NAS-managed keys, so they are not offered here)."""
 
-import re
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
 
+from components.alicloud.keys import DEFAULT_ROTATION, check_rotation, rotating_key
 from components.plain import ComponentArgError, require_plain
 from components.planning.alicloud import alicloud_tags
 
-ROTATION = re.compile(r"(\d+)s")
-# KMS accepts automatic rotation intervals from 7 to 365 days.
-ROTATION_BOUNDS_S = (7 * 86400, 365 * 86400)
 # Extreme NAS storage types and capacity bounds (GiB).
 NAS_TYPE = "extreme"
 NAS_STORAGE_TYPES = ("standard", "advance")
@@ -49,11 +46,7 @@ class Storage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         tags = alicloud_tags(dict(require_plain(args, "tags")), args.get("classification"))
-        rotation = str(args.get("rotation_interval", "7776000s"))
-        match = ROTATION.fullmatch(rotation)
-        if not match or not ROTATION_BOUNDS_S[0] <= int(match.group(1)) <= ROTATION_BOUNDS_S[1]:
-            raise ComponentArgError(f"rotation_interval: {rotation!r} must be seconds like '7776000s', between "
-                                    f"{ROTATION_BOUNDS_S[0]}s (7 days) and {ROTATION_BOUNDS_S[1]}s (365 days)")
+        rotation = check_rotation(str(args.get("rotation_interval", DEFAULT_ROTATION)))
         fs = args.get("shared_file_system")
         if fs is not None:
             _check_file_system(fs)
@@ -61,11 +54,7 @@ class Storage(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        key = alicloud.kms.Key(
-            f"{name}-key", description=f"newinfra {name}: datasets and file systems", key_spec="Aliyun_AES_256",
-            key_usage="ENCRYPT/DECRYPT", protection_level="SOFTWARE", automatic_rotation="Enabled",
-            rotation_interval=rotation, pending_window_in_days=30, deletion_protection="Enabled", tags=tags,
-            opts=child)
+        key = rotating_key(name, f"newinfra {name}: datasets and file systems", tags, self, rotation)
         sse = {"sse_algorithm": "KMS", "kms_master_key_id": key.id}
         log_bucket = alicloud.oss.Bucket(
             f"{name}-logs", acl="private", server_side_encryption_rule=sse, versioning={"status": "Enabled"},

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.gcp.identity import grant_key_to_agents, node_service_account
+from components.gcp.keys import rotating_key
 from components.plain import ComponentArgError, require_plain
 from components.planning.gcp import (
     GPU_DRIVER_VERSIONS,
@@ -32,10 +33,12 @@ class GpuClusterArgs(TypedDict):
     location: str  # region: a regional control plane survives a zone outage
     network: pulumi.Input[str]  # VPC network id
     subnetwork: pulumi.Input[str]  # subnetwork id in that region, with the pods/services secondary ranges
-    kms_key: pulumi.Input[str]  # crypto key id: Kubernetes secrets and node boot disks
     node_pools: list[NodePoolArgs]
     tags: dict[str, str]
     classification: NotRequired[str]
+    # Crypto key for Kubernetes secrets and node boot disks, in the cluster's region; without one the
+    # cluster creates a rotating key of its own.
+    kms_key: NotRequired[pulumi.Input[str]]
     pods_range_name: NotRequired[str]
     services_range_name: NotRequired[str]
     master_cidr: NotRequired[str]  # /28 for the control plane's private endpoint
@@ -69,7 +72,7 @@ class GpuCluster(pulumi.ComponentResource):
         authorized = _authorized_cidrs(list(args.get("master_authorized_cidrs") or []), private_endpoint)
         # Every pool is checked before anything is created.
         shapes = [_pool_shape(pool, driver) for pool in pools]
-        for key in ("network", "subnetwork", "kms_key"):
+        for key in ("network", "subnetwork"):
             if not args.get(key):
                 raise ComponentArgError(f"{key}: required argument is missing")
 
@@ -77,14 +80,15 @@ class GpuCluster(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        grants = grant_key_to_agents(name, args["kms_key"], project.number, ["gke", "compute"], self)
+        kms_key = args.get("kms_key") or rotating_key(f"{name}-secrets", location, labels, self).id
+        grants = grant_key_to_agents(name, kms_key, project.number, ["gke", "compute"], self)
         account, roles = node_service_account(name, project.project_id, self)
         node_security = {
             "service_account": account.email,
             "oauth_scopes": [CLOUD_PLATFORM_SCOPE],  # access is decided by IAM roles, not scopes
             "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
             "workload_metadata_config": {"mode": "GKE_METADATA"},
-            "boot_disk_kms_key": args["kms_key"],
+            "boot_disk_kms_key": kms_key,
             "metadata": {"disable-legacy-endpoints": "true"},
             "resource_labels": labels,
         }
@@ -103,7 +107,7 @@ class GpuCluster(pulumi.ComponentResource):
             master_authorized_networks_config={
                 "cidr_blocks": [{"cidr_block": c, "display_name": f"authorized-{i}"} for i, c in enumerate(authorized)],
                 "gcp_public_cidrs_access_enabled": False},
-            database_encryption={"state": "ENCRYPTED", "key_name": args["kms_key"]},
+            database_encryption={"state": "ENCRYPTED", "key_name": kms_key},
             workload_identity_config={"workload_pool": project.project_id.apply(lambda p: f"{p}.svc.id.goog")},
             enable_shielded_nodes=True, enable_legacy_abac=False,
             release_channel={"channel": channel},

@@ -1,20 +1,18 @@
 """newinfra:gcp:Storage — a Cloud KMS key that rotates, a CMEK dataset bucket that can never be public
 (with versions, lifecycle and access logs), and a CMEK Filestore share when a shared file system is asked for."""
 
-import re
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
 from components.gcp.identity import grant_key_to_agents
+from components.gcp.keys import DEFAULT_ROTATION, check_rotation, rotating_key
 from components.plain import ComponentArgError, require_plain
 from components.planning.gcp import gcp_labels
 
 # Filestore tiers that take a customer-managed key, with their smallest share (GiB).
 FILESTORE_CMEK_TIERS: dict[str, int] = {"ZONAL": 1024, "REGIONAL": 1024, "ENTERPRISE": 1024}
-ROTATION = re.compile(r"(\d+)s")
-MIN_ROTATION_S = 86400  # Cloud KMS refuses rotation periods under a day
 
 
 class FileSystemArgs(TypedDict):
@@ -46,22 +44,14 @@ class Storage(pulumi.ComponentResource):
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         location = str(require_plain(args, "location")).lower()
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
-        rotation = str(args.get("rotation_period", "7776000s"))
-        match = ROTATION.fullmatch(rotation)
-        if not match or int(match.group(1)) < MIN_ROTATION_S:
-            raise ComponentArgError(f"rotation_period: {rotation!r} must be seconds like '7776000s', at least "
-                                    f"{MIN_ROTATION_S}s")
+        rotation = check_rotation(str(args.get("rotation_period", DEFAULT_ROTATION)))
         fs_args = args.get("shared_file_system")
         fs_tier = _check_file_system(fs_args) if fs_args else None
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
-        ring = gcp.kms.KeyRing(f"{name}-keyring", location=location, opts=child)
-        key = gcp.kms.CryptoKey(
-            f"{name}-key", key_ring=ring.id, purpose="ENCRYPT_DECRYPT", rotation_period=rotation,
-            labels=labels, opts=child)
+        key = rotating_key(name, location, labels, self, rotation)
         agents = ["gcs", "filestore"] if fs_args else ["gcs"]
         grants = grant_key_to_agents(name, key.id, project.number, agents, self)
         after_grants = pulumi.ResourceOptions(parent=self, depends_on=grants)

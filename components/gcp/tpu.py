@@ -7,6 +7,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.gcp.identity import grant_key_to_agents, node_service_account
+from components.gcp.keys import rotating_key
 from components.plain import ComponentArgError, require_plain
 from components.planning.gcp import gcp_labels
 from components.planning.tpu import GENERATIONS, plan_tpu_slice
@@ -36,8 +37,9 @@ class TpuSliceArgs(TypedDict):
     market: NotRequired[str]  # on-demand | spot | preemptible
     queued: NotRequired[bool]  # provision through a queued resource (waits for capacity)
     runtime_version: NotRequired[str]  # default: the generation's runtime from components/planning/tpu.py
-    kms_key: NotRequired[pulumi.Input[str]]  # encrypts the data disk
-    data_disk_gib: NotRequired[int]  # a persistent data disk per slice, encrypted with kms_key
+    # Encrypts the data disks (a key in the zone's region); without one the slice creates a rotating key.
+    kms_key: NotRequired[pulumi.Input[str]]
+    data_disk_gib: NotRequired[int]  # a persistent data disk per slice
     classification: NotRequired[str]
 
 
@@ -68,9 +70,6 @@ class TpuSlice(pulumi.ComponentResource):
         if count < 1:
             raise ComponentArgError(f"count: {count} must be at least 1")
         disk_gib = args.get("data_disk_gib")
-        if disk_gib is not None and not args.get("kms_key"):
-            raise ComponentArgError("kms_key: required with data_disk_gib (data disks are encrypted with a "
-                                    "customer-managed key)")
         if queued and disk_gib is not None:
             raise ComponentArgError("data_disk_gib: queued resources cannot attach data disks; use queued=false")
         runtime = args.get("runtime_version", plan.runtime_version)
@@ -87,6 +86,10 @@ class TpuSlice(pulumi.ComponentResource):
         network_config = {"network": args["network"], "subnetwork": args["subnetwork"],
                           "enable_external_ips": False, "can_ip_forward": False}
         after_roles = pulumi.ResourceOptions(parent=self, depends_on=roles)
+        disk_key = None
+        if disk_gib is not None:
+            region = zone.rsplit("-", 1)[0]
+            disk_key = args.get("kms_key") or rotating_key(f"{name}-disks", region, labels, self).id
 
         nodes = []
         for i in range(count):
@@ -106,10 +109,10 @@ class TpuSlice(pulumi.ComponentResource):
                 continue
             data_disks = []
             if disk_gib is not None:
-                grants = grant_key_to_agents(node_name, args["kms_key"], project.number, ["compute"], self)
+                grants = grant_key_to_agents(node_name, disk_key, project.number, ["compute"], self)
                 disk = gcp.compute.Disk(
                     f"{node_name}-data", zone=zone, size=int(disk_gib), type=DATA_DISK_TYPES[plan.generation],
-                    disk_encryption_key={"kms_key_self_link": args["kms_key"]}, labels=labels,
+                    disk_encryption_key={"kms_key_self_link": disk_key}, labels=labels,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=grants))
                 data_disks = [{"source_disk": disk.id, "mode": "READ_WRITE"}]
             vm = gcp.tpu.V2Vm(

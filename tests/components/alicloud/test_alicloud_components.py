@@ -151,11 +151,20 @@ VSWITCHES = {"cn-beijing-h": "vsw-h", "cn-beijing-i": "vsw-i"}
      r"accelerator: 'H100' is not offered on Alibaba Cloud"),
     (_pool(market="capacity-block"), {}, ComponentArgError, r"market: 'capacity-block' is not sold on Alibaba"),
     (_pool(zones=("cn-beijing-k",)), {}, ComponentArgError, r"zones: \['cn-beijing-k'\] have no vSwitch"),
-    (_pool(), {"kms_key_id": ""}, ComponentArgError, r"kms_key_id: required"),
 ])
 def test_cluster_bad_input(pool, extra, error, message):
     args = {"vswitches": VSWITCHES, "kms_key_id": "key-1", "node_pools": [pool], "tags": TAGS, **extra}
     _refused(lambda: GpuCluster("ack", args, _opts()), error, message)
+
+
+def test_cluster_without_a_key_gets_a_rotating_one():
+    args = {"vswitches": VSWITCHES, "node_pools": [_pool()], "tags": TAGS}
+    record = run_callable(lambda: GpuCluster("ack", args, _opts()))
+    key = record.of_type("alicloud:kms/key:Key")[0]
+    assert key["inputs"]["automaticRotation"] == "Enabled"
+    ack = record.of_type(ACK)[0]["inputs"]
+    assert ack["encryptionProviderKey"].startswith("key-")
+    assert record.of_type(POOL)[0]["inputs"]["systemDiskKmsKey"] == ack["encryptionProviderKey"]
 
 
 def test_sales_ticket_type_with_the_flag():

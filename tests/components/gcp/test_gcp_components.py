@@ -266,6 +266,26 @@ def test_tpu_vm_no_external_ip_spot_shielded_encrypted_disk():
     assert all(d["inputs"]["type"] == "hyperdisk-balanced" for d in disks)
 
 
+def test_tpu_disk_without_a_key_gets_a_rotating_one():
+    record = run_callable(lambda: _tpu(data_disk_gib=100))
+    key = record.of_type("gcp:kms/cryptoKey:CryptoKey")[0]
+    assert key["inputs"]["rotationPeriod"] == "7776000s"
+    assert record.of_type("gcp:kms/keyRing:KeyRing")[0]["inputs"]["location"] == "us-central1"
+    disk = record.of_type("gcp:compute/disk:Disk")[0]["inputs"]
+    assert "/cryptoKeys/tpu-disks-key" in disk["diskEncryptionKey"]["kmsKeySelfLink"]
+
+
+def test_cluster_without_a_key_gets_a_rotating_one():
+    def body():
+        GpuCluster("gke", {"location": "us-central1", "network": "n", "subnetwork": "s", "node_pools": [_pool()],
+                           "tags": TAGS}, _opts())
+    record = run_callable(body)
+    assert record.of_type("gcp:kms/cryptoKey:CryptoKey")[0]["inputs"]["rotationPeriod"] == "7776000s"
+    cluster = record.of_type(CLUSTER)[0]["inputs"]
+    assert "/cryptoKeys/gke-secrets-key" in cluster["databaseEncryption"]["keyName"]
+    assert record.of_type(POOL)[0]["inputs"]["nodeConfig"]["bootDiskKmsKey"] == cluster["databaseEncryption"]["keyName"]
+
+
 @pytest.mark.parametrize(("accelerator_type", "runtime"), [
     ("v5p-8", "v2-alpha-tpuv5"), ("v6e-8", "v2-alpha-tpuv6e")])
 def test_tpu_generations(accelerator_type, runtime):
@@ -298,7 +318,6 @@ def test_tpu_queued_resource():
     ({"accelerator_type": "v3-8"}, TpuTopologyError, r"'v3-8' is not a TPU type GCP offers"),
     ({"market": "capacity-block"}, ComponentArgError, r"market: 'capacity-block' is not valid for TPU VMs"),
     ({"queued": True, "market": "spot"}, ComponentArgError, r"cannot be combined with queued=true"),
-    ({"data_disk_gib": 100}, ComponentArgError, r"kms_key: required with data_disk_gib"),
     ({"queued": True, "accelerator_type": "v5p-1024", "topology": "4x4x32"}, ComponentArgError,
      r"topology: '4x4x32' needs acceleratorConfig"),
 ])
