@@ -122,13 +122,7 @@ class GpuCluster(pulumi.ComponentResource):
         pool_names = []
         for pool, shape in zip(pools, shapes, strict=True):
             for pool_name, autoscaling, zones, initial in shape.instances(pool):
-                node_config = {
-                    **node_security, **shape.node_config,
-                    "spot": pool["market"] == "spot",
-                    "labels": dict(sorted(pool["labels"].items())),
-                    "taints": [{"key": t["key"], "value": t["value"], "effect": gke_taint_effect(t["effect"])}
-                               for t in pool["taints"]],
-                }
+                node_config = {**node_security, **shape.node_config}
                 node_pool = gcp.container.NodePool(
                     f"{name}-{pool_name}", name=pool_name, cluster=cluster.id, location=location,
                     node_locations=zones, autoscaling=autoscaling,
@@ -185,12 +179,19 @@ def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
             f"node_pools[{pool['name']}].market: {pool['market']!r} is not sold on GCP; valid: {list(GCP_MARKETS)}")
     if not pool["zones"]:
         raise ComponentArgError(f"node_pools[{pool['name']}].zones: at least one zone is needed")
+    scheduling = {
+        "spot": pool["market"] == "spot",
+        "labels": dict(sorted(pool["labels"].items())),
+        "taints": [{"key": t["key"], "value": t["value"], "effect": gke_taint_effect(t["effect"])}
+                   for t in pool["taints"]],
+    }
     if accelerator_vendor(pool["accelerator"]) == "tpu":
         tpu = plan_tpu_slice(pool["instance_type"], pool.get("tpu_topology"))
-        return _PoolShape({"machine_type": tpu.gke_machine_type},
+        return _PoolShape({**scheduling, "machine_type": tpu.gke_machine_type},
                           {"type": "COMPACT", "tpu_topology": tpu.topology}, tpu)
     accelerator_type = gcp_accelerator_type(pool["accelerator"], pool["instance_type"])
     node_config = {
+        **scheduling,
         "machine_type": pool["instance_type"],
         "guest_accelerators": [{"type": accelerator_type, "count": pool["accelerators_per_node"],
                                 "gpu_driver_installation_config": {"gpu_driver_version": driver}}],

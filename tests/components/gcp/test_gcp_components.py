@@ -223,6 +223,8 @@ def _refused(body, error, message):
     ([_pool()], {"master_authorized_cidrs": ["0.0.0.0/0"]}, ComponentArgError, r"opens the control plane"),
     ([_pool()], {"master_cidr": "10.64.0.0/28"}, ValueError, r"master_cidr: '10.64.0.0/28' overlaps"),
     ([_pool()], {"tags": {"owner": "x"}}, ValueError, r"tags: missing required keys \['cost-center'\]"),
+    ([{**_pool(), "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "Never"}]}], {},
+     ValueError, r"taints\[\].effect: 'Never' is not valid"),
 ])
 def test_cluster_bad_input(pools, extra, error, message):
     def body():
