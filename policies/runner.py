@@ -14,6 +14,8 @@ fraction of the time.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,8 +195,15 @@ def evaluate(
     environment: str | None = None,
     policy_config: Mapping[str, Any] | None = None,
     selected: Iterable[Pack] | None = None,
+    workers: int | None = None,
 ) -> Evaluation:
-    """Run both packs (or ``selected``) over recorded resources; see module docstring."""
+    """Run both packs (or ``selected``) over recorded resources; see module docstring.
+
+    As the engine does, every pack's remediations run first and analysis sees the remediated inputs.
+    Analysis jobs are independent, so large stacks spread them over ``workers`` forked processes
+    (default: the CPUs, for 2,000 resources or more); results are merged and sorted, so the outcome does
+    not depend on the number of workers.
+    """
     check_pin()
     stack_config = stack_config or {}
     chosen = tuple(selected) if selected is not None else packs()
@@ -203,62 +212,104 @@ def evaluate(
     defaults = stack_defaults(stack_config, env)
     data = _Resources(resources)
     result = Evaluation(project=project, stack=stack, environment=env, resource_count=len(data.items))
-
+    runs = []
     for pack in chosen:
         settings = resolve(pack, env, defaults, policy_config)
-        run = _PackRun(pack, settings, level_for(pack.name, env))
+        runs.append(_PackRun(pack, settings, level_for(pack.name, env)))
         result.levels[pack.name] = {n: s.level.value for n, s in sorted(settings.items())}
         result.descriptions.update({p.name: p.description for p in pack.policies})
-        _analyze_resources(run, data, result)
-        _analyze_stack(run, data, result)
+    for run in runs:
+        _remediate(run, data, result)
+    jobs = [(i, "resources", k) for i, run in enumerate(runs) for k in range(RESOURCE_CHUNKS)]
+    jobs += [(i, "stack", j) for i, run in enumerate(runs) for j in range(len(run.stack_policies))]
+    for violations, not_applicable in _run_jobs(runs, data, result.stack, jobs, workers):
+        result.violations.extend(violations)
+        result.not_applicable.extend(not_applicable)
     result.violations.sort()
     result.remediations.sort()
     result.not_applicable.sort()
     return result
 
 
-def _collect(pack: Pack, response: Any, result: Evaluation, default_urn: str, types: Mapping[str, str]) -> None:
-    descriptions = {p.name: p.description for p in pack.policies}
-    for d in response.diagnostics:
-        urn = d.urn or default_urn
-        message = d.message
-        prefix = descriptions.get(d.policyName, "")
-        if prefix and message.startswith(prefix):
-            message = message[len(prefix):].lstrip("\n") or prefix
-        result.violations.append(Violation(pack.name, d.policyName, urn, message,
-                                           LEVEL_NAMES[d.enforcementLevel], _name_of(urn) or result.stack,
-                                           types.get(urn, "")))
-    for n in response.not_applicable:
-        result.not_applicable.append((pack.name, n.policy_name, n.reason))
+RESOURCE_CHUNKS = 8  # resource analysis is split into this many jobs (by position), so workers share it
+PARALLEL_FROM = 2000  # resources; below this a fork costs more than it saves
+_JOB_STATE: tuple | None = None  # (runs, data, stack) inherited by forked workers
 
 
-def _analyze_resources(run: _PackRun, data: _Resources, result: Evaluation) -> None:
+def _run_jobs(runs: list[_PackRun], data: _Resources, stack: str, jobs: list[tuple[int, str, int]],
+              workers: int | None) -> list[tuple[list[Violation], list[tuple[str, str, str]]]]:
+    global _JOB_STATE
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count <= 1 or len(data.items) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        return [_job(runs, data, stack, job) for job in jobs]
+    _JOB_STATE = (runs, data, stack)
+    try:
+        with mp.get_context("fork").Pool(min(count, len(jobs))) as pool:
+            return pool.map(_forked_job, jobs, chunksize=1)
+    finally:
+        _JOB_STATE = None
+
+
+def _forked_job(job: tuple[int, str, int]):
+    runs, data, stack = _JOB_STATE
+    return _job(runs, data, stack, job)
+
+
+def _job(runs: list[_PackRun], data: _Resources, stack: str, job: tuple[int, str, int]):
+    index, kind, part = job
+    run = runs[index]
+    out = _Collected(run.pack, stack, data.types)
+    if kind == "resources":
+        _analyze_resources(run, data, out, data.items[part::RESOURCE_CHUNKS])
+    else:
+        _analyze_stack_policy(run, data, out, run.stack_policies[part])
+    return out.violations, out.not_applicable
+
+
+class _Collected:
+    """Diagnostics of analyzer responses as Violations (description prefix removed from messages)."""
+
+    def __init__(self, pack: Pack, stack: str, types: Mapping[str, str]) -> None:
+        self.pack, self.stack, self.types = pack, stack, types
+        self.descriptions = {p.name: p.description for p in pack.policies}
+        self.violations: list[Violation] = []
+        self.not_applicable: list[tuple[str, str, str]] = []
+
+    def add(self, response: Any, default_urn: str) -> None:
+        for d in response.diagnostics:
+            urn = d.urn or default_urn
+            message = d.message
+            prefix = self.descriptions.get(d.policyName, "")
+            if prefix and message.startswith(prefix):
+                message = message[len(prefix):].lstrip("\n") or prefix
+            self.violations.append(Violation(self.pack.name, d.policyName, urn, message,
+                                             LEVEL_NAMES[d.enforcementLevel], _name_of(urn) or self.stack,
+                                             self.types.get(urn, "")))
+        for n in response.not_applicable:
+            self.not_applicable.append((self.pack.name, n.policy_name, n.reason))
+
+
+def _remediate(run: _PackRun, data: _Resources, result: Evaluation) -> None:
+    """The pack's remediations, applied to the inputs every later analysis sees."""
     for r in data.items:
-        if not _analyzable(r):
+        fixers = run.remediating(run.for_type(r["type"])) if _analyzable(r) else []
+        if not fixers:
             continue
-        policies = run.for_type(r["type"])
-        if not policies:
-            continue
-        request = data.request(r)
-        fixers = run.remediating(policies)
-        if fixers:
-            response = run.servicer(fixers).Remediate(request, None)
-            for rem in response.remediations:
-                if rem.properties.fields:
-                    data.props[r["urn"]] = rem.properties
-                    request = data.request(r)
-                    result.remediations.append(Remediation(run.pack.name, rem.policyName, r["urn"], r["name"]))
-        response = run.servicer(policies).Analyze(request, None)
-        _collect(run.pack, response, result, r["urn"], data.types)
+        response = run.servicer(fixers).Remediate(data.request(r), None)
+        for rem in response.remediations:
+            if rem.properties.fields:
+                data.props[r["urn"]] = rem.properties
+                result.remediations.append(Remediation(run.pack.name, rem.policyName, r["urn"], r["name"]))
 
 
-def _analyze_stack(run: _PackRun, data: _Resources, result: Evaluation) -> None:
-    messages: dict[str, proto.AnalyzerResource] = {}
-    for policy in run.stack_policies:
-        chosen = [r for r in data.items if _wants(policy, r["type"])]
-        for r in chosen:
-            if r["urn"] not in messages:
-                messages[r["urn"]] = data.stack_resource(r)
-        request = proto.AnalyzeStackRequest(resources=[messages[r["urn"]] for r in chosen])
-        response = run.servicer([policy]).AnalyzeStack(request, None)
-        _collect(run.pack, response, result, "", data.types)
+def _analyze_resources(run: _PackRun, data: _Resources, out: _Collected, items: list[Mapping[str, Any]]) -> None:
+    for r in items:
+        policies = run.for_type(r["type"]) if _analyzable(r) else []
+        if policies:
+            out.add(run.servicer(policies).Analyze(data.request(r), None), r["urn"])
+
+
+def _analyze_stack_policy(run: _PackRun, data: _Resources, out: _Collected, policy: Any) -> None:
+    chosen = [r for r in data.items if _wants(policy, r["type"])]
+    request = proto.AnalyzeStackRequest(resources=[data.stack_resource(r) for r in chosen])
+    out.add(run.servicer([policy]).AnalyzeStack(request, None), "")
