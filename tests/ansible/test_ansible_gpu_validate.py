@@ -10,7 +10,7 @@ from pathlib import Path
 
 import fakegpu
 import pytest
-from gpu_cases import CASES, HEALTHY, P5_EXPECT, Case, expectations, materialize
+from ansible_gpu_cases import CASES, HEALTHY, P5_EXPECT, Case, expectations, materialize
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -200,3 +200,48 @@ def test_legacy_driver_throttle_field_is_retried() -> None:
     assert "clocks_throttle_reasons.active" in calls[1][1]
     assert facts["gpus"][6]["clocks_throttle_reasons_active"] == "0x0000000000000001"
     assert facts["driver_version"] == "535.161.08"
+
+
+# ---- the role itself: ansible-playbook validate.yml on localhost, each recorded node served on PATH ---------
+
+
+def _host_vars(case: Case, tmp_path: Path, reports: Path) -> dict:
+    """One inventory host per case: its recording behind fake nvidia-smi & co, its expectations as host vars."""
+    fixture = materialize(case, tmp_path / case.name)
+    fake_bin = tmp_path / f"{case.name}-bin"
+    fake_bin.mkdir()
+    for tool in ("nvidia-smi", "nv-fabricmanager", "systemctl", "dmesg", "dcgmi", "all_reduce_perf"):
+        (fake_bin / tool).symlink_to(Path(fakegpu.__file__).resolve())
+    expect = expectations(case)
+    proc_version = fixture / ("absent" if case.failing_check == "driver_loaded" else "proc_version.txt")
+    return {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become": False,
+        "expected_accelerators": expect["expected_count"], "nvidia_driver_branch": expect["driver_branch"],
+        "instance_type": "p5.48xlarge", "gpu_validate_dcgm_diag_level": expect["dcgm_diag_level"],
+        "gpu_validate_nccl_gate": bool(expect["nccl_min_busbw_gbps"]),
+        "gpu_validate_profile": {"nvswitch": True, "nvlink": True,
+                                 "nccl_min_busbw_gbps": expect["nccl_min_busbw_gbps"]},
+        "gpu_validate_proc_version_path": str(proc_version), "gpu_validate_report_dir": str(reports),
+        "gpu_validate_environment": {"PATH": f"{fake_bin}:/usr/bin:/bin", "NEWINFRA_GPU_FIXTURE": str(fixture)},
+    }
+
+
+def test_validate_playbook_gates_each_node_and_writes_its_report(tmp_path: Path) -> None:
+    from ansible_targets import ansible_playbook
+
+    reports = tmp_path / "reports"
+    hosts = {case.name: _host_vars(case, tmp_path, reports) for case in CASES}
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"children": {"gpu": {"hosts": hosts}}}}))
+    result = ansible_playbook("playbooks/validate.yml", inventory)
+    assert result.rc != 0  # the faulty nodes fail the play, the healthy ones pass it
+    for case in CASES:
+        report = json.loads((reports / f"{case.name}.json").read_text())
+        assert report["host"] == case.name
+        assert report["failed"] == ([case.failing_check] if case.failing_check else []), case.name
+        recap = result.recap(case.name)
+        assert recap["failed"] == (1 if case.failing_check else 0), case.name
+        if case.failing_check:
+            assert f"{case.name} is not healthy, failed checks: {case.failing_check}" in result.output
+        else:
+            assert report["facts"]["source"] == "nvidia-smi" and report["facts"]["nvml_error"]

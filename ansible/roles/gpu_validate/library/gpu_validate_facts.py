@@ -78,7 +78,7 @@ def main():
 
     def run(argv):
         try:
-            return module.run_command(argv)
+            return module.run_command(argv, handle_exceptions=False)
         except OSError as error:  # the binary is absent: report it like a failing command
             return 127, "", str(error)
 
