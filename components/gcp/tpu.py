@@ -86,10 +86,11 @@ class TpuSlice(pulumi.ComponentResource):
         network_config = {"network": args["network"], "subnetwork": args["subnetwork"],
                           "enable_external_ips": False, "can_ip_forward": False}
         after_roles = pulumi.ResourceOptions(parent=self, depends_on=roles)
-        disk_key = None
+        disk_key, grants = None, []
         if disk_gib is not None:
             region = zone.rsplit("-", 1)[0]
             disk_key = args.get("kms_key") or rotating_key(f"{name}-disks", region, labels, self).id
+            grants = grant_key_to_agents(name, disk_key, project.number, ["compute"], self)
 
         nodes = []
         for i in range(count):
@@ -109,7 +110,6 @@ class TpuSlice(pulumi.ComponentResource):
                 continue
             data_disks = []
             if disk_gib is not None:
-                grants = grant_key_to_agents(node_name, disk_key, project.number, ["compute"], self)
                 disk = gcp.compute.Disk(
                     f"{node_name}-data", zone=zone, size=int(disk_gib), type=DATA_DISK_TYPES[plan.generation],
                     disk_encryption_key={"kms_key_self_link": disk_key}, labels=labels,

@@ -266,6 +266,9 @@ def test_tpu_vm_no_external_ip_spot_shielded_encrypted_disk():
     assert len(disks) == 2
     assert all(d["inputs"]["diskEncryptionKey"] == {"kmsKeySelfLink": KEY} for d in disks)
     assert all(d["inputs"]["type"] == "hyperdisk-balanced" for d in disks)
+    grants = record.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    assert [g["inputs"]["member"] for g in grants] == [
+        "serviceAccount:service-271828182845@compute-system.iam.gserviceaccount.com"]  # one grant for all disks
 
 
 def test_tpu_disk_without_a_key_gets_a_rotating_one():
