@@ -58,6 +58,8 @@ class GpuVmPool(pulumi.ComponentResource):
     group_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
+    # the hosts' IAM role: attach dataset read policies to it
+    role_name: pulumi.Output[str]
     inventory: pulumi.Output[dict[str, Any]]
 
     def __init__(self, name: str, args: AwsGpuVmPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -94,7 +96,7 @@ class GpuVmPool(pulumi.ComponentResource):
         group_ids = pulumi.Output.all(sg.id, args.get("security_group_ids") or []).apply(
             lambda v: [v[0], *v[1]])
 
-        profile = self._instance_profile(name, tags)
+        profile, role = self._instance_profile(name, tags)
         ami = aws.ssm.get_parameter_output(name=parameter, opts=pulumi.InvokeOutputOptions(parent=self))
         interfaces = [
             {**nic, "security_groups": group_ids, "associate_public_ip_address": "false",
@@ -156,6 +158,7 @@ class GpuVmPool(pulumi.ComponentResource):
         self.group_name = group.name
         self.launch_template_id = template.id
         self.security_group_id = sg.id
+        self.role_name = role.name
         self.inventory = pulumi.Output.from_input(
             inventory(cloud="aws", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
         self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})
@@ -185,7 +188,7 @@ class GpuVmPool(pulumi.ComponentResource):
                       opts=pulumi.ResourceOptions(parent=self))
         return key
 
-    def _instance_profile(self, name: str, tags: dict[str, str]) -> aws.iam.InstanceProfile:
+    def _instance_profile(self, name: str, tags: dict[str, str]) -> tuple[aws.iam.InstanceProfile, aws.iam.Role]:
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-host",
@@ -199,4 +202,4 @@ class GpuVmPool(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-host-ssm", role=role.name,
             policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", SSM_CORE_POLICY), opts=child)
-        return aws.iam.InstanceProfile(f"{name}-host", role=role.name, tags=tags, opts=child)
+        return aws.iam.InstanceProfile(f"{name}-host", role=role.name, tags=tags, opts=child), role

@@ -56,6 +56,8 @@ class GpuVmPool(pulumi.ComponentResource):
 
     group_name: pulumi.Output[str]
     instance_template_id: pulumi.Output[str]
+    # the hosts' identity: grant it read access to the datasets
+    service_account_email: pulumi.Output[str]
     inventory: pulumi.Output[dict[str, Any]]
 
     def __init__(self, name: str, args: GcpGpuVmPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -130,6 +132,7 @@ class GpuVmPool(pulumi.ComponentResource):
 
         self.group_name = group.name
         self.instance_template_id = template.id
+        self.service_account_email = pulumi.Output.from_input(email)
         self.inventory = pulumi.Output.from_input(
             inventory(cloud="gcp", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
         self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})

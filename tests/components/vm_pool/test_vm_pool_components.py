@@ -34,6 +34,7 @@ def aws_pool(pool=None, **extra):
             "subnet_ids": ["subnet-a", "subnet-b"], "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/k1",
             "tags": TAGS, **extra}, pulumi.ResourceOptions(provider=provider))
         pulumi.export("inventory", component.inventory)
+        pulumi.export("role", component.role_name)
 
     return run_callable(body)
 
@@ -62,6 +63,7 @@ def test_aws_hosts_get_ssm_not_ssh_and_only_pool_members_get_in():
     assert attachment["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     role = record.of_type("aws:iam/role:Role")[0]["inputs"]
     assert "ec2.amazonaws.com" in role["assumeRolePolicy"]
+    assert record.outputs["role"].startswith("fleet-host-")  # exported for dataset policies
 
 
 def test_aws_multi_node_training_uses_a_cluster_placement_group_in_one_subnet():
