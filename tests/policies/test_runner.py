@@ -128,3 +128,19 @@ def test_unknown_values_during_preview_are_advisory_diagnostics() -> None:
     found = [v for v in ev.violations if v.policy == "hardened-instance-metadata"]
     assert [v.level for v in found] == ["advisory"]
     assert "can't be known during preview" in found[0].message
+
+
+def test_forked_workers_give_the_same_verdicts(monkeypatch) -> None:
+    resources = [r for c in CASES for r in c.failing]
+    unique = list({r["urn"]: r for r in resources}.values())
+    one = check(unique, config={"newinfra:monthlyBudgetUsd": 1000})
+    monkeypatch.setattr(runner, "PARALLEL_FROM", 0)
+    two = evaluate_with_workers(unique, 2)
+    assert two.violations == one.violations and two.not_applicable == one.not_applicable
+
+
+def evaluate_with_workers(resources, workers):
+    from tests.policies.builders import PROJECT, STACK, with_providers
+
+    return runner.evaluate(with_providers(resources), {"newinfra:monthlyBudgetUsd": 1000}, project=PROJECT,
+                           stack=STACK, environment="dev", workers=workers)
