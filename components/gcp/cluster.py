@@ -123,6 +123,8 @@ class GpuCluster(pulumi.ComponentResource):
         for pool, shape in zip(pools, shapes, strict=True):
             for pool_name, autoscaling, zones, initial in shape.instances(pool):
                 node_config = {**node_security, **shape.node_config}
+                if shape.tpu:  # the slice a host belongs to: what a price book keys TPU prices on
+                    node_config["resource_labels"] = {**labels, "newinfra-tpu-slice": shape.tpu.accelerator_type}
                 node_pool = gcp.container.NodePool(
                     f"{name}-{pool_name}", name=pool_name, cluster=cluster.id, location=location,
                     node_locations=zones, autoscaling=autoscaling,

@@ -188,6 +188,7 @@ def test_tpu_pools_carry_the_topology_and_machine_type(cluster_record):
         assert pool["autoscaling"]["totalMaxNodeCount"] == 4  # 16 chips / 4 per host
         assert pool["nodeConfig"]["taints"][0]["key"] == "google.com/tpu"
         assert "guestAccelerators" not in pool["nodeConfig"]
+        assert pool["nodeConfig"]["resourceLabels"]["newinfra-tpu-slice"] == "v5litepod-16"
     assert [p["autoscaling"]["totalMinNodeCount"] for p in slices] == [0, 0]  # staging scales to zero
     single = _pool_named(cluster_record, "tpu-serve")
     assert single["placementPolicy"]["tpuTopology"] == "2x4"
