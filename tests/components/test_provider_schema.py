@@ -51,3 +51,25 @@ def test_security_inputs_are_required_and_plans_are_plain():
     platform = resources["newinfra:index:GpuPlatform"]["inputProperties"]
     assert platform["nodePools"]["plain"] is True and platform["cloud"]["plain"] is True
     assert aws["properties"]["inventory"]["type"] == "object"
+
+
+def test_a_hosted_component_registers_under_its_schema_token():
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    from components.__main__ import GpuPlatform
+    from stacks.offline import run_callable
+
+    pool = {"name": "serve", "accelerator": "L4", "accelerators_per_node": 1, "desired_size": 1, "max_size": 2,
+            "market": "spot", "labels": {"newinfra.io/accelerator": "L4", "newinfra.io/market": "spot"},
+            "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]}
+
+    def body():
+        provider = k8s.Provider("cluster", kubeconfig="apiVersion: v1\nkind: Config\n")
+        GpuPlatform("gpu", {"cloud": "gcp", "node_pools": [pool], "teams": [{"name": "web", "gpus": 2}],
+                            "workloads": [{"name": "serve", "kind": "inference", "priority": 300}]},
+                    pulumi.ResourceOptions(providers=[provider]))
+
+    record = run_callable(body)
+    [platform] = record.of_type(f"{PROVIDER_NAME}:index:GpuPlatform")
+    assert record.children(platform["urn"])  # the same children as newinfra:k8s:GpuPlatform
