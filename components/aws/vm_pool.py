@@ -118,8 +118,8 @@ class GpuVmPool(pulumi.ComponentResource):
             network_interfaces=interfaces,
             iam_instance_profile={"arn": profile.arn},
             monitoring={"enabled": True},
-            tag_specifications=[{"resource_type": kind, "tags": tags}
-                                for kind in ("instance", "network-interface", "volume")],
+            tag_specifications=[{"resource_type": resource, "tags": tags}
+                                for resource in ("instance", "network-interface", "volume")],
             tags=tags, opts=child)
 
         placement_group = None
