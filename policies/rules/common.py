@@ -6,6 +6,7 @@ so nothing here tests for ``dict`` or ``list``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,7 +42,7 @@ def items(value: Any) -> list[Any]:
     """A list for a Sequence input, [] for None; a lone object becomes a one-item list."""
     if value is None:
         return []
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return list(value)
     return [value]
 
@@ -135,6 +136,16 @@ Validator = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackValidator = Callable[[StackValidationArgs, ReportViolation], None]
 
 
+@contextlib.contextmanager
+def _fail_closed(name: str, report: ReportViolation):
+    """An input of a shape the rule does not expect (the provider's Check, which mocks skip, would reject
+    most of them) is a violation, not a crash of the whole check."""
+    try:
+        yield
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
+        report(f"{name} could not read this input ({type(e).__name__}: {e}); check the property types.")
+
+
 def resource_rule(
     name: str,
     description: str,
@@ -152,7 +163,8 @@ def resource_rule(
 
     def _validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if wanted is None or args.resource_type in wanted:
-            validate(args, report)
+            with _fail_closed(name, report):
+                validate(args, report)
 
     def _remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
         if remediate is not None and (wanted is None or args.resource_type in wanted):
@@ -181,7 +193,8 @@ def stack_rule(
     wanted = frozenset(types) if types is not None else None
 
     def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        validate(args, report)
+        with _fail_closed(name, report):
+            validate(args, report)
 
     policy = StackValidationPolicy(
         name=name, description=description, validate=_validate, config_schema=config_schema

@@ -90,7 +90,7 @@ AUDIT_SCHEMA = PolicyConfigSchema(
 
 
 def _missing(have: list[Any], want: list[Any], where: str) -> list[str]:
-    gone = sorted(set(want) - set(have))
+    gone = sorted({str(w) for w in want} - {str(h) for h in have})
     return [f"{where} lacks {gone}"] if gone else []
 
 
