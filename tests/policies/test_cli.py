@@ -134,3 +134,18 @@ def test_lock_diff_against_the_base_branch(tmp_path) -> None:
     base = tmp_path / "base.json"
     base.write_text(json.dumps({"totals": {"monthlyUsd": 3600}}))
     assert lock_diff(lock, None, base).delta_usd == -149.5
+
+
+def test_check_reads_a_record_and_prints_a_table(tmp_path) -> None:
+    from stacks.offline import Record
+    from tests.policies.builders import with_providers
+    from tests.policies.test_rules import CASES
+
+    case = next(c for c in CASES if c.policy == "no-internet-ingress")
+    Record(project="vision-team", stack="ml", resources=with_providers(case.failing),
+           config={"newinfra:environment": "prod"}).write(tmp_path / "ml")
+    result = cli.invoke(app, ["check", "--cwd", str(FIXTURE), "--stack", "ml", "--record", str(tmp_path / "ml")])
+    assert result.exit_code == 1
+    assert "no-internet-ingress" in result.stdout and "FAILED: 1 mandatory" in result.stdout
+    missing = cli.invoke(app, ["check", "--cwd", str(FIXTURE), "--stack", "ml", "--record", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "run `newinfra plan` first" in missing.stderr
