@@ -47,7 +47,7 @@ class Storage(pulumi.ComponentResource):
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         tags = alicloud_tags(dict(require_plain(args, "tags")), args.get("classification"))
         rotation = check_rotation(str(args.get("rotation_interval", DEFAULT_ROTATION)))
-        fs = args.get("shared_file_system")
+        fs = require_plain(args, "shared_file_system") if "shared_file_system" in args else None
         if fs is not None:
             _check_file_system(fs)
         # Everything above only checks arguments: a bad one fails before any resource exists.

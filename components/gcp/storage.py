@@ -45,7 +45,7 @@ class Storage(pulumi.ComponentResource):
         location = str(require_plain(args, "location")).lower()
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
         rotation = check_rotation(str(args.get("rotation_period", DEFAULT_ROTATION)))
-        fs_args = args.get("shared_file_system")
+        fs_args = require_plain(args, "shared_file_system") if "shared_file_system" in args else None
         fs_tier = _check_file_system(fs_args) if fs_args else None
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, opts)

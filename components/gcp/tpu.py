@@ -52,7 +52,8 @@ class TpuSlice(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TpuSliceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         zone = require_plain(args, "zone")
-        plan = plan_tpu_slice(require_plain(args, "accelerator_type"), args.get("topology"))
+        topology = require_plain(args, "topology") if "topology" in args else None
+        plan = plan_tpu_slice(require_plain(args, "accelerator_type"), topology)
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
         market = args.get("market", "on-demand")
         if market not in SCHEDULING:
@@ -66,10 +67,10 @@ class TpuSlice(pulumi.ComponentResource):
             raise ComponentArgError(
                 f"topology: {plan.topology!r} needs acceleratorConfig, which pulumi-gcp's V2QueuedResource lacks; "
                 f"use queued=false or the standard topology {plan.default_topology!r}")
-        count = int(args.get("count", 1))
+        count = int(require_plain(args, "count") if "count" in args else 1)
         if count < 1:
             raise ComponentArgError(f"count: {count} must be at least 1")
-        disk_gib = args.get("data_disk_gib")
+        disk_gib = require_plain(args, "data_disk_gib") if "data_disk_gib" in args else None
         if queued and disk_gib is not None:
             raise ComponentArgError("data_disk_gib: queued resources cannot attach data disks; use queued=false")
         runtime = args.get("runtime_version", plan.runtime_version)

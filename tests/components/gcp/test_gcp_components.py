@@ -323,6 +323,7 @@ def test_tpu_queued_resource():
     ({"accelerator_type": "v5p-9"}, TpuTopologyError, r"count TensorCores"),
     ({"accelerator_type": "v3-8"}, TpuTopologyError, r"'v3-8' is not a TPU type GCP offers"),
     ({"market": "capacity-block"}, ComponentArgError, r"market: 'capacity-block' is not valid for TPU VMs"),
+    ({"count": pulumi.Output.from_input(2)}, ComponentArgError, r"count: must be a plain value"),
     ({"queued": True, "market": "spot"}, ComponentArgError, r"cannot be combined with queued=true"),
     ({"queued": True, "accelerator_type": "v5p-1024", "topology": "4x4x32"}, ComponentArgError,
      r"topology: '4x4x32' needs acceleratorConfig"),
