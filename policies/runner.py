@@ -105,16 +105,15 @@ class _Resources:
         self.by_urn = {r["urn"]: r for r in self.items}
         self.props = {r["urn"]: _struct(r.get("inputs") or {}) for r in self.items}
         self.types = {r["urn"]: r["type"] for r in self.items}
+        self._providers: dict[str, proto.AnalyzerProviderResource | None] = {}
 
     def provider(self, r: Mapping[str, Any]) -> proto.AnalyzerProviderResource | None:
-        ref = r.get("provider")
-        if not ref:
-            return None
-        urn = ref.rsplit("::", 1)[0]
-        p = self.by_urn.get(urn)
-        if p is None:
-            return None
-        return proto.AnalyzerProviderResource(type=p["type"], properties=self.props[urn], urn=urn, name=p["name"])
+        urn = (r.get("provider") or "").rsplit("::", 1)[0]
+        if urn not in self._providers:
+            p = self.by_urn.get(urn)
+            self._providers[urn] = None if p is None else proto.AnalyzerProviderResource(
+                type=p["type"], properties=self.props[urn], urn=urn, name=p["name"])
+        return self._providers[urn]
 
     def options(self, r: Mapping[str, Any]) -> proto.AnalyzerResourceOptions:
         return proto.AnalyzerResourceOptions(parent=r.get("parent") or "")
