@@ -4,9 +4,7 @@ Pulumi puts every hosted component in one schema module (``newinfra:index:<Class
 names must be unique there and the registered type must be that token. The classes below are the
 Python components under those names; their behaviour is the same, only the type token differs.
 
-Not hosted yet, and why (the schema analyzer refuses them): the AWS components (string annotations
-from ``from __future__ import annotations``), the GKE and ACK GpuCluster (their node pools are
-``NodePoolArgs``, whose module uses string annotations too), Alibaba Storage (its ``FileSystemArgs``
+Not hosted yet, and why (the schema analyzer refuses them): Alibaba Storage (its ``FileSystemArgs``
 has the same schema name as GCP Storage's).
 """
 
@@ -15,6 +13,9 @@ from pulumi.provider.experimental import component_provider_host
 
 from components.alicloud.network import Network as _AlicloudNetwork
 from components.alicloud.vm_pool import GpuVmPool as _AlicloudGpuVmPool
+from components.aws.cluster import GpuCluster as _AwsGpuCluster
+from components.aws.network import Network as _AwsNetwork
+from components.aws.storage import Storage as _AwsStorage
 from components.aws.vm_pool import GpuVmPool as _AwsGpuVmPool
 from components.gcp.network import Network as _GcpNetwork
 from components.gcp.storage import Storage as _GcpStorage
@@ -29,6 +30,24 @@ class AwsGpuVmPool(_AwsGpuVmPool):
     """An EC2 GPU fleet (launch template + auto scaling group) with its Ansible inventory."""
 
     TYPE = f"{PROVIDER_NAME}:index:AwsGpuVmPool"
+
+
+class AwsNetwork(_AwsNetwork):
+    """A VPC over two or more zones: private node subnets, NAT-only public subnets, flow logs, S3 endpoint."""
+
+    TYPE = f"{PROVIDER_NAME}:index:AwsNetwork"
+
+
+class AwsStorage(_AwsStorage):
+    """A dataset bucket with SSE-KMS (rotating customer key), public access blocked; FSx for Lustre when asked."""
+
+    TYPE = f"{PROVIDER_NAME}:index:AwsStorage"
+
+
+class AwsGpuCluster(_AwsGpuCluster):
+    """EKS with encrypted secrets and a private endpoint; one managed GPU node group per pool."""
+
+    TYPE = f"{PROVIDER_NAME}:index:AwsGpuCluster"
 
 
 class GcpGpuVmPool(_GcpGpuVmPool):
@@ -74,7 +93,7 @@ class GpuPlatform(_GpuPlatform):
 
 
 HOSTED: list[type[pulumi.ComponentResource]] = [
-    AlicloudGpuVmPool, AlicloudNetwork, AwsGpuVmPool, GcpGpuVmPool, GcpNetwork, GcpStorage, GcpTpuSlice, GpuPlatform,
+    AlicloudGpuVmPool, AlicloudNetwork, AwsGpuCluster, AwsGpuVmPool, AwsNetwork, AwsStorage, GcpGpuVmPool, GcpNetwork, GcpStorage, GcpTpuSlice, GpuPlatform,
 ]
 
 if __name__ == "__main__":

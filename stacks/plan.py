@@ -104,7 +104,8 @@ def plan_command(
         cwd, stack = REPO_ROOT, env
     elif stack is None:
         _fail("--stack is required with --cwd")
-    out_dir = out or Path("build") / stack
+    # Another program's record goes next to newinfra's own, never over it.
+    out_dir = out or (Path("build") / stack if cwd == REPO_ROOT else Path("build") / f"{cwd.name}-{stack}")
     try:
         record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty())
     except (ConfigError, OfflineError, ValueError) as exc:

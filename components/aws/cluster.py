@@ -1,6 +1,5 @@
 """newinfra:aws:GpuCluster — EKS with encrypted secrets, a private endpoint, and one managed node group per pool."""
 
-from __future__ import annotations
 
 import json
 from typing import NotRequired, TypedDict
@@ -74,13 +73,14 @@ def _check_pools(pools: list[NodePoolArgs], node_image: str, offerings: dict[str
 
 
 class GpuCluster(pulumi.ComponentResource):
+    TYPE = "newinfra:aws:GpuCluster"
     cluster_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     node_groups: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:aws:GpuCluster", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         pools: list[NodePoolArgs] = require_plain(args, "node_pools")
         node_image = args.get("node_image", "al2023")
         offerings = dict(args.get("capacity_block_offerings") or {})

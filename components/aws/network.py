@@ -1,6 +1,5 @@
 """newinfra:aws:Network — a VPC for GPU nodes: private subnets for nodes, public ones only for NAT."""
 
-from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 
@@ -22,6 +21,7 @@ class NetworkArgs(TypedDict):
 
 
 class Network(pulumi.ComponentResource):
+    TYPE = "newinfra:aws:Network"
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
     # AZ ID -> private subnet id, for node groups pinned to one zone
@@ -29,7 +29,7 @@ class Network(pulumi.ComponentResource):
     zone_names: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:aws:Network", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         cidr = require_plain(args, "cidr")
         wanted = require_plain(args, "zone_ids")
         tags = dict(args.get("tags") or {})

@@ -1,6 +1,5 @@
 """newinfra:aws:Storage — a customer-managed KMS key, the dataset bucket, and optionally FSx for Lustre."""
 
-from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 
@@ -36,13 +35,14 @@ LUSTRE_THROUGHPUTS = (125, 250, 500, 1000)
 
 
 class Storage(pulumi.ComponentResource):
+    TYPE = "newinfra:aws:Storage"
     key_arn: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     file_system_id: pulumi.Output[str] | None
     file_system_dns: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("newinfra:aws:Storage", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         classification = require_plain(args, "classification")
         tags = {**(args.get("tags") or {}), CLASSIFICATION_TAG: classification,
                 "newinfra.io/dataset": require_plain(args, "dataset")}

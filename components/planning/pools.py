@@ -4,7 +4,6 @@ A placement (what the cost model chose) plus the workload's kind and the environ
 ``NodePoolArgs`` — plain data that the cluster components of each cloud turn into resources.
 """
 
-from __future__ import annotations
 
 import re
 from typing import Literal, NotRequired, TypedDict

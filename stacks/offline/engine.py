@@ -59,8 +59,10 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if urn in self.registrations:
             message = f"duplicate resource URN {urn}: the engine refuses two resources with one name"
+            # Recorded and raised once the run ends: raising inside the SDK's registration thread would
+            # surface as an unretrieved future instead of one clear error.
             self.errors.append(message)
-            raise OfflineError(message)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=None)
         _ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=False)
         custom = bool(request.custom)

@@ -17,7 +17,7 @@ def test_duplicate_urn_is_refused():
         aws.kms.Key("same")
         aws.kms.Key("same")
 
-    with pytest.raises(Exception, match="duplicate resource URN"):
+    with pytest.raises(OfflineError, match="duplicate resource URN"):
         run_callable(body)
 
 
