@@ -8,9 +8,10 @@ import pulumi_alicloud as alicloud
 
 from components.alicloud.keys import rotating_key
 from components.plain import ComponentArgError, require_plain
-from components.planning.alicloud import alicloud_tags, check_gpu_instance_type
+from components.planning.alicloud import check_gpu_instance_type
 from components.planning.kubeconfigs import exec_kubeconfig
 from components.planning.pools import NodePoolArgs
+from components.planning.tags import with_cost_tags
 
 # market -> ECS spot strategy
 SPOT_STRATEGIES: dict[str, str] = {"on-demand": "NoSpot", "spot": "SpotAsPriceGo"}
@@ -48,7 +49,7 @@ class GpuCluster(pulumi.ComponentResource):
         if not vswitches:
             raise ComponentArgError("vswitches: at least one zone -> vSwitch id is needed")
         pools = list(require_plain(args, "node_pools"))
-        tags = alicloud_tags(dict(require_plain(args, "tags")), args.get("classification"))
+        tags = with_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         allow_tickets = bool(args.get("allow_sales_ticket_types", False))
         for pool in pools:  # every pool is checked before anything is created
             _check_pool(pool, vswitches, allow_tickets)

@@ -7,8 +7,8 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from components.plain import ComponentArgError, require_plain
-from components.planning.alicloud import alicloud_tags
 from components.planning.network import split_cidr
+from components.planning.tags import with_cost_tags
 
 
 class NetworkArgs(TypedDict):
@@ -32,7 +32,7 @@ class Network(pulumi.ComponentResource):
         if len(wanted) < 2:
             raise ComponentArgError(f"zones: {wanted} — a network needs vSwitches in at least 2 zones")
         zones = wanted
-        tags = alicloud_tags(dict(require_plain(args, "tags")))
+        tags = with_cost_tags(dict(require_plain(args, "tags")))
         bandwidth = int(args.get("nat_bandwidth_mbps", 200))
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, opts)

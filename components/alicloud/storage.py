@@ -10,7 +10,7 @@ import pulumi_alicloud as alicloud
 
 from components.alicloud.keys import DEFAULT_ROTATION, check_rotation, rotating_key
 from components.plain import ComponentArgError, require_plain
-from components.planning.alicloud import alicloud_tags
+from components.planning.tags import with_cost_tags
 
 # Extreme NAS storage types and capacity bounds (GiB).
 NAS_TYPE = "extreme"
@@ -19,7 +19,7 @@ NAS_CAPACITY_GIB = (100, 262144)
 NAS_CUSTOMER_KEY = 2  # encryptType: 0 none, 1 NAS-managed key, 2 customer KMS key (extreme only)
 
 
-class FileSystemArgs(TypedDict):
+class NasArgs(TypedDict):
     vpc_id: pulumi.Input[str]
     vswitch_id: pulumi.Input[str]
     zone: str
@@ -34,7 +34,7 @@ class StorageArgs(TypedDict):
     rotation_interval: NotRequired[str]  # e.g. "7776000s" (90 days)
     noncurrent_version_days: NotRequired[int]
     log_retention_days: NotRequired[int]
-    shared_file_system: NotRequired[FileSystemArgs]
+    shared_file_system: NotRequired[NasArgs]
 
 
 class Storage(pulumi.ComponentResource):
@@ -45,7 +45,7 @@ class Storage(pulumi.ComponentResource):
     file_system_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        tags = alicloud_tags(dict(require_plain(args, "tags")), args.get("classification"))
+        tags = with_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         rotation = check_rotation(str(args.get("rotation_interval", DEFAULT_ROTATION)))
         fs = require_plain(args, "shared_file_system") if "shared_file_system" in args else None
         if fs is not None:
@@ -83,7 +83,7 @@ class Storage(pulumi.ComponentResource):
         self.register_outputs({"keyId": self.key_id, "bucketName": self.bucket_name,
                                "fileSystemId": self.file_system_id})
 
-    def _nas(self, name: str, fs: FileSystemArgs, key: alicloud.kms.Key, tags: dict[str, str]
+    def _nas(self, name: str, fs: NasArgs, key: alicloud.kms.Key, tags: dict[str, str]
              ) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         file_system = alicloud.nas.FileSystem(
@@ -103,7 +103,7 @@ class Storage(pulumi.ComponentResource):
         return file_system.id
 
 
-def _check_file_system(fs: FileSystemArgs) -> None:
+def _check_file_system(fs: NasArgs) -> None:
     missing = [k for k in ("vpc_id", "vswitch_id", "zone", "vpc_cidr") if not fs.get(k)]
     if missing:
         raise ComponentArgError(f"shared_file_system: missing {missing}")

@@ -15,7 +15,7 @@ from components.planning.gcp import gcp_labels
 FILESTORE_CMEK_TIERS: dict[str, int] = {"ZONAL": 1024, "REGIONAL": 1024, "ENTERPRISE": 1024}
 
 
-class FileSystemArgs(TypedDict):
+class FilestoreArgs(TypedDict):
     network: pulumi.Input[str]  # VPC network id the share is reachable from
     capacity_gib: int
     tier: NotRequired[str]  # ZONAL (default), REGIONAL, ENTERPRISE
@@ -30,7 +30,7 @@ class StorageArgs(TypedDict):
     noncurrent_version_days: NotRequired[int]  # delete old object versions after this many days
     nearline_after_days: NotRequired[int]  # move objects not read for this long to NEARLINE
     log_retention_days: NotRequired[int]
-    shared_file_system: NotRequired[FileSystemArgs]
+    shared_file_system: NotRequired[FilestoreArgs]
 
 
 class Storage(pulumi.ComponentResource):
@@ -85,7 +85,7 @@ class Storage(pulumi.ComponentResource):
         self.register_outputs({"keyId": self.key_id, "bucketName": self.bucket_name,
                                "fileSystemName": self.file_system_name})
 
-    def _filestore(self, name: str, location: str, fs: FileSystemArgs, tier: str, key: gcp.kms.CryptoKey,
+    def _filestore(self, name: str, location: str, fs: FilestoreArgs, tier: str, key: gcp.kms.CryptoKey,
                    labels: dict[str, str], opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         instance = gcp.filestore.Instance(
             f"{name}-fs", tier=tier, location=fs.get("zone") if tier == "ZONAL" else location,
@@ -95,7 +95,7 @@ class Storage(pulumi.ComponentResource):
         return instance.name
 
 
-def _check_file_system(fs: FileSystemArgs) -> str:
+def _check_file_system(fs: FilestoreArgs) -> str:
     tier = fs.get("tier", "ZONAL")
     if tier not in FILESTORE_CMEK_TIERS:
         raise ComponentArgError(

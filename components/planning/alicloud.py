@@ -1,4 +1,4 @@
-"""Pure Alibaba Cloud planning: which ECS GPU families a node pool may use, tags, vSwitch blocks."""
+"""Pure Alibaba Cloud planning: which ECS GPU families a node pool may use."""
 
 from __future__ import annotations
 
@@ -37,8 +37,6 @@ GPU_FAMILIES: dict[str, str] = {
 GPU_FAMILY_PREFIXES = ("gn", "ebmgn")
 # Families Alibaba sells only after a sales ticket: treated as unavailable unless the user says otherwise.
 SALES_TICKET_FAMILIES = frozenset({"ebmgn8v", "gn7s", "gn8is", "gn8v"})
-REQUIRED_TAGS = ("owner", "cost-center")
-TAG_CLASSIFICATION = "newinfra-data-classification"
 
 
 class AlicloudInstanceTypeError(PlanningError):
@@ -86,14 +84,3 @@ def check_gpu_instance_type(instance_type: str, accelerator: str, *, allow_sales
             f"{family!r} carries {GPU_FAMILIES[family]!r}"
         )
     return family
-
-
-def alicloud_tags(tags: dict[str, str], classification: str | None = None) -> dict[str, str]:
-    """Alibaba tags from ours, with the required cost keys and the data classification."""
-    missing = [k for k in REQUIRED_TAGS if not tags.get(k)]
-    if missing:
-        raise PlanningError(f"tags: missing required keys {missing}; got {sorted(tags)}")
-    merged = dict(sorted(tags.items()))
-    if classification:
-        merged[TAG_CLASSIFICATION] = classification
-    return merged

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from components.planning.network import PlanningError
+from components.planning.tags import with_cost_tags
 
 # Our normalised accelerator names (cost_model/catalog/names.py) -> GCP's acceleratorType.
 GCP_ACCELERATOR_TYPES: dict[str, str] = {
@@ -36,8 +37,6 @@ GKE_TAINT_EFFECTS: dict[str, str] = {
 
 # Identity-Aware Proxy's TCP forwarding range: the only source allowed to reach SSH.
 IAP_RANGE = "35.235.240.0/20"
-LABEL_CLASSIFICATION = "newinfra-data-classification"
-REQUIRED_TAGS = ("owner", "cost-center")
 
 
 class UnsupportedAcceleratorError(PlanningError):
@@ -70,18 +69,9 @@ def gke_taint_effect(effect: str) -> str:
 
 
 def gcp_labels(tags: dict[str, str], classification: str | None = None) -> dict[str, str]:
-    """GCP labels from our tags: lowercase, [a-z0-9_-], <= 63 characters, keys start with a letter.
-
-    The required cost tags must be there: a resource nobody pays for is one nobody turns off.
-    """
-    missing = [k for k in REQUIRED_TAGS if not tags.get(k)]
-    if missing:
-        raise PlanningError(f"tags: missing required keys {missing}; got {sorted(tags)}")
-    merged = dict(tags)
-    if classification:
-        merged[LABEL_CLASSIFICATION] = classification
+    """GCP labels from our tags: lowercase, [a-z0-9_-], <= 63 characters, keys start with a letter."""
     labels: dict[str, str] = {}
-    for key, value in sorted(merged.items()):
+    for key, value in with_cost_tags(tags, classification).items():
         clean_key = _label_part(key)
         if not clean_key or not clean_key[0].isalpha():
             raise PlanningError(f"tags: key {key!r} cannot be a GCP label key (must start with a letter)")

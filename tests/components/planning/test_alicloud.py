@@ -8,11 +8,9 @@ from components.planning.alicloud import (
     GPU_FAMILIES,
     SALES_TICKET_FAMILIES,
     AlicloudInstanceTypeError,
-    alicloud_tags,
     check_gpu_instance_type,
     instance_family,
 )
-from components.planning.network import PlanningError
 
 
 @pytest.mark.parametrize(("instance_type", "family"), [
@@ -51,9 +49,3 @@ def test_sales_ticket_families_need_the_flag(family):
         check_gpu_instance_type(instance_type, GPU_FAMILIES[family])
     assert check_gpu_instance_type(instance_type, GPU_FAMILIES[family], allow_sales_ticket_types=True) == family
 
-
-def test_tags():
-    assert alicloud_tags({"owner": "a", "cost-center": "b"}, "cn-resident") == {
-        "cost-center": "b", "newinfra-data-classification": "cn-resident", "owner": "a"}
-    with pytest.raises(PlanningError, match=r"missing required keys \['owner', 'cost-center'\]"):
-        alicloud_tags({})
