@@ -19,6 +19,7 @@ import jsonschema
 from pulumi_policy import EnforcementLevel
 
 from policies.packs import Pack, level_for
+from policies.rules.budget.compute import team_quotas, workload_teams
 from policies.rules.budget.estimate import workload_hours
 
 LEVELS = {level.value: level for level in EnforcementLevel}
@@ -79,6 +80,10 @@ def stack_defaults(stack_config: Mapping[str, Any], environment: str | None) -> 
         if value is not None:
             for policy, prop in targets:
                 out.setdefault(policy, {})[prop] = value
+    teams = team_quotas(stack_value(stack_config, "teams"))
+    owners = workload_teams(stack_value(stack_config, "workloads"))
+    if teams:
+        out.setdefault("accelerator-caps", {}).update({"teamAccelerators": teams, "workloadTeams": owners})
     hours = workload_hours(stack_value(stack_config, "workloads"))
     if hours:
         out.setdefault("monthly-budget", {})["workloadHours"] = hours
