@@ -8,7 +8,7 @@ import pulumi_alicloud as alicloud
 
 from components.alicloud.keys import rotating_key
 from components.plain import ComponentArgError, require_plain
-from components.planning.alicloud import check_gpu_instance_type
+from components.planning.alicloud import check_cluster_cidrs, check_gpu_instance_type
 from components.planning.kubeconfigs import exec_kubeconfig
 from components.planning.pools import NodePoolArgs
 from components.planning.tags import with_cost_tags
@@ -30,6 +30,7 @@ class GpuClusterArgs(TypedDict):
     security_group_id: NotRequired[pulumi.Input[str]]
     pod_cidr: NotRequired[str]
     service_cidr: NotRequired[str]
+    vpc_cidr: NotRequired[str]  # the Network's block, to refuse overlapping pod/service ranges
     kubernetes_version: NotRequired[str]
     allow_sales_ticket_types: NotRequired[bool]  # gn8v, gn8is, ebmgn8v, gn7s once a ticket is granted
     system_disk_gib: NotRequired[int]
@@ -50,6 +51,8 @@ class GpuCluster(pulumi.ComponentResource):
             raise ComponentArgError("vswitches: at least one zone -> vSwitch id is needed")
         pools = list(require_plain(args, "node_pools"))
         tags = with_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
+        pod_cidr, service_cidr = check_cluster_cidrs(args.get("pod_cidr", "172.20.0.0/16"),
+                                                     args.get("service_cidr", "172.21.0.0/20"), args.get("vpc_cidr"))
         allow_tickets = bool(args.get("allow_sales_ticket_types", False))
         for pool in pools:  # every pool is checked before anything is created
             _check_pool(pool, vswitches, allow_tickets)
@@ -68,7 +71,7 @@ class GpuCluster(pulumi.ComponentResource):
             control_plane_log_components=CONTROL_PLANE_LOGS, control_plane_log_ttl="30",
             audit_log_config={"enabled": True},
             enable_rrsa=True,  # pods get RAM roles through OIDC, not the node's role
-            pod_cidr=args.get("pod_cidr", "172.20.0.0/16"), service_cidr=args.get("service_cidr", "172.21.0.0/20"),
+            pod_cidr=pod_cidr, service_cidr=service_cidr,
             proxy_mode="ipvs", security_group_id=args.get("security_group_id"),
             is_enterprise_security_group=None if args.get("security_group_id") else True,
             version=args.get("kubernetes_version"),

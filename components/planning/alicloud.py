@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from components.planning.network import PlanningError
@@ -84,3 +85,24 @@ def check_gpu_instance_type(instance_type: str, accelerator: str, *, allow_sales
             f"{family!r} carries {GPU_FAMILIES[family]!r}"
         )
     return family
+
+
+def check_cluster_cidrs(pod_cidr: str, service_cidr: str, vpc_cidr: str | None) -> tuple[str, str]:
+    """Flannel pod and service ranges: private, and apart from each other and from the VPC."""
+    blocks = {"pod_cidr": pod_cidr, "service_cidr": service_cidr}
+    networks = {}
+    for key, cidr in blocks.items():
+        try:
+            networks[key] = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            raise PlanningError(f"{key}: {cidr!r} is not a network address ({exc})") from exc
+        if networks[key].version != 4 or not networks[key].is_private:
+            raise PlanningError(f"{key}: {cidr!r} must be a private IPv4 range")
+    if networks["pod_cidr"].overlaps(networks["service_cidr"]):
+        raise PlanningError(f"pod_cidr {pod_cidr!r} overlaps service_cidr {service_cidr!r}")
+    if vpc_cidr:
+        vpc = ipaddress.ip_network(vpc_cidr, strict=False)
+        for key, network in networks.items():
+            if network.overlaps(vpc):
+                raise PlanningError(f"{key}: {blocks[key]!r} overlaps the VPC's {vpc_cidr}; pick a block outside it")
+    return pod_cidr, service_cidr

@@ -151,6 +151,7 @@ VSWITCHES = {"cn-beijing-h": "vsw-h", "cn-beijing-i": "vsw-i"}
      r"accelerator: 'H100' is not offered on Alibaba Cloud"),
     (_pool(market="capacity-block"), {}, ComponentArgError, r"market: 'capacity-block' is not sold on Alibaba"),
     (_pool(zones=("cn-beijing-k",)), {}, ComponentArgError, r"zones: \['cn-beijing-k'\] have no vSwitch"),
+    (_pool(), {"vpc_cidr": "172.16.0.0/12"}, ValueError, r"pod_cidr: '172.20.0.0/16' overlaps the VPC's 172.16.0.0/12"),
 ])
 def test_cluster_bad_input(pool, extra, error, message):
     args = {"vswitches": VSWITCHES, "kms_key_id": "key-1", "node_pools": [pool], "tags": TAGS, **extra}

@@ -8,9 +8,11 @@ from components.planning.alicloud import (
     GPU_FAMILIES,
     SALES_TICKET_FAMILIES,
     AlicloudInstanceTypeError,
+    check_cluster_cidrs,
     check_gpu_instance_type,
     instance_family,
 )
+from components.planning.network import PlanningError
 
 
 @pytest.mark.parametrize(("instance_type", "family"), [
@@ -49,3 +51,11 @@ def test_sales_ticket_families_need_the_flag(family):
         check_gpu_instance_type(instance_type, GPU_FAMILIES[family])
     assert check_gpu_instance_type(instance_type, GPU_FAMILIES[family], allow_sales_ticket_types=True) == family
 
+
+
+def test_cluster_cidrs():
+    assert check_cluster_cidrs("172.20.0.0/16", "172.21.0.0/20", "10.32.0.0/16") == ("172.20.0.0/16", "172.21.0.0/20")
+    with pytest.raises(PlanningError, match="pod_cidr '172.20.0.0/16' overlaps service_cidr '172.20.0.0/20'"):
+        check_cluster_cidrs("172.20.0.0/16", "172.20.0.0/20", None)
+    with pytest.raises(PlanningError, match="service_cidr: '8.8.8.0/24' must be a private IPv4 range"):
+        check_cluster_cidrs("172.20.0.0/16", "8.8.8.0/24", None)
