@@ -16,17 +16,22 @@ RESOURCE_ERRORS_EXIT = 2
 
 
 def resource_regions(record: Record) -> dict[str, str]:
-    """urn -> region, from the explicit provider each resource names (components: their children's)."""
-    providers = {r["urn"]: r["inputs"].get("region") or r["inputs"].get("context") or ""
-                 for r in record.resources if r["type"].startswith("pulumi:providers:")}
-    region = {}
+    """urn -> region, from the explicit provider each resource names. A provider without a region (a
+    Kubernetes provider) takes the region of the component it belongs to (its cluster)."""
+    providers = {r["urn"]: r["inputs"].get("region", "") for r in record.resources
+                 if r["type"].startswith("pulumi:providers:")}
+    region = {r["urn"]: providers.get((r["provider"] or "").rsplit("::", 1)[0], "") for r in record.resources}
+    by_parent: dict[str, set[str]] = {}
     for r in record.resources:
-        ref = r["provider"]
-        if r["type"].startswith("pulumi:providers:"):
-            region[r["urn"]] = providers[r["urn"]]
-        elif ref:
-            region[r["urn"]] = providers.get(ref.rsplit("::", 1)[0], "")
-    return region
+        if region[r["urn"]] and r["parent"]:
+            by_parent.setdefault(r["parent"], set()).add(region[r["urn"]])
+    for urn in providers:
+        if not providers[urn]:
+            parent = record.by_urn()[urn]["parent"]
+            siblings = by_parent.get(parent, set())
+            providers[urn] = next(iter(siblings)) if len(siblings) == 1 else ""
+    return {r["urn"]: providers.get(r["urn"]) or providers.get((r["provider"] or "").rsplit("::", 1)[0], "")
+            for r in record.resources}
 
 
 def summarize(record: Record) -> dict[str, Any]:

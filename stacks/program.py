@@ -102,9 +102,12 @@ def main() -> None:
     cfg = read_config()
     placements = resolve_placements(cfg)
     outputs: dict[str, Any] = defaultdict(list)
+    by_cloud: dict[str, list[RegionPlan]] = defaultdict(list)
     for plan in plan_regions(cfg, placements):
-        builder = importlib.import_module(CLOUD_BUILDERS[plan.cloud])
-        for key, value in builder.build_region(cfg, plan).items():
+        by_cloud[plan.cloud].append(plan)
+    for cloud in sorted(by_cloud):
+        builder = importlib.import_module(CLOUD_BUILDERS[cloud])
+        for key, value in builder.build(cfg, by_cloud[cloud]).items():
             outputs[key].extend(value)
     for key in sorted(outputs):
         pulumi.export(key, outputs[key])

@@ -11,7 +11,15 @@ from components.aws.cluster import GpuCluster
 from components.aws.network import Network
 from components.aws.storage import Storage
 from components.planning.pools import plan_node_pool
-from stacks.clouds.common import workload_of
+from stacks.clouds.common import kubernetes_layer, workload_of
+
+
+def build(cfg, plans) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for plan in plans:
+        for key, value in build_region(cfg, plan).items():
+            out.setdefault(key, []).extend(value)
+    return out
 
 
 def build_region(cfg, plan) -> dict[str, list[Any]]:
@@ -59,6 +67,7 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
                                   "maxSize": pool["max_size"], "desiredSize": pool["desired_size"]}
                                  for pool in pools)
         out["kubeconfigs"].append(cluster.kubeconfig)
+        kubernetes_layer(cfg, key, "aws", cluster.kubeconfig, k8s, pools, cluster)
 
     vm = [p for p in plan.placements if p.runs_on == "vm"]
     if vm and network is not None:

@@ -1,10 +1,47 @@
-"""What every cloud builder shares."""
+"""What every cloud builder shares: workload lookup and the GPU layer on each cluster."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pulumi
+
+from components.planning.pools import NodePoolArgs
 from cost_model.placement import Placement
 from cost_model.request import Workload
 
 
 def workload_of(cfg, placement: Placement) -> Workload:
     return next(w for w in cfg.workloads if w.name == placement.workload)
+
+
+def team_quotas(cfg, placements: list[Placement]) -> list[dict[str, Any]]:
+    """Per cluster: what the team's pools there can hold, never above the team's newinfra:teams allowance."""
+    from components.planning.k8s import team_quotas as derived
+
+    allowance = {t.name: t.gpu_quota for t in cfg.teams}
+    quotas = derived(list(cfg.workloads), placements)
+    for quota in quotas:
+        if quota["name"] in allowance and "gpus" in quota:
+            quota["gpus"] = min(quota["gpus"], allowance[quota["name"]])
+    return quotas
+
+
+def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str], placements: list[Placement],
+                     pools: list[NodePoolArgs], parent: pulumi.Resource) -> Any:
+    """The same GPU software layer on every cluster, through a provider built from its kubeconfig."""
+    import pulumi_kubernetes as k8s
+
+    from components.k8s.platform import GpuPlatform
+    from components.planning.k8s import workload_priorities
+
+    provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, enable_server_side_apply=True,
+                            opts=pulumi.ResourceOptions(parent=parent))
+    names = {p.workload for p in placements}
+    return GpuPlatform(f"{name}-platform", {
+        "cloud": cloud,
+        "node_pools": pools,
+        "teams": team_quotas(cfg, placements),
+        "workloads": workload_priorities([w for w in cfg.workloads if w.name in names]),
+        "tags": cfg.tags,
+    }, pulumi.ResourceOptions(provider=provider, parent=parent))
