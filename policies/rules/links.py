@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from policies.rules.common import get, items
@@ -69,11 +69,11 @@ class Index:
             dep_urns = {d.urn for d in deps[top]}
             return [t for t in self.targets if t.urn in dep_urns]
         hits: list[Any] = []
-        for value in items(get(source.props, key)):
+        for value in _values(source.props, key):
             if not isinstance(value, str) or not value:
                 continue
-            found = list(self._by_name.get(value, ()))
-            auto = _AUTONAME.match(value)
+            found = list(self._by_name.get(value, ()) or self._by_name.get(value.rsplit("/", 1)[-1], ()))
+            auto = _AUTONAME.match(value.rsplit("/", 1)[-1])
             if not found and auto:
                 found = list(self._by_logical.get(auto.group("name"), ()))
             if not found and _ID_SHAPED.match(value):
@@ -89,6 +89,19 @@ class Index:
             for t in self.resolve(s, key):
                 out[t.urn].append(s)
         return out
+
+
+def _values(props: Any, path: str) -> list[Any]:
+    """Values at a dotted path, stepping into every element of lists on the way (versions.instanceTemplate)."""
+    current = [props]
+    for part in path.split("."):
+        step = []
+        for c in current:
+            for v in items(c) if not isinstance(c, Mapping) else [c]:
+                if isinstance(v, Mapping) and part in v and v[part] is not None:
+                    step.append(v[part])
+        current = step
+    return [x for c in current for x in items(c)]
 
 
 def bucket_name_from_path(path: Any) -> str | None:

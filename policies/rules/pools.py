@@ -84,21 +84,24 @@ def _n(value: Any, default: int = 0) -> int:
     return int(value) if isinstance(value, int | float) else default
 
 
-def _eks_node_group(r: Any, lt: dict[str, Any]) -> dict:
+def _tprops(template: Any) -> Any:
+    return template.props if template is not None else {}
+
+
+def _eks_node_group(r: Any, template: Any) -> dict:
     p = r.props
-    types = items(get(p, "instanceTypes")) or items(get(lt.get(r.urn), "props.instanceType"))
+    types = items(get(p, "instanceTypes")) or items(get(_tprops(template), "instanceType"))
     lo, hi = _n(get(p, "scalingConfig.minSize")), _n(get(p, "scalingConfig.maxSize"), 1)
     return dict(instance_types=types, min_nodes=lo, desired_nodes=_n(get(p, "scalingConfig.desiredSize"), lo),
                 max_nodes=hi, spot=get(p, "capacityType") == "SPOT")
 
 
-def _asg(r: Any, lt: dict[str, Any]) -> dict:
+def _asg(r: Any, template: Any) -> dict:
     p = r.props
     overrides = [get(o, "instanceType") for o in items(get(p, "mixedInstancesPolicy.launchTemplate.overrides"))]
-    template = lt.get(r.urn)
-    types = [t for t in overrides if t] or items(get(template, "props.instanceType"))
+    types = [t for t in overrides if t] or items(get(_tprops(template), "instanceType"))
     on_demand_pct = get(p, "mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity")
-    spot = on_demand_pct == 0 or get(template, "props.instanceMarketOptions.marketType") == "spot"
+    spot = on_demand_pct == 0 or get(_tprops(template), "instanceMarketOptions.marketType") == "spot"
     lo = _n(get(p, "minSize"))
     return dict(instance_types=types, min_nodes=lo, desired_nodes=_n(get(p, "desiredCapacity"), lo),
                 max_nodes=_n(get(p, "maxSize"), 1), spot=spot)
@@ -158,6 +161,30 @@ def _ack_pool(r: Any, _lt) -> dict:
                 desired_nodes=min(max(desired, lo), hi), max_nodes=hi, spot=get(p, "spotStrategy") in ALI_SPOT)
 
 
+def _mig(r: Any, template: Any) -> dict:
+    t = _tprops(template)
+    size = _n(get(r.props, "targetSize"), 1)
+    spot = get(t, "scheduling.preemptible") is True or get(t, "scheduling.provisioningModel") == "SPOT"
+    return dict(instance_types=items(get(t, "machineType")), min_nodes=size, desired_nodes=size, max_nodes=max(size, 1),
+                spot=spot, **_guest(items(get(t, "guestAccelerators"))))
+
+
+def _tpu_queued(r: Any, _template: Any) -> dict:
+    types = [get(n, "node.acceleratorType") for n in items(get(r.props, "tpu.nodeSpecs"))]
+    count = max(len(types), 1)
+    spot = get(r.props, "spot") is not None
+    return dict(instance_types=types, min_nodes=count, desired_nodes=count, max_nodes=count, spot=spot, tpu=True)
+
+
+def _ess_group(r: Any, config: Any) -> dict:
+    p, c = r.props, _tprops(config)
+    lo = _n(get(p, "minSize"))
+    hi = max(_n(get(p, "maxSize"), 1), lo)
+    types = items(get(c, "instanceTypes")) or items(get(c, "instanceType"))
+    return dict(instance_types=types, min_nodes=lo, desired_nodes=min(max(_n(get(p, "desiredCapacity"), lo), lo), hi),
+                max_nodes=hi, spot=get(c, "spotStrategy") in ALI_SPOT)
+
+
 def _ecs(r: Any, _lt) -> dict:
     p = r.props
     return dict(instance_types=items(get(p, "instanceType")), min_nodes=1, desired_nodes=1, max_nodes=1,
@@ -173,25 +200,48 @@ EXTRACT: dict[str, Callable[[Any, dict[str, Any]], dict]] = {
     "gcp:compute/instance:Instance": _gce,
     "alicloud:cs/nodePool:NodePool": _ack_pool,
     "alicloud:ecs/instance:Instance": _ecs,
+    "gcp:compute/instanceGroupManager:InstanceGroupManager": _mig,
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager": _mig,
+    "gcp:tpu/v2QueuedResource:V2QueuedResource": _tpu_queued,
+    "alicloud:ess/scalingGroup:ScalingGroup": _ess_group,
 }
 POOL_TYPES = tuple(EXTRACT)
-TYPES = (*POOL_TYPES, LAUNCH_TEMPLATE)
+GCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+ESS_CONFIG = "alicloud:ess/scalingConfiguration:ScalingConfiguration"
+TEMPLATE_TYPES = (LAUNCH_TEMPLATE, GCE_TEMPLATE, ESS_CONFIG)
+TYPES = (*POOL_TYPES, *TEMPLATE_TYPES)
+
+
+# Pool type -> (template type, input paths of the pool that name its template).
+TEMPLATE_LINKS = {
+    "aws:eks/nodeGroup:NodeGroup": (LAUNCH_TEMPLATE, ("launchTemplate.id", "launchTemplate.name")),
+    "aws:autoscaling/group:Group": (LAUNCH_TEMPLATE, (
+        "launchTemplate.id", "launchTemplate.name",
+        "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId",
+        "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateName")),
+    "gcp:compute/instanceGroupManager:InstanceGroupManager": (GCE_TEMPLATE, ("versions.instanceTemplate",)),
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager": (GCE_TEMPLATE, ("versions.instanceTemplate",)),
+}
 
 
 def launch_templates(resources: list[Any]) -> dict[str, Any]:
-    """Pool URN -> the LaunchTemplate resource it uses (by launchTemplate.id or .name)."""
-    index = Index(r for r in resources if r.resource_type == LAUNCH_TEMPLATE)
-    out: dict[str, Any] = {}
+    """Pool URN -> the template it launches from: AWS launch template, GCE instance template, or the
+    Alibaba scaling configuration that names the scaling group."""
+    by_type: dict[str, list[Any]] = {}
     for r in resources:
-        if r.resource_type not in ("aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"):
-            continue
-        for key in ("launchTemplate.id", "launchTemplate.name",
-                    "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId",
-                    "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateName"):
-            hits = index.resolve(r, key)
-            if hits:
-                out[r.urn] = hits[0]
-                break
+        by_type.setdefault(r.resource_type, []).append(r)
+    indexes = {t: Index(by_type.get(t, [])) for t in (LAUNCH_TEMPLATE, GCE_TEMPLATE)}
+    out: dict[str, Any] = {}
+    for pool_type, (template_type, keys) in TEMPLATE_LINKS.items():
+        for r in by_type.get(pool_type, []):
+            for key in keys:
+                hits = indexes[template_type].resolve(r, key)
+                if hits:
+                    out[r.urn] = hits[0]
+                    break
+    groups = Index(by_type.get("alicloud:ess/scalingGroup:ScalingGroup", []))
+    for urn, configs in groups.referrers(by_type.get(ESS_CONFIG, []), "scalingGroupId").items():
+        out[urn] = configs[0]
     return out
 
 
@@ -208,13 +258,13 @@ def _first(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
 def pools(resources: Iterable[Any]) -> list[Pool]:
     """Every compute pool among ``resources``, sorted by URN."""
     resources = list(resources)
-    templates = {urn: {"props": lt.props} for urn, lt in launch_templates(resources).items()}
+    templates = launch_templates(resources)
     found = []
     for r in resources:
         extract = EXTRACT.get(r.resource_type)
         if extract is None:
             continue
-        fields = extract(r, templates)
+        fields = extract(r, templates.get(r.urn))
         fields["instance_types"] = tuple(str(t) for t in fields["instance_types"] if t)
         provider = provider_props(r)
         labels = {**labels_of(r.resource_type, r.props, provider), **_node_labels(r.props)}
@@ -223,6 +273,3 @@ def pools(resources: Iterable[Any]) -> list[Pool]:
                           workload=_first(labels, WORKLOAD_TAGS), kind=_first(labels, KIND_LABELS), **fields))
     return sorted(found, key=lambda p: p.urn)
 
-
-def template_of(pool_urn: str, resources: list[Any]) -> Any | None:
-    return launch_templates(resources).get(pool_urn)

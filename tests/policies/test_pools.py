@@ -126,3 +126,25 @@ def test_taggable_table_matches_the_installed_provider_sdks() -> None:
     assert table["gcp:container/cluster:Cluster"] == "resourceLabels"
     assert table["gcp:container/nodePool:NodePool"] == "nodeConfig.resourceLabels"
     assert "aws:s3/bucketVersioning:BucketVersioning" not in table  # takes no tags
+
+
+def test_vm_groups_read_their_templates() -> None:
+    tpl = resource("gcp:compute/instanceTemplate:InstanceTemplate", "vm-tpl", {
+        "machineType": "g2-standard-8", "scheduling": {"provisioningModel": "SPOT", "preemptible": True}})
+    mig = resource("gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", "vm-mig", {
+        "region": "us-central1", "targetSize": 3,
+        "versions": [{"instanceTemplate": "projects/p/global/instanceTemplates/vm-tpl-0a1b2c3"}]})
+    group = resource("alicloud:ess/scalingGroup:ScalingGroup", "ess", {"minSize": 0, "maxSize": 4,
+                                                                         "desiredCapacity": 2}, parent="urn:c")
+    config = resource("alicloud:ess/scalingConfiguration:ScalingConfiguration", "ess-config", {
+        "scalingGroupId": "scalin-0123456789abcdef0123", "instanceType": "ecs.gn7i-c8g1.2xlarge",
+        "spotStrategy": "SpotAsPriceGo"}, parent="urn:c")
+    queued = resource("gcp:tpu/v2QueuedResource:V2QueuedResource", "slice", {
+        "zone": "us-central1-a", "tpu": {"nodeSpecs": [{"node": {"acceleratorType": "v5litepod-8"}}]}})
+    found = {p.name: p for p in pools([tpl, mig, group, config, queued])}
+    assert (found["vm-mig"].instance_types, found["vm-mig"].max_nodes, found["vm-mig"].spot) == (
+        ("g2-standard-8",), 3, True)
+    assert (found["ess"].instance_types, found["ess"].desired_nodes, found["ess"].max_nodes, found["ess"].spot) == (
+        ("ecs.gn7i-c8g1.2xlarge",), 2, 4, True)
+    assert (found["slice"].instance_types, found["slice"].tpu, found["slice"].region) == (
+        ("v5litepod-8",), True, "us-central1")
