@@ -182,6 +182,15 @@ CASES = [
          [launch_template("lt")], {"lt"}),
     Case("node-disk-encryption", "gke-pool", [gke_pool("p", {"bootDiskKmsKey": None})], [gke_pool("p")], {"p"}),
     Case("node-disk-encryption", "ack-pool", [ack_pool("p", systemDiskEncrypted=False)], [ack_pool("p")], {"p"}),
+    Case("node-disk-encryption", "gce-template",
+         [res("gcp:compute/instanceTemplate:InstanceTemplate", "t", {"machineType": "g2-standard-8",
+                                                                    "disks": [{"boot": True}]})],
+         [res("gcp:compute/instanceTemplate:InstanceTemplate", "t", {"machineType": "g2-standard-8", "disks": [
+             {"boot": True, "diskEncryptionKey": {"kmsKeySelfLink": GCP_KEY}}]})], {"t"}),
+    Case("node-disk-encryption", "ess-config",
+         [res("alicloud:ess/scalingConfiguration:ScalingConfiguration", "c", {"instanceType": "ecs.gn7i-c8g1.2xlarge"})],
+         [res("alicloud:ess/scalingConfiguration:ScalingConfiguration", "c", {"instanceType": "ecs.gn7i-c8g1.2xlarge",
+                                                                              "systemDiskEncrypted": True})], {"c"}),
     # --- D8 ---
     Case("file-system-encryption", "fsx",
          [res("aws:fsx/lustreFileSystem:LustreFileSystem", "fs", {"storageCapacity": 1200})],
@@ -205,6 +214,17 @@ CASES = [
          [res("gcp:tpu/v2Vm:V2Vm", "tpu", {"zone": "us-central1-a", "acceleratorType": "v5litepod-8"})],
          [res("gcp:tpu/v2Vm:V2Vm", "tpu", {"zone": "us-central1-a", "acceleratorType": "v5litepod-8",
                                            "networkConfig": {"enableExternalIps": False}})], {"tpu"}),
+    Case("no-public-node-ips", "tpu-queued",
+         [res("gcp:tpu/v2QueuedResource:V2QueuedResource", "q", {"zone": "us-central1-a", "tpu": {"nodeSpecs": [
+             {"nodeId": "n0", "node": {"acceleratorType": "v5litepod-8"}}]}})],
+         [res("gcp:tpu/v2QueuedResource:V2QueuedResource", "q", {"zone": "us-central1-a", "tpu": {"nodeSpecs": [
+             {"nodeId": "n0", "node": {"acceleratorType": "v5litepod-8",
+                                       "networkConfig": {"enableExternalIps": False}}}]}})], {"q"}),
+    Case("no-public-node-ips", "gce-template",
+         [res("gcp:compute/instanceTemplate:InstanceTemplate", "t", {"networkInterfaces": [
+             {"subnetwork": "s", "accessConfigs": [{"networkTier": "PREMIUM"}]}]})],
+         [res("gcp:compute/instanceTemplate:InstanceTemplate", "t", {"networkInterfaces": [{"subnetwork": "s"}]})],
+         {"t"}),
     Case("no-public-node-ips", "ack-pool", [ack_pool("p", internetMaxBandwidthOut=10)], [ack_pool("p")], {"p"}),
     # --- D10 ---
     Case("hardened-instance-metadata", "launch-template",

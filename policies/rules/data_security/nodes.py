@@ -19,6 +19,10 @@ GCE_INSTANCE = "gcp:compute/instance:Instance"
 TPU_VM = "gcp:tpu/v2Vm:V2Vm"
 ACK_POOL = "alicloud:cs/nodePool:NodePool"
 ECS_INSTANCE = "alicloud:ecs/instance:Instance"
+GCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+GCE_DISK = "gcp:compute/disk:Disk"
+TPU_QUEUED = "gcp:tpu/v2QueuedResource:V2QueuedResource"
+ESS_CONFIG = "alicloud:ess/scalingConfiguration:ScalingConfiguration"
 
 
 def _lt_disks(p: Any, _c) -> list[str]:
@@ -55,6 +59,15 @@ def _gce_disks(p: Any, _c) -> list[str]:
     return [] if get(p, "bootDisk.kmsKeySelfLink") else ["bootDisk.kmsKeySelfLink is not set"]
 
 
+def _gce_template_disks(p: Any, _c) -> list[str]:
+    bad = [i for i, d in enumerate(items(get(p, "disks"))) if not get(d, "diskEncryptionKey.kmsKeySelfLink")]
+    return [f"disks {bad} have no diskEncryptionKey.kmsKeySelfLink"] if bad else []
+
+
+def _gce_disk(p: Any, _c) -> list[str]:
+    return [] if get(p, "diskEncryptionKey.kmsKeySelfLink") else ["diskEncryptionKey.kmsKeySelfLink is not set"]
+
+
 def _ack_disks(p: Any, _c) -> list[str]:
     problems = []
     if not truthy(get(p, "systemDiskEncrypted")):
@@ -77,7 +90,8 @@ node_disk_encryption = table_rule(
     "EBS mapping encrypted with kmsKeyId; GKE: nodeConfig.bootDiskKmsKey; GCE: bootDisk.kmsKeySelfLink; "
     "Alibaba node pools: systemDiskEncrypted and encrypted dataDisks.",
     {LAUNCH_TEMPLATE: _lt_disks, EC2_INSTANCE: _ec2_disks, EBS_VOLUME: _ebs_volume, GKE_POOL: _gke_pool_disks,
-     GKE: _gke_default_pool_disks, GCE_INSTANCE: _gce_disks, ACK_POOL: _ack_disks, ECS_INSTANCE: _ecs_disks},
+     GKE: _gke_default_pool_disks, GCE_INSTANCE: _gce_disks, ACK_POOL: _ack_disks, ECS_INSTANCE: _ecs_disks,
+     GCE_TEMPLATE: _gce_template_disks, GCE_DISK: _gce_disk, ESS_CONFIG: _ecs_disks},
 )
 
 
@@ -105,6 +119,12 @@ def _gce_public_ip(p: Any, _c) -> list[str]:
     return [f"networkInterfaces {bad} have accessConfigs (external IPs)"] if bad else []
 
 
+def _tpu_queued_public_ip(p: Any, _c) -> list[str]:
+    bad = [get(n, "nodeId", i) for i, n in enumerate(items(get(p, "tpu.nodeSpecs")))
+           if get(n, "node.networkConfig.enableExternalIps") is not False]
+    return [f"TPU nodes {bad} do not set networkConfig.enableExternalIps false"] if bad else []
+
+
 def _ack_public_ip(p: Any, _c) -> list[str]:
     bw = get(p, "internetMaxBandwidthOut", 0)
     return [f"internetMaxBandwidthOut is {bw:g} (a public IP per node)"] if bw else []
@@ -116,7 +136,8 @@ no_public_ips = table_rule(
     "subnets: mapPublicIpOnLaunch false; TPU VMs: networkConfig.enableExternalIps false; GCE: no "
     "accessConfigs; Alibaba node pools: internetMaxBandwidthOut 0. Reach the internet through NAT.",
     {LAUNCH_TEMPLATE: _lt_public_ip, EC2_INSTANCE: _ec2_public_ip, SUBNET: _subnet_public_ip,
-     TPU_VM: _tpu_public_ip, GCE_INSTANCE: _gce_public_ip, ACK_POOL: _ack_public_ip, ECS_INSTANCE: _ack_public_ip},
+     TPU_VM: _tpu_public_ip, GCE_INSTANCE: _gce_public_ip, ACK_POOL: _ack_public_ip, ECS_INSTANCE: _ack_public_ip,
+     GCE_TEMPLATE: _gce_public_ip, TPU_QUEUED: _tpu_queued_public_ip, ESS_CONFIG: _ack_public_ip},
 )
 
 METADATA_SCHEMA = PolicyConfigSchema(
