@@ -4,19 +4,21 @@ Pulumi puts every hosted component in one schema module (``newinfra:index:<Class
 names must be unique there and the registered type must be that token. The classes below are the
 Python components under those names; their behaviour is the same, only the type token differs.
 
-Not hosted yet, and why (the schema analyzer refuses them): Alibaba Storage (its ``FileSystemArgs``
-has the same schema name as GCP Storage's).
+Every component of every cloud is hosted.
 """
 
 import pulumi
 from pulumi.provider.experimental import component_provider_host
 
+from components.alicloud.cluster import GpuCluster as _AlicloudGpuCluster
 from components.alicloud.network import Network as _AlicloudNetwork
+from components.alicloud.storage import Storage as _AlicloudStorage
 from components.alicloud.vm_pool import GpuVmPool as _AlicloudGpuVmPool
 from components.aws.cluster import GpuCluster as _AwsGpuCluster
 from components.aws.network import Network as _AwsNetwork
 from components.aws.storage import Storage as _AwsStorage
 from components.aws.vm_pool import GpuVmPool as _AwsGpuVmPool
+from components.gcp.cluster import GpuCluster as _GcpGpuCluster
 from components.gcp.network import Network as _GcpNetwork
 from components.gcp.storage import Storage as _GcpStorage
 from components.gcp.tpu import TpuSlice as _GcpTpuSlice
@@ -86,6 +88,24 @@ class AlicloudNetwork(_AlicloudNetwork):
     TYPE = f"{PROVIDER_NAME}:index:AlicloudNetwork"
 
 
+class GcpGpuCluster(_GcpGpuCluster):
+    """Private GKE with encrypted secrets, Workload Identity and shielded nodes; GPU and TPU node pools."""
+
+    TYPE = f"{PROVIDER_NAME}:index:GcpGpuCluster"
+
+
+class AlicloudStorage(_AlicloudStorage):
+    """A private, KMS-encrypted, versioned OSS bucket; an encrypted Extreme NAS file system when asked."""
+
+    TYPE = f"{PROVIDER_NAME}:index:AlicloudStorage"
+
+
+class AlicloudGpuCluster(_AlicloudGpuCluster):
+    """ACK Pro with a private API server and KMS-encrypted secrets; encrypted gn/ebmgn GPU node pools."""
+
+    TYPE = f"{PROVIDER_NAME}:index:AlicloudGpuCluster"
+
+
 class GpuPlatform(_GpuPlatform):
     """The GPU layer of one cluster: priorities, team quotas, Kueue, GPU operator, DCGM alerts."""
 
@@ -93,7 +113,7 @@ class GpuPlatform(_GpuPlatform):
 
 
 HOSTED: list[type[pulumi.ComponentResource]] = [
-    AlicloudGpuVmPool, AlicloudNetwork, AwsGpuCluster, AwsGpuVmPool, AwsNetwork, AwsStorage, GcpGpuVmPool, GcpNetwork, GcpStorage, GcpTpuSlice, GpuPlatform,
+    AlicloudGpuCluster, AlicloudGpuVmPool, AlicloudNetwork, AlicloudStorage, AwsGpuCluster, AwsGpuVmPool, AwsNetwork, AwsStorage, GcpGpuCluster, GcpGpuVmPool, GcpNetwork, GcpStorage, GcpTpuSlice, GpuPlatform,
 ]
 
 if __name__ == "__main__":

@@ -174,10 +174,18 @@ def _alicloud_state(typ: str, name: str, urn: str, inputs: dict[str, Any]) -> tu
     short = typ.split(":")[-1].lower()[:6]
     rid = f"{short}-{digest(urn, size=20)}"
     state: dict[str, Any] = {}
+    octet = int(digest(urn, size=2), 16) % 250
     if typ == "alicloud:cs/managedKubernetes:ManagedKubernetes":
-        state["connections"] = {"apiServerIntranet": f"https://192.168.{int(digest(urn, size=2), 16) % 250}.2:6443"}
-        state["certificateAuthority"] = {"clusterCert": base64.b64encode(digest(urn, size=64).encode()).decode()}
-    if typ in ("alicloud:oss/bucket:Bucket",):
+        # pulumi-alicloud 4.0 types both as lists
+        state["connections"] = [{"apiServerIntranet": f"https://192.168.{octet}.2:6443"}]
+        state["certificateAuthorities"] = [{"clusterCert": base64.b64encode(
+            f"-----BEGIN CERTIFICATE-----\n{digest(urn, size=64)}\n".encode()).decode()}]
+    elif typ == "alicloud:vpc/natGateway:NatGateway":
+        state["snatTableIds"] = f"stb-{digest(urn, 'snat', size=20)}"
+        state["forwardTableIds"] = f"ftb-{digest(urn, 'fwd', size=20)}"
+    elif typ in ("alicloud:ecs/eipAddress:EipAddress", "alicloud:ecs/eip:Eip"):
+        state["ipAddress"] = f"47.{octet}.{int(digest(urn, 'b', size=2), 16) % 250}.{octet % 200 + 10}"
+    elif typ == "alicloud:oss/bucket:Bucket":
         state["bucket"] = inputs.get("bucket") or physical_name(typ, name, inputs, urn)
         rid = state["bucket"]
     return rid, state
