@@ -296,6 +296,9 @@ CASES = [
          [res("alicloud:kms/key:Key", "k", {"automaticRotation": "Disabled"})],
          [res("alicloud:kms/key:Key", "k", {"automaticRotation": "Enabled", "rotationInterval": "7776000s"})],
          {"k"}),
+    Case("key-rotation-no-wildcards", "alicloud-interval-days",
+         [res("alicloud:kms/key:Key", "k", {"automaticRotation": "Enabled", "rotationInterval": "730d"})],
+         [res("alicloud:kms/key:Key", "k", {"automaticRotation": "Enabled", "rotationInterval": "365d"})], {"k"}),
     # --- D14 ---
     Case("gke-shielded-nodes", "pool", [gke_pool("p", {"shieldedInstanceConfig": None})], [gke_pool("p")], {"p"}),
     Case("gke-shielded-nodes", "cluster", [gke("c", enableShieldedNodes=False)], [gke("c")], {"c"}),

@@ -9,7 +9,7 @@ from typing import Any
 from pulumi_policy import PolicyConfigSchema
 
 from policies.rules.common import get, items
-from policies.rules.data_security.tables import table_rule, truthy
+from policies.rules.data_security.tables import table_rule
 
 KMS_KEY = "aws:kms/key:Key"
 GCP_KEY = "gcp:kms/cryptoKey:CryptoKey"
@@ -53,9 +53,13 @@ def _aws_key(p: Any, c) -> list[str]:
     return problems
 
 
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
+
+
 def _seconds(duration: Any) -> float | None:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(duration or ""))
-    return float(match.group(1)) if match else None
+    """'7776000s' (GCP), '365d' / '2592000s' (Alibaba) -> seconds; None when absent or unreadable."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd])", str(duration or "").strip())
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)] if match else None
 
 
 def _gcp_key(p: Any, c) -> list[str]:
@@ -70,10 +74,10 @@ def _gcp_key(p: Any, c) -> list[str]:
 def _ali_key(p: Any, c) -> list[str]:
     if get(p, "automaticRotation") != "Enabled":
         return ["automaticRotation is not 'Enabled'"]
-    days = _seconds(get(p, "rotationInterval"))
-    if days is not None and days > c["maxRotationDays"] * SECONDS_PER_DAY:
-        return [f"rotationInterval exceeds {c['maxRotationDays']} days"]
-    return [] if not truthy(get(p, "isPublic")) else ["key is public"]
+    seconds = _seconds(get(p, "rotationInterval"))
+    if seconds is not None and seconds > c["maxRotationDays"] * SECONDS_PER_DAY:
+        return [f"rotationInterval {get(p, 'rotationInterval')} exceeds {c['maxRotationDays']} days"]
+    return []
 
 
 key_rotation = table_rule(
