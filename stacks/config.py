@@ -42,6 +42,10 @@ class EnvConfig(PlacementRequest):
     # EKS node image family for NVIDIA nodes: AL2023 (default) or Bottlerocket.
     aws_node_image: Literal["al2023", "bottlerocket"] = "al2023"
     teams: tuple[Team, ...] = ()
+    # Alibaba Cloud region -> zones for vSwitches and GPU pools. The price source lists no zones, so the
+    # zones come from here (checked by the provider at `pulumi up`); without them the program asks the
+    # cloud (alicloud.get_zones), which the offline engine cannot answer.
+    alicloud_zones: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @field_validator("tags")
     @classmethod

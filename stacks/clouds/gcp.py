@@ -1,0 +1,94 @@
+"""Google Cloud regions of the stack: network, dataset storage, private GKE with GPU/TPU pools, TPU VMs, VM pools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.gcp.cluster import GpuCluster
+from components.gcp.network import Network
+from components.gcp.storage import Storage
+from components.gcp.tpu import TpuSlice
+from components.planning.gcp import gcp_labels
+from components.planning.pools import accelerator_vendor, plan_node_pool
+from stacks.clouds.common import kubernetes_layer, workload_of
+
+# The GPU operator brings its own device plugin; GKE's must step aside on those nodes.
+GKE_OPERATOR_LABELS = {"gke-no-default-nvidia-gpu-device-plugin": "true"}
+FILESTORE_ZONAL_MIN_GIB = 1024
+
+
+def build(cfg, plans) -> dict[str, list[Any]]:
+    project = pulumi.Config("gcp").require("project")
+    out: dict[str, list[Any]] = {"buckets": [], "clusters": [], "nodeGroups": [], "fileSystems": [],
+                                 "kubeconfigs": [], "gpuVmPools": [], "tpuSlices": []}
+    for plan in plans:
+        provider = gcp.Provider(plan.key, project=project, region=plan.region,
+                                default_labels=gcp_labels(cfg.tags))
+        _region(cfg, plan, pulumi.ResourceOptions(provider=provider), out)
+    return out
+
+
+def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) -> None:
+    region, key = plan.region, plan.key
+    network = Network(key, {"cidr": plan.cidr, "regions": [region], "tags": cfg.tags}, opts) \
+        if plan.placements else None
+    subnetwork = network.subnetworks[region].id if network else None
+
+    for ds in plan.datasets:
+        args: dict[str, Any] = {"location": region, "tags": cfg.tags, "classification": ds.classification}
+        zone = next((p.zones[0] for p in plan.placements if workload_of(cfg, p).dataset == ds.name), None)
+        if ds.shared_file_system and network is not None and zone is not None:
+            args["shared_file_system"] = {"network": network.network_id, "zone": zone,
+                                          "capacity_gib": max(FILESTORE_ZONAL_MIN_GIB, int(ds.size_gb))}
+        storage = Storage(f"{key}-{ds.name}", args, opts)
+        out["buckets"].append({"cloud": "gcp", "region": region, "dataset": ds.name, "name": storage.bucket_name})
+        if "shared_file_system" in args:
+            out["fileSystems"].append({"cloud": "gcp", "region": region, "dataset": ds.name,
+                                       "id": storage.file_system_name})
+
+    k8s = [p for p in plan.placements if p.runs_on == "kubernetes"]
+    if k8s and network is not None:
+        pools = []
+        for p in k8s:
+            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+            if accelerator_vendor(p.accelerator) == "nvidia":
+                pool["labels"] = {**pool["labels"], **GKE_OPERATOR_LABELS}
+            pools.append(pool)
+        cluster = GpuCluster(f"{key}-gpu", {
+            "location": region, "network": network.network_id, "subnetwork": subnetwork,
+            "network_cidr": plan.cidr, "node_pools": pools, "tags": cfg.tags,
+            "master_authorized_cidrs": list(cfg.cluster_public_cidrs),
+            "private_endpoint": not cfg.cluster_public_cidrs,
+        }, opts)
+        out["clusters"].append({"cloud": "gcp", "region": region, "name": cluster.cluster_name,
+                                "endpoint": cluster.endpoint})
+        out["nodeGroups"].extend(_node_group_row(region, pool) for pool in pools)
+        out["kubeconfigs"].append(pulumi.Output.secret(cluster.kubeconfig))
+        kubernetes_layer(cfg, key, "gcp", cluster.kubeconfig, k8s, pools, cluster)
+
+    for p in (p for p in plan.placements if p.runs_on == "vm"):
+        pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+        if p.is_tpu:
+            slices = TpuSlice(f"{key}-{pool['name']}", {
+                "zone": p.zones[0], "accelerator_type": p.instance_type, "network": network.network_id,
+                "subnetwork": subnetwork, "tags": cfg.tags, "count": p.nodes, "market": p.market,
+                **({"topology": p.tpu_topology} if p.tpu_topology else {}),
+            }, opts)
+            out["tpuSlices"].append({"region": region, "zone": p.zones[0], "acceleratorType": p.instance_type,
+                                     "topology": slices.topology, "count": p.nodes, "market": p.market,
+                                     "nodes": slices.node_ids})
+            continue
+        from components.gcp.vm_pool import GpuVmPool
+
+        vm_pool = GpuVmPool(f"{key}-{pool['name']}", {"pool": pool, "region": region, "subnetwork": subnetwork,
+                                                      "tags": cfg.tags}, opts)
+        out["gpuVmPools"].append(vm_pool.inventory)
+
+
+def _node_group_row(region: str, pool) -> dict[str, Any]:
+    return {"cloud": "gcp", "region": region, "pool": pool["name"], "instanceType": pool["instance_type"],
+            "market": pool["market"], "minSize": pool["min_size"], "maxSize": pool["max_size"],
+            "desiredSize": pool["desired_size"]}
