@@ -219,8 +219,11 @@ def evaluate(
         result.descriptions.update({p.name: p.description for p in pack.policies})
     for run in runs:
         _remediate(run, data, result)
-    jobs = [(i, "resources", k) for i, run in enumerate(runs) for k in range(RESOURCE_CHUNKS)]
-    jobs += [(i, "stack", j) for i, run in enumerate(runs) for j in range(len(run.stack_policies))]
+    # Largest first (a stack policy reads up to every resource), so workers finish together.
+    sizes = {(i, j): sum(1 for t in data.types.values() if _wants(p, t))
+             for i, run in enumerate(runs) for j, p in enumerate(run.stack_policies)}
+    jobs = [(i, "stack", j) for (i, j) in sorted(sizes, key=lambda k: (-sizes[k], k))]
+    jobs += [(i, "resources", k) for i, run in enumerate(runs) for k in range(RESOURCE_CHUNKS)]
     for violations, not_applicable in _run_jobs(runs, data, result.stack, jobs, workers):
         result.violations.extend(violations)
         result.not_applicable.extend(not_applicable)
