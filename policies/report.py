@@ -139,6 +139,17 @@ def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float
                   f"| **change** | **{_delta(lock.delta_usd)}** |"]
     if lock is not None and lock.note:
         lines += ["", f"_{lock.note}_"]
+    if est.pools:
+        lines += ["", "<details><summary>Compute pools</summary>", "",
+                  "| pool | type | market | nodes (min/desired/max) | $/node-hour | max $/month | desired $/month |",
+                  "|---|---|---|---|---:|---:|---:|"]
+        for c in sorted(est.pools, key=lambda c: c.pool.name):
+            p = c.pool
+            lines.append(f"| `{_cell(p.name)}` | {p.cloud} {p.region or '?'} {p.instance_type or '?'} | "
+                         f"{'spot' if p.spot else 'on-demand'} | {p.min_nodes}/{p.desired_nodes}/{p.max_nodes} | "
+                         f"{_money(c.hourly_usd)} | {_money(c.monthly(p.max_nodes))} | "
+                         f"{_money(c.monthly(p.desired_nodes))} |")
+        lines += ["", "</details>"]
     if est.unpriced:
         lines += ["", f"_Not priced (no catalog offer): {', '.join(sorted(c.pool.name for c in est.unpriced))}_"]
     if ev.violations:
