@@ -156,6 +156,10 @@ def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float
         lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
         for v in sorted(ev.violations, key=lambda v: (v.level != "mandatory", v.pack, v.policy, v.urn)):
             lines.append(f"| {v.level} | `{v.policy}` | `{_cell(v.resource)}` | {_cell(v.message)} |")
+        violated = sorted({v.policy for v in ev.violations})
+        lines += ["", "<details><summary>How to fix</summary>", ""]
+        lines += [f"- `{name}`: {_cell(ev.descriptions.get(name, ''))}" for name in violated]
+        lines += ["", "</details>"]
     if ev.remediations:
         lines += ["", "Remediated: " + ", ".join(f"`{r.resource}` ({r.policy})" for r in ev.remediations)]
     return "\n".join(lines) + "\n"

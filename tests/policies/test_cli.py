@@ -64,6 +64,7 @@ def test_markdown_comment_has_verdicts_and_costs(other_team) -> None:
     assert "| estimate, max size | $" in text and "| budget | $40,000.00 |" in text
     assert "`ssh-open`" in text
     assert "| `burst-a3` | gcp europe-west4 a3-highgpu-8g | spot | 2/2/4 |" in text
+    assert "- `no-internet-ingress`: D11: no ingress from 0.0.0.0/0" in text
 
 
 def test_sarif_has_one_result_per_violation(other_team) -> None:
