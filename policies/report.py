@@ -81,7 +81,8 @@ def payload(ev: Evaluation, est: Estimate, lock: LockDiff | None = None) -> dict
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    """Stable JSON: every dict here is built in a fixed order ("violations" first), so no key sorting."""
+    return json.dumps(data, indent=2) + "\n"
 
 
 def table(ev: Evaluation, est: Estimate):
