@@ -226,3 +226,15 @@ def provider_props(resource: Any) -> dict[str, Any]:
                 pass
         out[key] = value
     return out
+
+
+def truthy(value: Any) -> bool:
+    """Booleans that some providers type as strings ("true") count as booleans."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def with_defaults(schema: PolicyConfigSchema | None, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The policy's config over its schema defaults (the CLI fills them too; direct calls may not)."""
+    merged = {k: v["default"] for k, v in (schema.properties if schema else {}).items() if "default" in v}
+    merged.update(config or {})
+    return merged

@@ -13,8 +13,7 @@ from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationAr
 from cost_model.request import HOURS_PER_MONTH
 from policies.rules import prices
 from policies.rules.budget.estimate import estimate, workload_hours
-from policies.rules.common import setting, stack_rule, stack_setting
-from policies.rules.data_security.tables import with_defaults
+from policies.rules.common import setting, stack_rule, stack_setting, with_defaults
 from policies.rules.pools import TYPES, Pool, pools
 
 ENVIRONMENT_PROPERTY = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
 from policies.rules.budget.taggable import taggable
-from policies.rules.common import get, provider_props, resource_rule
-from policies.rules.data_security.tables import with_defaults
+from policies.rules.common import get, provider_props, resource_rule, with_defaults
 
 TAGS_SCHEMA = PolicyConfigSchema(
     properties={

@@ -9,8 +9,7 @@ from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationAr
 
 from cost_model.catalog.families import family_facts
 from policies.rules import prices
-from policies.rules.common import get, items, stack_rule
-from policies.rules.data_security.tables import with_defaults
+from policies.rules.common import get, items, stack_rule, with_defaults
 from policies.rules.links import Index
 from policies.rules.pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 

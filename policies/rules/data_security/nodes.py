@@ -6,8 +6,8 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs
 
-from policies.rules.common import get, items, plain
-from policies.rules.data_security.tables import table_rule, truthy
+from policies.rules.common import get, items, plain, truthy
+from policies.rules.data_security.tables import table_rule
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_INSTANCE = "aws:ec2/instance:Instance"

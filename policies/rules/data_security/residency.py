@@ -20,8 +20,8 @@ from policies.rules.common import (
     region_of,
     setting,
     stack_rule,
+    with_defaults,
 )
-from policies.rules.data_security.tables import with_defaults
 from policies.rules.links import bucket_name_from_path, names
 
 DATA_TYPES = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
-from policies.rules.common import resource_rule
+from policies.rules.common import resource_rule, with_defaults
 
 Check = Callable[[Any, Mapping[str, Any]], list[str]]
 
@@ -30,15 +30,3 @@ def table_rule(
             report(f"'{args.name}' ({args.resource_type.rsplit(':', 1)[-1]}): {'; '.join(problems)}.")
 
     return resource_rule(name, description, checks.keys(), validate, config_schema, remediate)
-
-
-def truthy(value: Any) -> bool:
-    """Booleans that some providers type as strings ("true") count as booleans."""
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def with_defaults(schema: PolicyConfigSchema | None, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy's config over its schema defaults (the CLI fills them too; direct calls may not)."""
-    merged = {k: v["default"] for k, v in (schema.properties if schema else {}).items() if "default" in v}
-    merged.update(config or {})
-    return merged

@@ -7,8 +7,7 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
-from policies.rules.common import get, items, resource_rule
-from policies.rules.data_security.tables import with_defaults
+from policies.rules.common import get, items, resource_rule, with_defaults
 
 # Pod spec location per workload kind.
 POD_SPEC = {
