@@ -28,6 +28,7 @@ shared limit but the budget: the solver receives it as a constant (`Fixed`), not
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ class CandidateBuilder:
         self.region_quota = np.array([r in quota_regions for r in index.region_keys], bool)
         self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
         self._egress: dict[tuple[str | None, int], float] = {}
+        self._built: dict[tuple, Candidates] = {}
 
     def region_mask(self, w: Workload) -> np.ndarray | None:
         patterns = None if "dataResidency" in self.relax else self.request.allowed_regions(w)
@@ -204,6 +206,14 @@ class CandidateBuilder:
         return (w.nodes.min, w.nodes.max) if w.nodes is not None and "nodes" not in self.relax else None
 
     def build(self, w: Workload, accelerator: str) -> Candidates:
+        """Candidates of w; workloads that ask the same thing share one computation."""
+        key = (accelerator, w.count, w.per_node, w.nodes, w.spot, w.max_spot_share, w.hours_per_month,
+               w.dataset)
+        if key not in self._built:
+            self._built[key] = self._build(w, accelerator)
+        return dataclasses.replace(self._built[key], workload=w)
+
+    def _build(self, w: Workload, accelerator: str) -> Candidates:
         ix = self.ix
         rows = self.rows(w, accelerator)
         cap = self.spot_cap(w)
@@ -261,20 +271,17 @@ class CandidateBuilder:
         quota_rows = [quota_rows[i] for i in sel]
         zones, local = np.unique(gzone, return_inverse=True)
         egress = np.array([self.egress(w, int(ix.zone_region[z])) for z in zones], float)
-        hours = w.hours_per_month
         cands = Candidates(w, offer, market, price, apn, bound, local, quota_rows, units, zones, egress,
                            need, cap, node_range)
         if len(zones) == 0:
             return cands
-        # Rule 2: bounds per zone. With perNode every candidate has one shape, so the best single-shape
-        # configuration ignoring quotas is exact without quotas and a lower bound with them.
-        best_cost, best_pools = self._zone_configs(cands)
+        # Rule 2: per zone, the best configuration ignoring quotas: exact in a quota-free zone and a lower
+        # bound in the others.
         if w.per_node is not None:
-            lb = best_cost
+            best_cost, best_pools = self._zone_configs(cands)
         else:
-            lb = np.full(len(zones), np.inf)
-            np.minimum.at(lb, local, price / apn)
-            lb = egress + hours * w.count * lb
+            best_cost, best_pools = self._mixed_configs(cands)
+        lb = best_cost
         constrained = np.zeros(len(zones), bool)
         np.logical_or.at(constrained, local, sig != sig_ids.get((), -1))
         free_cost = np.where(constrained, np.inf, best_cost)
@@ -322,3 +329,50 @@ class CandidateBuilder:
                 cost[z] = total
                 pools[z] = [(i, m) for i, m in ((od, n - k), (sp, k)) if i is not None and m > 0]
         return cost, pools
+
+    def _mixed_configs(self, c: Candidates) -> tuple[np.ndarray, dict[int, list[tuple[int, int]]]]:
+        """Without perNode: per zone, the cheapest configuration of at most one on-demand and one spot
+        offer (quotas ignored), by enumerating the spot node count of every (on-demand, spot) pair and
+        taking the fewest on-demand nodes that cover the count, meet the spot cap and the node range."""
+        w = c.workload
+        lo, hi = c.node_range or (0, math.inf)
+        h, count, cap = w.hours_per_month, w.count, c.cap
+        # cheapest candidate per (zone, market, shape); others cannot beat it with quotas ignored
+        order = np.lexsort((np.arange(len(c.offer)), c.price, c.apn, c.market, c.zone))
+        key = np.stack([c.zone, c.market, c.apn], axis=1)[order]
+        first = np.ones(len(order), bool)
+        first[1:] = np.any(key[1:] != key[:-1], axis=1)
+        rep = order[first]
+        od, sp = rep[c.market[rep] == 0], rep[c.market[rep] == 1]
+        parts = []  # (zone, cost, i1, n1, i2, n2)
+        for idx in (od, sp) if cap >= 1 else (od,):
+            a = c.apn[idx]
+            n = np.maximum(-(-count // a), lo)
+            ok = n <= hi
+            parts.append((c.zone[idx][ok], h * n[ok] * c.price[idx][ok], idx[ok], n[ok],
+                          np.full(ok.sum(), -1), np.zeros(ok.sum(), np.int64)))
+        if len(od) and len(sp) and cap > 0:
+            pi, pj = np.nonzero(c.zone[od][:, None] == c.zone[sp][None, :])
+            i1, i2 = od[pi], sp[pj]
+            a1, a2 = c.apn[i1][:, None], c.apn[i2][:, None]
+            top = np.maximum(-(-count // a2), lo)
+            n2 = np.arange(1, int(top.max(initial=1)) + 1)[None, :]
+            need = -(-np.maximum(count - a2 * n2, 0) // a1)
+            share = np.ceil(n2 * (1 - cap) / cap - _TOL).astype(np.int64) if cap < 1 else 0
+            n1 = np.maximum(np.maximum(need, share), lo - n2).clip(min=0)
+            ok = (n2 <= top) & (n1 + n2 <= hi) & (n2 <= cap * (n1 + n2) + _TOL)
+            cost = h * (n1 * c.price[i1][:, None] + n2 * c.price[i2][:, None])
+            r, k = np.nonzero(ok)
+            parts.append((c.zone[i1][r], cost[r, k], i1[r], n1[r, k], i2[r], np.broadcast_to(n2, ok.shape)[r, k]))
+        zone, cost, i1, n1, i2, n2 = (np.concatenate(x) for x in zip(*parts, strict=True))
+        cost = cost + c.egress[zone]
+        best = np.full(len(c.zones), np.inf)
+        pools: dict[int, list[tuple[int, int]]] = {}
+        if len(zone):
+            order = np.lexsort((np.arange(len(zone)), cost, zone))
+            firsts = order[np.r_[True, zone[order][1:] != zone[order][:-1]]]
+            for t in firsts:
+                z = int(zone[t])
+                best[z] = cost[t]
+                pools[z] = [(int(i), int(n)) for i, n in ((i1[t], n1[t]), (i2[t], n2[t])) if i >= 0 and n > 0]
+        return best, pools
