@@ -11,19 +11,23 @@ share, zone, quotas); swapping the pricier for the cheaper keeps a solution feas
 cost. So per key only the cheapest survives (ties: first in catalog order, which makes the choice stable).
 
 Rule 2 (zones beaten by a quota-free zone). Call a zone *free* for w when no quota row matches any of w's
-candidates there. For each zone z, LB(z) = egress(z) + hours × count × min(price / accelerators per node)
-is a lower bound on any configuration of w in z. For a free zone, UB(z) is the cost of a concrete feasible
-configuration (one shape, the cheapest on-demand offer of it plus as many spot nodes as the cap allows when
-spot is cheaper). Let z* be the free zone with the least UB. Any solution that runs w in a zone z with
-LB(z) >= UB(z*) can move w to that configuration in z*: it uses no quota, costs no more, keeps the budget,
-and other workloads are untouched. So such zones are dropped (z* itself is kept).
+candidates there. For each zone z let BEST(z) be the cheapest configuration of w in z with quotas ignored
+(computed exactly: with perNode, the cheapest on-demand offer plus as many nodes of the cheapest spot offer
+as the cap allows when spot is cheaper; without perNode, every (on-demand shape, spot shape) pair and spot
+node count, with the fewest on-demand nodes that cover the count, the cap and the node range). BEST(z) is a
+lower bound on any configuration in z and, in a free zone, is attained. Let z* be the free zone with the
+least BEST. Any solution that runs w in a zone z with BEST(z) >= BEST(z*) can move w to z*'s configuration:
+it uses no quota, costs no more, keeps the budget, and other workloads are untouched. So such zones are
+dropped (z* itself is kept; ties therefore go to the quota-free zone first in catalog order).
 
 Node bound: a pool of offer o never needs more than max(ceil(count / per node), nodes.min) nodes — a
 solution with more can be replaced by that many nodes of o alone (covers the count, meets nodes.min, no spot,
 less quota, no more cost), and a spot pool can drop one node at a time without breaking the spot share.
 
-When only z* survives and LB(z*) = UB(z*), UB's configuration is optimal for w on its own and w touches no
-shared limit but the budget: the solver receives it as a constant (`Fixed`), not as variables.
+When only z* survives, its configuration is optimal for w and touches no shared limit but the budget: the
+solver receives it as a constant (`Fixed`), not as variables; in priority mode (budget or quotas too tight
+for everyone) the kept candidates become variables again. The hypothesis tests check all of this against
+brute-force enumeration.
 """
 
 from __future__ import annotations
