@@ -251,7 +251,8 @@ def _fixed_plan(c: Candidates, ctx: SolveContext) -> WorkloadPlan:
 
 
 def _make_plan(w: Workload, pools: list[Pool], egress: float, ctx: SolveContext) -> WorkloadPlan:
-    placements = tuple(sorted((to_placement(w, p) for p in pools), key=lambda p: p.market))
+    ranges = pool_ranges(w, pools)
+    placements = tuple(sorted((to_placement(w, p, ranges[p.market]) for p in pools), key=lambda p: p.market))
     hourly = round(sum(p.nodes * _price(p) for p in pools), 6)
     monthly = round(w.hours_per_month * hourly + egress, 6)
     return WorkloadPlan(w.name, placements, hourly, round(egress, 6), monthly)
@@ -261,15 +262,32 @@ def _price(p: Pool) -> float:
     return p.offer.on_demand_usd if p.market == "on-demand" else p.offer.spot_usd
 
 
-def to_placement(w: Workload, pool: Pool) -> Placement:
-    """The workload's node range is kept; a pool below its minimum (a split) gets its own count as min."""
+def pool_ranges(w: Workload, pools: list[Pool] | tuple[Pool, ...]) -> dict[str, tuple[int, int]]:
+    """Share the workload's node range out over its pools (market -> (min, max)) so that together they
+    never scale past the workload's max nor below its min: a spot/on-demand split must not double the worst
+    case. Headroom goes to the on-demand pool (more spot would break maxSpotShare); the floor gives way on
+    spot first (spot capacity can vanish anyway)."""
+    total = sum(p.nodes for p in pools)
+    lo, hi = (w.nodes.min, w.nodes.max) if w.nodes is not None else (total, total)
+    ranges = {p.market: [p.nodes, p.nodes] for p in pools}
+    grow = next((m for m in ("on-demand", "capacity-block") if m in ranges), pools[0].market)
+    ranges[grow][1] += max(0, hi - total)
+    give = max(0, total - lo)
+    for market in sorted(ranges, key=lambda m: m != "spot"):
+        cut = min(give, ranges[market][0])
+        ranges[market][0] -= cut
+        give -= cut
+    return {m: (low, max(1, high)) for m, (low, high) in ranges.items()}
+
+
+def to_placement(w: Workload, pool: Pool, node_range: tuple[int, int] | None = None) -> Placement:
     n = pool.nodes
-    lo, hi = (w.nodes.min, w.nodes.max) if w.nodes is not None else (n, n)
+    min_nodes, max_nodes = node_range if node_range is not None else pool_ranges(w, [pool])[pool.market]
     o = pool.offer
     return Placement(
         workload=w.name, cloud=o.cloud, region=o.region, zones=(o.zone,), instance_type=o.instance_type,
         accelerator=o.accelerator, accelerators_per_node=o.accelerators_per_node, nodes=n,
-        min_nodes=min(lo, n), max_nodes=max(hi, n, 1), market=pool.market, runs_on=w.runs_on,
+        min_nodes=min_nodes, max_nodes=max_nodes, market=pool.market, runs_on=w.runs_on,
         tpu_topology=o.tpu_topology, node_hourly_usd=_price(pool),
     )
 
