@@ -4,7 +4,8 @@ The engine says it exactly: a stack policy's resources carry ``property_dependen
 resources it was computed from). Where a record has none (hand-written fixtures, records without
 dependencies), a value refers to a resource by one of its names: its URN, its physical-name input, or
 the engine's auto-name (logical name + "-" + 7 hex digits). A cloud id (``vpc-0a1b…``) is matched only
-when exactly one candidate shares the referrer's parent component, so a guess is never ambiguous.
+when exactly one candidate shares the referrer's parent component (or, among several, its logical name),
+so a guess is never ambiguous.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class Index:
                 found = list(self._by_logical.get(auto.group("name"), ()))
             if not found and _ID_SHAPED.match(value):
                 scope = self._by_scope.get(parent_urn(source), [])
+                if len(scope) > 1:  # one component's pool and its template share the pool's name
+                    scope = [t for t in scope if t.name == source.name]
                 found = scope if len(scope) == 1 else []
             hits.extend(t for t in found if t not in hits)
         return hits

@@ -6,7 +6,7 @@ GPU rules read ``Pool``s, never the raw inputs, so a new pool type is one table 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,9 +246,15 @@ def launch_templates(resources: list[Any]) -> dict[str, Any]:
 
 
 def _node_labels(props: Any) -> dict[str, str]:
-    """Kubernetes node labels of a pool (EKS/ACK ``labels``, GKE ``nodeConfig.labels``)."""
-    found = get(props, "nodeConfig.labels") or {}
-    return {str(k): str(found[k]) for k in found}
+    """Kubernetes node labels of a pool: EKS ``labels`` (a map), GKE ``nodeConfig.labels``, ACK ``labels``
+    (a list of {key, value})."""
+    out: dict[str, str] = {}
+    for found in (get(props, "nodeConfig.labels"), get(props, "labels")):
+        if isinstance(found, Mapping):
+            out.update({str(k): str(found[k]) for k in found})
+        else:
+            out.update({str(get(x, "key")): str(get(x, "value")) for x in items(found) if get(x, "key")})
+    return out
 
 
 def _first(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:

@@ -148,3 +148,21 @@ def test_vm_groups_read_their_templates() -> None:
         ("ecs.gn7i-c8g1.2xlarge",), 2, 4, True)
     assert (found["slice"].instance_types, found["slice"].tpu, found["slice"].region) == (
         ("v5litepod-8",), True, "us-central1")
+
+
+def test_pool_kind_from_eks_map_and_ack_list_labels() -> None:
+    eks = resource("aws:eks/nodeGroup:NodeGroup", "a", {"instanceTypes": ["g6.xlarge"],
+                                                        "labels": {"newinfra.io/kind": "inference"}})
+    ack = resource("alicloud:cs/nodePool:NodePool", "b", {"instanceTypes": ["ecs.gn7i-c8g1.2xlarge"], "labels": [
+        {"key": "newinfra.io/kind", "value": "training"}, {"key": "newinfra.io/workload", "value": "rank"}]})
+    found = {p.name: p for p in pools([eks, ack])}
+    assert (found["a"].kind, found["b"].kind, found["b"].workload) == ("inference", "training", "rank")
+
+
+def test_an_id_picks_the_template_named_like_the_pool_when_a_component_has_several() -> None:
+    lts = [resource("aws:ec2/launchTemplate:LaunchTemplate", n, {"instanceType": t}, parent="urn:gpu")
+           for n, t in (("train", "p5.48xlarge"), ("train-spot", "p4d.24xlarge"))]
+    ng = resource("aws:eks/nodeGroup:NodeGroup", "train-spot", {"launchTemplate": {"id": "lt-0123456789abcdef"},
+                                                                "scalingConfig": {"maxSize": 2}}, parent="urn:gpu")
+    [pool] = pools([*lts, ng])
+    assert pool.instance_types == ("p4d.24xlarge",)
