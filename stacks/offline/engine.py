@@ -82,6 +82,10 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             "parent": None if request.parent in ("", self.stack_urn) else request.parent,
             "provider": request.provider or None,
             "inputs": _plain(inputs),
+            # What the engine hands policies too: which resources this one's inputs came from.
+            "dependencies": sorted(set(request.dependencies)),
+            "propertyDependencies": {k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items())
+                                     if v.urns},
         }
         self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, rid or "", state)
         if self._on_register:
