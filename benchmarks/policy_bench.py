@@ -1,7 +1,7 @@
 """Both policy packs over 10,000 recorded resources, through the offline runner (goal: under 2 s).
 
-The record is real: newinfra's dev stack and another team's AWS+GCP program (tests/policies/fixtures),
-each run offline once, then copied until there are 10,000 resources. Each copy renames its resources and
+The record is real: newinfra's dev, staging and prod stacks and another team's AWS+GCP program
+(tests/policies/fixtures), each run offline once, then copied until there are 10,000 resources. Each copy renames its resources and
 every input that names them (physical names, auto-names, parents, providers), so copies do not link to
 one another and the joins (bucket <-> companions, VPC <-> flow log) stay one-to-one as in a real stack.
 
@@ -27,11 +27,13 @@ GOAL_S = 2.0
 
 
 def base_records() -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """newinfra's own stacks (AWS, GCP, Alibaba Cloud, Kubernetes) and another team's AWS+GCP program."""
+    from policies.cli import environments
     from stacks.offline import run_program
 
-    dev = run_program(ROOT, "dev")
-    other = run_program(ROOT / "tests/policies/fixtures/other_team", "ml")
-    return [(dev.resources, dev.config), (other.resources, {})]
+    records = [run_program(ROOT, env) for env in environments()]
+    records.append(run_program(ROOT / "tests/policies/fixtures/other_team", "ml"))
+    return [(r.resources, r.config) for r in records]
 
 
 PHYSICAL_NAME_INPUTS = ("bucket", "name", "nodeGroupName", "clusterName")
