@@ -8,7 +8,8 @@ checks that need the catalog (known accelerators and instance types) live in ``c
 from __future__ import annotations
 
 import fnmatch
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -16,6 +17,18 @@ from pydantic.alias_generators import to_camel
 from cost_model.placement import CLOUDS, Cloud, Placement
 
 HOURS_PER_MONTH = 730.0
+# A TPU slice named like GCP names it: tpu-v5litepod-8, tpu-v5p-16. v2-v5p names count TensorCores (two per
+# chip), v5e (v5litepod) and v6e names count chips.
+TPU_SLICE = re.compile(r"^tpu-(v[0-9]+[a-z]*)-([0-9]+)$")
+TENSORCORES_PER_CHIP = {"v2": 2, "v3": 2, "v4": 2, "v5p": 2, "v5litepod": 1, "v6e": 1}
+
+
+def tpu_slice_chips(accelerator: str) -> int | None:
+    """Chips in a slice-qualified TPU name (tpu-v5p-16 -> 8), None for any other accelerator name."""
+    match = TPU_SLICE.match(accelerator.lower())
+    if not match or match[1] not in TENSORCORES_PER_CHIP:
+        return None
+    return max(1, int(match[2]) // TENSORCORES_PER_CHIP[match[1]])
 
 
 class Model(BaseModel):
@@ -68,6 +81,23 @@ class Workload(Model):
     capacity_block_offering_id: str | None = Field(default=None, pattern=r"^cb-[0-9a-f]{8,32}$")
     # Until (or instead of) the cost model: an explicit placement for this workload's pools.
     placement: tuple[Placement, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _slice_sets_per_node(cls, data: Any) -> Any:
+        """`accelerator: tpu-v5litepod-8` asks for slices of 8 chips: perNode is the slice's chip count."""
+        if not isinstance(data, dict) or not isinstance(data.get("accelerator"), str):
+            return data
+        chips = tpu_slice_chips(data["accelerator"])
+        per_node = data.get("perNode", data.get("per_node"))
+        if chips is None:
+            return data
+        if per_node is None:
+            return {**data, "perNode": chips}
+        if per_node != chips:
+            raise ValueError(f"perNode ({per_node}) contradicts accelerator {data['accelerator']!r}, a slice of "
+                             f"{chips} chips; leave perNode out or set it to {chips}")
+        return data
 
     @model_validator(mode="after")
     def _shape(self) -> Workload:
