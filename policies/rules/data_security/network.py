@@ -77,7 +77,10 @@ def _node_group_ssh(p: Any, _c) -> list[str]:
 def _gcp_firewall(p: Any, c) -> list[str]:
     if get(p, "direction", "INGRESS") != "INGRESS" or get(p, "disabled") is True or not items(get(p, "allows")):
         return []
-    if not any(r in OPEN for r in items(get(p, "sourceRanges"))):
+    sources = items(get(p, "sourceRanges"))
+    if not sources and not items(get(p, "sourceTags")) and not items(get(p, "sourceServiceAccounts")):
+        sources = ["0.0.0.0/0"]  # GCP's default source for an ingress rule that names none
+    if not any(r in OPEN for r in sources):
         return []
     allowed = {str(x) for x in c["allowedPorts"]}
     bad = [a for a in items(get(p, "allows"))
