@@ -133,7 +133,7 @@ CASES = [
     Case("bucket-customer-managed-encryption", "s3", s3("a", sse=AES_SSE), s3("a", sse=KMS_SSE), {"a"}),
     Case("bucket-customer-managed-encryption", "s3-missing", s3("a"), s3("a", sse=KMS_SSE), {"a"}),
     Case("bucket-customer-managed-encryption", "s3-log-target-sse-s3",
-         s3("logs", sse={"rules": []}),
+         [*s3("logs", sse={"rules": []}), *s3("a", sse=KMS_SSE, logging={"targetBucket": "logs-bkt"})],
          [*s3("logs", sse=AES_SSE), *s3("a", sse=KMS_SSE, logging={"targetBucket": "logs-bkt"})], {"logs"}),
     Case("bucket-customer-managed-encryption", "gcs",
          [res("gcp:storage/bucket:Bucket", "g", {**GCS_GOOD, "encryption": None})],

@@ -33,6 +33,7 @@ OSS_LOGGING = ("alicloud:oss/bucketLogging:BucketLogging",)
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 PUBLIC_OSS_ACLS = ("public-read", "public-read-write")
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+LOG_TARGET_KEYS = ("targetBucket", "logging.targetBucket", "logging.logBucket")
 
 
 class Buckets:
@@ -57,9 +58,6 @@ class Buckets:
         return [c for t in types for c in self._companions.get(t, {}).get(bucket.urn, [])]
 
 
-LOG_TARGET_KEYS = ("targetBucket", "logging.targetBucket", "logging.logBucket")
-
-
 def _s3_cmek(sse: Any) -> bool:
     rules = items(get(sse.props, "rules"))
     return bool(rules) and all(
@@ -77,7 +75,9 @@ def _cmek_problem(bucket: Any, stack: Buckets) -> str | None:
             return "has no BucketServerSideEncryptionConfiguration"
         if bucket.urn in stack.log_targets:
             # S3 delivers server access logs only to SSE-S3 buckets: AES256 is the strongest allowed there.
-            return None
+            algorithms = [get(r, "applyServerSideEncryptionByDefault.sseAlgorithm")
+                          for c in configs for r in items(get(c.props, "rules"))]
+            return None if algorithms and all(algorithms) else "receives access logs but sets no sseAlgorithm"
         if not all(_s3_cmek(c) for c in configs):
             return "is not encrypted with sseAlgorithm aws:kms and a kmsMasterKeyId"
     elif t == GCS_BUCKET:
