@@ -92,3 +92,13 @@ def test_policy_names_are_unique_across_packs() -> None:
 def test_unknown_pack_names_the_valid_ones() -> None:
     with pytest.raises(KeyError, match="newinfra-budget"):
         pack("costs")
+
+
+def test_readme_lists_every_policy_with_its_settings() -> None:
+    readme = (POLICIES_DIR / "README.md").read_text()
+    for p in packs():
+        for policy in p.policies:
+            row = next((line for line in readme.splitlines() if line.startswith(f"| `{policy.name}` |")), None)
+            assert row is not None, policy.name
+            for setting in (policy.config_schema.properties if policy.config_schema else {}):
+                assert f"`{setting}`" in row, (policy.name, setting)
