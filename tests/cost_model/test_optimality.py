@@ -51,6 +51,9 @@ def requests(draw):
             w["perNode"] = per_node
         if share is not None:
             w["maxSpotShare"] = share
+        if draw(st.integers(0, 3)) == 0:  # a node range now and then
+            lo = draw(st.integers(0, 3))
+            w["nodes"] = {"min": lo, "max": lo + draw(st.integers(0, 2)) or 1}
         if draw(st.booleans()):
             w["dataset"] = "d"
         workloads.append(w)
@@ -81,12 +84,15 @@ def workload_configs(req: PlacementRequest, w, catalog):
             if ds else 0.0
         od_choices = [None] + [o for o in here if o.on_demand_usd is not None]
         sp_choices = [None] + ([o for o in here if o.spot_usd is not None] if cap > 0 else [])
+        most = max(w.count, w.nodes.min if w.nodes else 0)  # nodes one pool can need
         for od, sp in itertools.product(od_choices, sp_choices):
-            for a in range(0 if od is None else 1, (0 if od is None else w.count) + 1):
-                for b in range(0 if sp is None else 1, (0 if sp is None else w.count) + 1):
+            for a in range(0 if od is None else 1, (0 if od is None else most) + 1):
+                for b in range(0 if sp is None else 1, (0 if sp is None else most) + 1):
                     pools = [(od, "on-demand", a), (sp, "spot", b)]
                     pools = [p for p in pools if p[0] is not None and p[2] > 0]
                     if not pools or b > cap * (a + b) + 1e-9:
+                        continue
+                    if w.nodes is not None and not w.nodes.min <= a + b <= w.nodes.max:
                         continue
                     if w.per_node:
                         if any(o.accelerators_per_node != w.per_node for o, _, _ in pools) or \
