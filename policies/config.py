@@ -19,7 +19,7 @@ import jsonschema
 from pulumi_policy import EnforcementLevel
 
 from policies.packs import Pack, level_for
-from policies.rules.budget.compute import team_quotas, workload_teams
+from policies.rules.budget.caps import team_quotas, workload_teams
 from policies.rules.budget.estimate import workload_hours
 
 LEVELS = {level.value: level for level in EnforcementLevel}

@@ -52,5 +52,3 @@ storage_lifecycle = stack_rule(
     (*AWS_BUCKETS, GCS_BUCKET, OSS_BUCKET, *S3_LIFECYCLE, *OSS_LIFECYCLE, EBS_VOLUME, LAUNCH_TEMPLATE),
     _storage,
 )
-
-POLICIES = [storage_lifecycle]

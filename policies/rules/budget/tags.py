@@ -36,5 +36,3 @@ cost_allocation_tags = resource_rule(
     _tags,
     TAGS_SCHEMA,
 )
-
-POLICIES = [cost_allocation_tags]
