@@ -129,14 +129,17 @@ def binding_constraints(solution: Solution) -> list[str]:
         dual = float(duals[row]) if duals is not None and row is not None else 0.0
         if used < q.limit - 1e-6 and dual > -1e-6:
             continue
-        block = _block(ctx, qi)
+        block = _block(ctx, qi, _units_in(solution, q))
         name = f"{q.cloud}/{q.region} {q.family} ({q.market})"
         if dual < -1e-6:
             lines.append(f"quota {name}: {used:g} of {q.limit:g} used; one more block of {block:g} (one node) "
                          f"would save ${-dual * block:,.2f}/month (dual ${-dual:,.2f} per unit)")
         else:
-            lines.append(f"quota {name}: {used:g} of {q.limit:g} used; more would not lower the cost "
-                         f"(dual $0.00)")
+            waiting = [lo.workload for lo in solution.left_out
+                       if f"{q.cloud}/{q.region}/{q.family} ({q.market})" in lo.reason]
+            effect = f"more would let left-out workloads in: {waiting}" if waiting else \
+                "more would not lower the cost (dual $0.00)"
+            lines.append(f"quota {name}: {used:g} of {q.limit:g} used; {effect}")
     budget = ctx.request.monthly_budget_usd if ctx else None
     if budget is not None:
         spent = solution.monthly_usd
@@ -149,9 +152,26 @@ def binding_constraints(solution: Solution) -> list[str]:
     return lines
 
 
-def _block(ctx, qi: int) -> float:
+def _block(ctx, qi: int, chosen: list[float]) -> float:
+    """A quota 'block': one node of the type the plan runs under this quota, else the smallest that could."""
+    if chosen:
+        return min(chosen)
     units = [float(c.units[i]) for c in ctx.cands for i, rows in enumerate(c.quota_rows) if qi in rows]
-    return max(units) if units else 1.0
+    return min(units) if units else 1.0
+
+
+def _units_in(solution: Solution, q) -> list[float]:
+    ix = solution.context.index
+    out = []
+    for plan in solution.plans:
+        for p in plan.placements:
+            offer = next((o for o in ix.offers if (o.cloud, o.region, o.zone, o.instance_type,
+                          o.accelerators_per_node) == (p.cloud, p.region, p.zones[0], p.instance_type,
+                                                       p.accelerators_per_node)), None)
+            if offer is not None and (p.cloud, p.region) == (q.cloud, q.region) and \
+                    ix._family(offer, p.market) == q.family and q.market in ("any", p.market):
+                out.append(float(ix.rules.units(offer)))
+    return out
 
 
 def report(env: str, solution: Solution, base: Baselines, binding: list[str], *, held=(), moved=(),
@@ -167,15 +187,15 @@ def report(env: str, solution: Solution, base: Baselines, binding: list[str], *,
                      f"${plan.hourly_usd:,.2f}/h  ${plan.monthly_usd:,.2f}/month{pinned}")
     lines.append("savings:")
     if base.home_on_demand is not None:
-        lines.append(f"  vs single-cloud on-demand in the datasets' home regions (${base.home_on_demand:,.2f}/month):"
-                     f" ${base.home_on_demand - total:,.2f}/month ({_pct(base.home_on_demand, total)})")
+        lines.append(f"  vs single-cloud on-demand in the datasets' home regions ({usd(base.home_on_demand)}/month):"
+                     f" {usd(base.home_on_demand - total)}/month ({_pct(base.home_on_demand, total)})")
     else:
         lines.append(f"  vs single-cloud on-demand in the home regions: n/a, no home-region offer for "
                      f"{list(base.home_missing)}")
     if base.unconstrained is not None:
-        lines.append(f"  vs cheapest offer per workload ignoring quotas and budget (${base.unconstrained:,.2f}"
-                     f"/month): ${base.unconstrained - total:,.2f}/month (shared limits cost "
-                     f"${total - base.unconstrained:,.2f})")
+        lines.append(f"  vs cheapest offer per workload ignoring quotas and budget ({usd(base.unconstrained)}"
+                     f"/month): {usd(base.unconstrained - total)}/month (shared limits cost "
+                     f"{usd(total - base.unconstrained)})")
     lines.append("binding constraints (LP relaxation duals):" if binding else "binding constraints: none")
     lines += [f"  {b}" for b in binding]
     if solution.left_out:
@@ -186,6 +206,10 @@ def report(env: str, solution: Solution, base: Baselines, binding: list[str], *,
             lines.append(f"{title}:")
             lines += [f"  {i}" for i in items]
     return lines
+
+
+def usd(x: float) -> str:
+    return f"-${-x:,.2f}" if x < -0.005 else f"${abs(x):,.2f}"
 
 
 def _pct(base: float, value: float) -> str:

@@ -97,3 +97,57 @@ def test_per_node_shapes_and_node_range(small_catalog):
     with pytest.raises(Infeasible) as err:
         solve(req([{"name": "a", "count": 4, "perNode": 1, "nodes": {"min": 1, "max": 2}}]), small_catalog)
     assert "nodes" in err.value.families
+
+
+def two_l4(quotas, **extra):
+    return req([{"name": "a", "count": 4, "spot": True, **extra.pop("a", {})},
+                {"name": "b", "count": 4, "spot": True, **extra.pop("b", {})}], quotas=quotas, **extra)
+
+
+def test_binding_quota_reports_its_lp_dual(small_catalog):
+    from cost_model.explain import binding_constraints
+
+    quotas = [{"cloud": "aws", "region": "us-east-1", "family": "G", "market": "spot", "limit": 16}]
+    sol = solve(two_l4(quotas), small_catalog)
+    lines = binding_constraints(sol)
+    # b's nodes run at $0.45 in GCP instead of $0.40 in use1-az1: more spot quota there has a value
+    assert len(lines) == 1
+    assert lines[0].startswith("quota aws/us-east-1 G (spot): 16 of 16 used; one more block of 4 (one node) "
+                               "would save $")
+    saving = float(lines[0].split("would save $")[1].split("/month")[0])
+    assert 0 < saving <= 5.00  # the LP estimate; the integer answer is 100 h x $0.05
+
+
+def test_quota_leaves_out_the_lower_priority_with_the_quota_named(small_catalog):
+    closed = [{"cloud": "aws", "region": "us-east-1", "family": "G", "market": "on-demand", "limit": 0},
+              {"cloud": "aws", "region": "eu-west-1", "family": "G", "limit": 0},
+              {"cloud": "gcp", "region": "us-central1", "family": "L4", "limit": 0},
+              {"cloud": "aws", "region": "us-east-1", "family": "G", "market": "spot", "limit": 16}]
+    sol = solve(two_l4(closed, a={"priority": 1}, b={"priority": 5}), small_catalog)
+    assert [p.workload for p in sol.plans] == ["b"]
+    assert sol.left_out[0].workload == "a" and "aws/us-east-1/G (spot)" in sol.left_out[0].reason
+
+
+@pytest.mark.parametrize(("extra", "family"), [
+    ({"allowedClouds": ["gcp"], "workloads_": {"count": 3, "perNode": 1, "nodes": {"min": 1, "max": 2}}},
+     "nodes"),
+    ({"datasets": [{"name": "d", "sizeGb": 1, "classification": "c", "homeCloud": "aws", "homeRegion": "us-east-1"}],
+      "dataResidency": {"c": ["us-central1"]}, "allowedClouds": ["aws"], "workloads_": {"dataset": "d"}},
+     "dataResidency"),
+])
+def test_infeasible_diagnosis_relaxes_each_family(small_catalog, extra, family):
+    w = {"name": "a", "count": 1, **extra.pop("workloads_")}
+    with pytest.raises(Infeasible) as err:
+        solve(req([w], **extra), small_catalog)
+    assert family in err.value.families
+    assert "relaxing any one alone makes it feasible" in str(err.value)
+
+
+def test_pinned_placement_is_kept_and_holds_its_quota(small_catalog):
+    pinned = {"workload": "a", "cloud": "aws", "region": "us-east-1", "zones": ["use1-az2"],
+              "instanceType": "g6.xlarge", "accelerator": "L4", "acceleratorsPerNode": 1, "nodes": 4,
+              "minNodes": 4, "maxNodes": 4, "market": "spot", "nodeHourlyUsd": 0.5}
+    quotas = [{"cloud": "aws", "region": "us-east-1", "family": "G", "market": "spot", "limit": 16}]
+    sol = solve(two_l4(quotas, a={"placement": [pinned]}), small_catalog)
+    assert sol.plan("a").pinned and sol.plan("a").placements[0].zones == ("use1-az2",)
+    assert where(sol, "b")[0][:3] == ("gcp", "us-central1", "us-central1-a")  # the pin used the quota
