@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -132,7 +132,6 @@ class Candidates:
     cap: float  # spot share cap
     node_range: tuple[int, int] | None
     fixed: Fixed | None = None
-    dropped_zones: int = field(default=0)
 
 
 @dataclass(frozen=True)
@@ -302,7 +301,7 @@ class CandidateBuilder:
         return Candidates(w, offer[kept], market[kept], price[kept], apn[kept], bound[kept],
                           remap[local[kept]], [q for q, k in zip(quota_rows, kept, strict=True) if k],
                           units[kept], zones[keep_zone], egress[keep_zone], need, cap, node_range,
-                          cands.fixed, int((~keep_zone).sum()))
+                          cands.fixed)
 
     def _zone_configs(self, c: Candidates) -> tuple[np.ndarray, dict[int, list[tuple[int, int]]]]:
         """Per zone, the cheapest configuration of one shape: the cheapest on-demand offer of it plus as

@@ -173,7 +173,8 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
         return 0
     lock_line = f"{'wrote' if written else 'unchanged'} {path}"
     lines = report(env, sol, baselines(solve_request_, cat, sol, exclusions), binding_constraints(sol),
-                   held=result.held, moved=result.moved, notes=result.notes, lock_line=lock_line)
+                   held=result.held, moved=result.moved, notes=result.notes, lock_line=lock_line,
+                   exclusions=exclusions)
     print("\n".join(lines))
     return 0
 

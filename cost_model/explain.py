@@ -175,7 +175,7 @@ def _units_in(solution: Solution, q) -> list[float]:
 
 
 def report(env: str, solution: Solution, base: Baselines, binding: list[str], *, held=(), moved=(),
-           notes=(), lock_line: str = "") -> list[str]:
+           notes=(), lock_line: str = "", exclusions=()) -> list[str]:
     total = solution.monthly_usd
     lines = [f"newinfra place {env}: {len(solution.plans)} workload(s), ${total:,.2f}/month"
              + (f" ({lock_line})" if lock_line else "")]
@@ -201,7 +201,8 @@ def report(env: str, solution: Solution, base: Baselines, binding: list[str], *,
     if solution.left_out:
         lines.append("left out (priorities):")
         lines += [f"  {lo.workload} (priority {lo.priority}): {lo.reason}" for lo in solution.left_out]
-    for title, items in (("held back (no churn)", held), ("moved", moved), ("notes", notes)):
+    for title, items in (("excluded (--exclude, kept in the lock)", [str(e) for e in exclusions]),
+                         ("held back (no churn)", held), ("moved", moved), ("notes", notes)):
         if items:
             lines.append(f"{title}:")
             lines += [f"  {i}" for i in items]

@@ -245,7 +245,3 @@ def _describe(ps: tuple[Placement, ...] | None) -> str:
         return "(none)"
     return " + ".join(f"{p.nodes} x {p.instance_type} {p.market} in {p.cloud}/{p.region}/{','.join(p.zones)} "
                       f"(${p.hourly_usd:,.2f}/h)" for p in ps)
-
-
-def describe(ps: tuple[Placement, ...] | None) -> str:
-    return _describe(ps)
