@@ -144,3 +144,11 @@ def evaluate_with_workers(resources, workers):
 
     return runner.evaluate(with_providers(resources), {"newinfra:monthlyBudgetUsd": 1000}, project=PROJECT,
                            stack=STACK, environment="dev", workers=workers)
+
+
+def test_property_dependencies_in_a_record_link_resources_exactly() -> None:
+    vpcs = [res("aws:ec2/vpc:Vpc", n, {"cidrBlock": c}) for n, c in (("a", "10.0.0.0/16"), ("b", "10.1.0.0/16"))]
+    log = res("aws:ec2/flowLog:FlowLog", "log", {"vpcId": "vpc-0f0e0d0c0b0a09080", "trafficType": "ALL"})
+    assert flagged(check([*vpcs, log], packs=("data_security",)), "vpc-flow-logs") == {"a", "b"}  # ambiguous id
+    linked = {**log, "propertyDependencies": {"vpcId": [vpcs[1]["urn"]]}, "dependencies": [vpcs[1]["urn"]]}
+    assert flagged(check([*vpcs, linked], packs=("data_security",)), "vpc-flow-logs") == {"a"}
