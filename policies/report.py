@@ -37,12 +37,11 @@ def cost_estimate(resources: list[Mapping[str, Any]], stack_config: Mapping[str,
     from policies.config import stack_value
 
     by_urn = {r["urn"]: r for r in resources}
-    wrapped = {r["urn"]: _Resource(r, by_urn) for r in resources}
+    views = {r["urn"]: _Resource(r, by_urn) for r in resources}
     for r in resources:  # the engine's property dependencies, as a stack policy sees them
-        wrapped[r["urn"]].property_dependencies = {
-            k: [wrapped[u] for u in urns if u in wrapped] for k, urns in (r.get("propertyDependencies") or {}).items()}
-    wrapped = list(wrapped.values())
-    return estimate(pools(wrapped), workload_hours=workload_hours(stack_value(stack_config, "workloads")))
+        views[r["urn"]].property_dependencies = {
+            k: [views[u] for u in urns if u in views] for k, urns in (r.get("propertyDependencies") or {}).items()}
+    return estimate(pools(list(views.values())), workload_hours=workload_hours(stack_value(stack_config, "workloads")))
 
 
 @dataclass(frozen=True)
