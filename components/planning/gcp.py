@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from components.planning.network import PlanningError
+from components.planning.network import PlanningError, private_network
 from components.planning.tags import with_cost_tags
 
 # Our normalised accelerator names (cost_model/catalog/names.py) -> GCP's acceleratorType.
@@ -98,12 +98,7 @@ def plan_subnetworks(cidr: str, regions: list[str]) -> list[SubnetworkPlan]:
     for pods (a /24 per node by default, so they need the most), the third quarter for nodes, the last
     for services.
     """
-    try:
-        network = ipaddress.ip_network(cidr, strict=True)
-    except ValueError as exc:
-        raise PlanningError(f"cidr: {cidr!r} is not a network address ({exc})") from exc
-    if network.version != 4 or not network.is_private:
-        raise PlanningError(f"cidr: {cidr!r} must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
+    network = private_network(cidr)
     if not regions:
         raise PlanningError("regions: at least one region is needed")
     ordered = sorted(set(regions))

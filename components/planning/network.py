@@ -36,6 +36,17 @@ def choose_zones(available: list[str], wanted: list[str], minimum: int = 2) -> l
     return [z for z in available if z in set(chosen)]
 
 
+def private_network(cidr: str, key: str = "cidr") -> ipaddress.IPv4Network:
+    """A private IPv4 block, or a PlanningError naming the argument."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError as exc:
+        raise PlanningError(f"{key}: {cidr!r} is not a network address ({exc})") from exc
+    if network.version != 4 or not network.is_private:
+        raise PlanningError(f"{key}: {cidr!r} must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
+    return network
+
+
 def split_cidr(cidr: str, zones: list[str], tiers: tuple[str, ...] = ("private", "public"),
                public_prefix_extra: int = 4) -> list[SubnetPlan]:
     """Carve one block per (zone, tier): large private subnets for nodes (pods get VPC IPs on EKS),
@@ -44,12 +55,7 @@ def split_cidr(cidr: str, zones: list[str], tiers: tuple[str, ...] = ("private",
     The VPC is halved per tier-kind: the first half is split evenly over zones for private subnets; public
     subnets are ``public_prefix_extra`` bits smaller and taken from the second half.
     """
-    try:
-        network = ipaddress.ip_network(cidr, strict=True)
-    except ValueError as exc:
-        raise PlanningError(f"cidr: {cidr!r} is not a network address ({exc})") from exc
-    if network.version != 4 or not network.is_private:
-        raise PlanningError(f"cidr: {cidr!r} must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
+    network = private_network(cidr)
     if not zones:
         raise PlanningError("zones: at least one zone is needed")
     zone_bits = max(1, (len(zones) - 1).bit_length())
