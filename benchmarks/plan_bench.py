@@ -3,10 +3,12 @@
 For each environment, in one run:
   plan      `newinfra plan ENV` in a fresh process (imports, config validation, catalog, lock, program,
             record writing: everything a pull-request check pays);
-  baseline  a fresh process that imports the same provider SDKs and, under plain `pulumi.runtime.set_mocks`
-            with a do-nothing Mocks, registers the same number of resources with the same types, names,
-            parents and inputs (replayed from the plan's record).
-The figure is plan / baseline (median of --repeat runs each). Anyone can run it:
+  bare      a fresh process that, under plain `pulumi.runtime.set_mocks` with a do-nothing Mocks,
+            registers the same number of resources with the same types, names, parents and inputs (replayed
+            from the plan's record) — the bare mock runtime;
+  bare+SDK  the same, after importing the provider modules the program uses (pulumi_gcp.compute, ...):
+            the part of the plan's time that any program using those SDKs pays.
+The figures are plan / bare and plan / bare+SDK (median of --repeat runs each). Anyone can run it:
     .venv/bin/python benchmarks/plan_bench.py [--env dev --env prod] [--repeat 3]
 It writes build/bench/plan_bench.json.
 """
@@ -30,9 +32,22 @@ import json, sys, pulumi
 from pulumi.runtime import mocks
 
 record = json.load(open(sys.argv[1]))
-for module in sorted({r["type"].split(":")[0] for r in record if r["custom"]} - {"pulumi"}):
-    __import__({"aws": "pulumi_aws", "gcp": "pulumi_gcp", "alicloud": "pulumi_alicloud",
-                "kubernetes": "pulumi_kubernetes"}[module])
+PACKAGES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "alicloud": "pulumi_alicloud", "kubernetes": "pulumi_kubernetes"}
+for package in sorted({r["type"].split(":")[0] for r in record if r["custom"]} - {"pulumi"}):
+    __import__(PACKAGES[package])
+if sys.argv[2] == "sdk":  # also pay for the provider modules the program uses (pulumi_aws.ec2, ...)
+    import importlib
+    for typ in sorted({r["type"] for r in record if r["custom"] and not r["type"].startswith("pulumi:")}):
+        package, module = typ.split(":")[:2]
+        class_name = typ.split(":")[2]
+        if package == "kubernetes":  # core/v1 -> core.v1, helm.sh/v3 -> helm.v3, CRDs -> apiextensions
+            group, version = module.split("/")
+            name = f"{group.split('.')[0]}.{version}" if group.count(".") <= 1 else "apiextensions"
+            class_name = class_name if name != "apiextensions" else "CustomResource"
+        else:
+            name = module.split("/")[0]
+        # the SDKs load a resource's module lazily, on first access to its class
+        getattr(importlib.import_module(PACKAGES[package] + ("" if name == "index" else f".{name}")), class_name)
 
 class Nothing(mocks.Mocks):
     def new_resource(self, args):
@@ -82,11 +97,13 @@ def bench(env: str, repeat: int) -> dict:
     resources = len(json.loads(record_path.read_text()))
     script = OUT / "baseline.py"
     script.write_text(BASELINE)
-    base_times = [timed([sys.executable, str(script), str(record_path)]) for _ in range(repeat)]
-    plan_s, base_s = statistics.median(plan_times), statistics.median(base_times)
-    return {"env": env, "resources": resources, "plan_s": round(plan_s, 3), "baseline_s": round(base_s, 3),
-            "ratio": round(plan_s / base_s, 3), "plan_runs": [round(t, 3) for t in plan_times],
-            "baseline_runs": [round(t, 3) for t in base_times]}
+    bare = [timed([sys.executable, str(script), str(record_path), "bare"]) for _ in range(repeat)]
+    sdk = [timed([sys.executable, str(script), str(record_path), "sdk"]) for _ in range(repeat)]
+    plan_s, bare_s, sdk_s = (statistics.median(t) for t in (plan_times, bare, sdk))
+    return {"env": env, "resources": resources, "plan_s": round(plan_s, 3), "baseline_s": round(bare_s, 3),
+            "ratio": round(plan_s / bare_s, 3), "sdk_baseline_s": round(sdk_s, 3),
+            "ratio_vs_sdk_baseline": round(plan_s / sdk_s, 3), "plan_runs": [round(t, 3) for t in plan_times],
+            "baseline_runs": [round(t, 3) for t in bare], "sdk_baseline_runs": [round(t, 3) for t in sdk]}
 
 
 def main() -> None:
@@ -97,9 +114,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     envs = args.env or [e for e in ("dev", "staging", "prod") if (ROOT / "stacks" / f"Pulumi.{e}.yaml").exists()]
     rows = [bench(env, args.repeat) for env in envs]
-    print(f"{'env':8} {'resources':>9} {'plan s':>8} {'baseline s':>10} {'ratio':>6}")
+    print(f"{'env':8} {'resources':>9} {'plan s':>8} {'bare s':>8} {'ratio':>6} {'bare+SDK s':>10} {'ratio':>6}")
     for r in rows:
-        print(f"{r['env']:8} {r['resources']:>9} {r['plan_s']:>8.2f} {r['baseline_s']:>10.2f} {r['ratio']:>6.2f}")
+        print(f"{r['env']:8} {r['resources']:>9} {r['plan_s']:>8.2f} {r['baseline_s']:>8.2f} {r['ratio']:>6.2f} "
+              f"{r['sdk_baseline_s']:>10.2f} {r['ratio_vs_sdk_baseline']:>6.2f}")
     (OUT / "plan_bench.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 

@@ -12,11 +12,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cost_model.exclusions import Exclusion, parse_exclusions
-from cost_model.model import Infeasible, Solution, solve
 from cost_model.placement import Placement
 from cost_model.request import PlacementRequest, Workload
+
+if TYPE_CHECKING:  # reading a lock (every `pulumi up`) must not pay for scipy
+    from cost_model.model import Solution
 
 LOCK_FORMAT = 1
 
@@ -106,6 +109,8 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
          exclusions: tuple[Exclusion, ...] = (), threshold: float = 0.10, prod: bool = False,
          accept: bool = False) -> PlanResult:
     """Solve, then keep each locked workload where it is unless moving saves >= threshold (prod: and accept)."""
+    from cost_model.model import Infeasible, solve
+
     fresh = solve(request, catalog, exclusions=exclusions)
     locked = locked_placements(previous)
     if not locked:
@@ -224,6 +229,8 @@ def preview_diff(request: PlacementRequest, lock_path: Path, catalog) -> list[st
     doc = read_lock(lock_path)
     if doc is None:
         return [f"{lock_path}: no placement lock; `newinfra place {env}` would create it"]
+    from cost_model.model import Infeasible
+
     exclusions = parse_exclusions(doc.get("exclusions", []))
     try:
         result = plan(request, catalog, previous=doc, exclusions=exclusions)
