@@ -7,6 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.iam import service_role
 from components.aws.kms import KeyArgs, create_key
 from components.plain import ComponentArgError, require_plain
 from components.planning.pools import NodePoolArgs
@@ -92,8 +93,8 @@ class GpuCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         key = create_key(self, f"{name}-secrets", KeyArgs(description=f"EKS {name} secrets", tags=tags))
-        cluster_role = _role(self, f"{name}-cluster", "eks.amazonaws.com", ("AmazonEKSClusterPolicy",), tags)
-        node_role = _role(self, f"{name}-node", "ec2.amazonaws.com", NODE_POLICIES, tags)
+        cluster_role = service_role(self, f"{name}-cluster", "eks.amazonaws.com", tags, ("AmazonEKSClusterPolicy",))
+        node_role = service_role(self, f"{name}-node", "ec2.amazonaws.com", tags, NODE_POLICIES)
         aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{name}/cluster",
                                 retention_in_days=365, tags=tags, opts=child)
         cluster = aws.eks.Cluster(
@@ -195,18 +196,6 @@ class GpuCluster(pulumi.ComponentResource):
                     for t in pool["taints"]],
             tags=pool_tags,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]))
-
-
-def _role(parent, name: str, service: str, managed: tuple[str, ...], tags: dict[str, str]) -> aws.iam.Role:
-    child = pulumi.ResourceOptions(parent=parent)
-    role = aws.iam.Role(name, assume_role_policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}],
-    }), tags=tags, opts=child)
-    for policy in managed:
-        aws.iam.RolePolicyAttachment(f"{name}-{policy}", role=role.name,
-                                     policy_arn=f"arn:aws:iam::aws:policy/{policy}", opts=child)
-    return role
 
 
 def _efa_security_group(parent, name: str, vpc_id, tags) -> aws.ec2.SecurityGroup:

@@ -6,6 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.iam import service_role
 from components.plain import require_plain
 from components.planning.network import choose_zones, nat_gateway_zones, split_cidr
 
@@ -99,14 +100,7 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         log_group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=retention, tags=tags,
                                             opts=child)
-        role = aws.iam.Role(
-            f"{name}-flow-logs",
-            assume_role_policy=pulumi.Output.json_dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                               "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}],
-            }),
-            tags=tags, opts=child)
+        role = service_role(self, f"{name}-flow-logs", "vpc-flow-logs.amazonaws.com", tags)
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,

@@ -11,6 +11,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.iam import service_role
 from components.plain import require_plain
 from components.planning.vm_pool import (
     VmPoolError,
@@ -190,16 +191,5 @@ class GpuVmPool(pulumi.ComponentResource):
 
     def _instance_profile(self, name: str, tags: dict[str, str]) -> tuple[aws.iam.InstanceProfile, aws.iam.Role]:
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-host",
-            assume_role_policy=pulumi.Output.json_dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                               "Principal": {"Service": "ec2.amazonaws.com"}}],
-            }),
-            tags=tags, opts=child)
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        aws.iam.RolePolicyAttachment(
-            f"{name}-host-ssm", role=role.name,
-            policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", SSM_CORE_POLICY), opts=child)
+        role = service_role(self, f"{name}-host", "ec2.amazonaws.com", tags, (SSM_CORE_POLICY,))
         return aws.iam.InstanceProfile(f"{name}-host", role=role.name, tags=tags, opts=child), role
