@@ -123,6 +123,9 @@ def chroot_target(distro: Distro, workdir: Path):
     root.mkdir(parents=True)
     apt_cache = CACHE / "apt-archives" / distro.name
     (apt_cache / "partial").mkdir(parents=True, exist_ok=True)
+    # apt locks the shared archive cache: concurrent test runs on this machine take turns per distribution.
+    lock = open(CACHE / f"{distro.name}.apt-cache.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         _run(["tar", "--extract", "--file", str(tarball), "--numeric-owner", "-C", str(root)])
         shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
@@ -137,6 +140,7 @@ def chroot_target(distro: Distro, workdir: Path):
         yield root
     finally:
         _remove_tree(root)
+        lock.close()
 
 
 def write_inventory(path: Path, root: Path, host_vars: dict) -> Path:
