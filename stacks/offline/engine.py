@@ -15,6 +15,7 @@ import logging
 import os
 import runpy
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +46,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.stack_urn = ""
         self.errors: list[str] = []
         self._on_register = on_register
+        # The SDK registers from a thread pool: checking and claiming a URN must be one step.
+        self._claim = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine does not qualify children of the root stack with the stack's type.
@@ -57,7 +60,11 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         if request.type == STACK_TYPE:
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        if urn in self.registrations:
+        with self._claim:
+            duplicate = urn in self.registrations
+            if not duplicate:
+                self.registrations[urn] = {}
+        if duplicate:
             message = f"duplicate resource URN {urn}: the engine refuses two resources with one name"
             # Recorded and raised once the run ends: raising inside the SDK's registration thread would
             # surface as an unretrieved future instead of one clear error.
