@@ -184,3 +184,52 @@ def test_validation_needs_the_expected_count(tmp_path: Path) -> None:
     output = _play(tmp_path, "Ubuntu-24", {"nvidia_driver_branch": "580"}, "playbooks/validate.yml")
     assert "gpu_validate_expected_count (from expected_accelerators) is ''" in output or \
         "gpu_validate_expected_count (from expected_accelerators) is 'None'" in output, output[-3000:]
+
+
+# Each role on its own: one host per bad input, the role's first check must stop it with the variable's name.
+ROLE_BAD_INPUTS = {
+    "Amazon-2023": {
+        "efa-checksum-missing": ("efa", {}, "efa_installer_sha256='' (64 hex digits"),
+        "dcgm-source-missing": ("dcgm", {"dcgm_repo_url": ""}, "dcgm_repo_url='' and dcgm_repo_key="),
+        "toolkit-source-missing": ("container_runtime", {"container_runtime_nvidia_repo_url": ""},
+                                   "container_runtime_nvidia_repo_url=''"),
+        "cuda-source-missing": ("cuda_toolkit", {"cuda_toolkit_repo_url": ""}, "cuda_toolkit_repo_url=''"),
+        "fm-branch-differs": ("fabric_manager", {"nvidia_driver_branch": "580", "fabric_manager_branch": "570"},
+                              "fabric_manager_branch=570 must equal nvidia_driver_branch=580"),
+    },
+    "Debian-12": {
+        "fm-source-missing": ("fabric_manager", {"nvidia_driver_branch": "535"}, "fabric_manager_repo_url=''"),
+        "tpu-chips-missing": ("tpu_runtime", {}, "tpu_runtime_expected_chips\n(0, from expected_accelerators)"),
+    },
+    "RedHat-9": {
+        "tpu-unsupported-os": ("tpu_runtime", {"expected_accelerators": 4}, "tpu_runtime on RedHat-9 (supported:"),
+        "cuda-version-malformed": ("cuda_toolkit", {"cuda_toolkit_version": "12"}, "cuda_toolkit_version=12"),
+    },
+}
+
+
+@pytest.mark.parametrize("platform", sorted(ROLE_BAD_INPUTS))
+def test_each_role_refuses_bad_input_naming_the_variable(platform: str, tmp_path: Path) -> None:
+    cases = ROLE_BAD_INPUTS[platform]
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({**PLATFORMS[platform], "is_chroot": False, "kernel": "6.1.0-28-cloud-amd64"}))
+    playbook = tmp_path / "role.yml"
+    playbook.write_text(json.dumps([{"name": "One role per host", "hosts": "all", "gather_facts": True,
+                                     "tasks": [{"name": "Run the role under test",
+                                                "ansible.builtin.include_role": {"name": "{{ role_under_test }}"}}]}]))
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {name: {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "ansible_become": False, "role_under_test": role, **host_vars}
+        for name, (role, host_vars, _) in cases.items()}}}))
+    result = ansible_playbook(str(playbook), inventory, env={
+        "ANSIBLE_FACTS_MODULES": "recorded_facts", "ANSIBLE_LIBRARY": str(Path(__file__).parent / "library"),
+        "ANSIBLE_ROLES_PATH": str(ROLES), "NEWINFRA_RECORDED_FACTS": str(facts),
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}, extra_args=["--check"])
+    messages = {}
+    for block in result.output.split("fatal: [")[1:]:
+        host, rest = block.split("]: FAILED! => ", 1)
+        messages[host] = json.JSONDecoder().raw_decode(rest.lstrip())[0]["msg"]
+    for name, (_, _, message) in cases.items():
+        assert result.recap(name)["failed"] == 1 and result.recap(name)["changed"] == 0, name
+        assert " ".join(message.split()) in " ".join(messages[name].split()), (name, messages[name])
