@@ -12,6 +12,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def _main() -> None:
+    """One line per warning on a terminal: the catalog's staleness is logged once per run, so its Python
+    warning (with a source line) would only repeat it."""
+    import warnings
+
+    from cost_model.catalog.loader import StaleCatalogWarning
+
+    warnings.simplefilter("ignore", StaleCatalogWarning)
+
+
 # --- registrations: one line per part (keep sorted) -------------------------------------------------
 from cost_model.catalog.cli import register as _catalog; _catalog(app)  # noqa: E402,E702,I001
 from cost_model.cli import register as _place; _place(app)  # noqa: E402,E702,I001
