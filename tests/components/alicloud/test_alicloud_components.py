@@ -131,7 +131,7 @@ def test_gpu_pools_private_encrypted_spot_taints(record):
     assert [s["inputs"]["strategy"] for s in sets] == ["LowLatency"]
 
 
-def _refused(body, error, message):
+def check_refused(body, error, message):
     def run():
         with pytest.raises(error, match=message):
             body()
@@ -155,7 +155,7 @@ VSWITCHES = {"cn-beijing-h": "vsw-h", "cn-beijing-i": "vsw-i"}
 ])
 def test_cluster_bad_input(pool, extra, error, message):
     args = {"vswitches": VSWITCHES, "kms_key_id": "key-1", "node_pools": [pool], "tags": TAGS, **extra}
-    _refused(lambda: GpuCluster("ack", args, _opts()), error, message)
+    check_refused(lambda: GpuCluster("ack", args, _opts()), error, message)
 
 
 def test_cluster_without_a_key_gets_a_rotating_one():
@@ -190,7 +190,7 @@ def test_sales_ticket_type_with_the_flag():
      r"capacity_gib: 50 must be an integer from 100 to 262144 GiB"),
 ])
 def test_network_and_storage_bad_input(body, message):
-    _refused(body, ValueError, message)
+    check_refused(body, ValueError, message)
 
 
 def test_cross_language_schema_keeps_plans_plain():

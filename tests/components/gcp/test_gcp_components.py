@@ -202,7 +202,7 @@ def test_prod_keeps_its_floor():
     assert pool["autoscaling"]["totalMinNodeCount"] == 1 and pool["nodeConfig"]["spot"] is False
 
 
-def _refused(body, error, message):
+def check_refused(body, error, message):
     """The component raises before registering anything: the record holds only the provider."""
     def run():
         with pytest.raises(error, match=message):
@@ -231,14 +231,14 @@ def test_cluster_bad_input(pools, extra, error, message):
     def body():
         GpuCluster("gke", {"location": "us-central1", "network": "n", "subnetwork": "s", "kms_key": KEY,
                            "node_pools": pools, "tags": TAGS, "network_cidr": "10.64.0.0/12", **extra}, _opts())
-    _refused(body, error, message)
+    check_refused(body, error, message)
 
 
 def test_cluster_refuses_an_output_for_the_pools():
     def body():
         GpuCluster("gke", {"location": "us-central1", "network": "n", "subnetwork": "s", "kms_key": KEY,
                            "node_pools": pulumi.Output.from_input([]), "tags": TAGS}, _opts())
-    _refused(body, ComponentArgError, "node_pools: must be a plain value")
+    check_refused(body, ComponentArgError, "node_pools: must be a plain value")
 
 
 def _tpu(**extra):
@@ -329,7 +329,7 @@ def test_tpu_queued_resource():
      r"topology: '4x4x32' needs acceleratorConfig"),
 ])
 def test_tpu_bad_input(extra, error, message):
-    _refused(lambda: _tpu(**extra), error, message)
+    check_refused(lambda: _tpu(**extra), error, message)
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -340,7 +340,7 @@ def test_tpu_bad_input(extra, error, message):
      r"capacity_gib: 100 is below the ZONAL minimum of 1024 GiB"),
 ])
 def test_storage_bad_input(extra, message):
-    _refused(lambda: Storage("data", {"location": "us-central1", "tags": TAGS, **extra}, _opts()),
+    check_refused(lambda: Storage("data", {"location": "us-central1", "tags": TAGS, **extra}, _opts()),
              ComponentArgError, message)
 
 
