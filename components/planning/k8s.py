@@ -119,6 +119,9 @@ DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.1"
 # Whether the cluster's GPU node image already carries the NVIDIA driver: EKS AL2023 NVIDIA AMI, GKE
 # node pools with driver installation, ACK GPU node images. Then the operator must not install one.
 NODE_IMAGE_SHIPS_DRIVERS = {"aws": True, "gcp": True, "alicloud": True}
+# EKS's accelerated AMIs (AL2023 NVIDIA, Bottlerocket NVIDIA) also ship the NVIDIA container toolkit wired into
+# containerd; a second one from the operator would rewrite that config. GKE's image has none.
+NODE_IMAGE_SHIPS_TOOLKIT = {"aws": True, "gcp": False, "alicloud": False}
 # Where GKE puts the driver it installs, per NVIDIA's GKE instructions for the operator.
 CLOUD_OPERATOR_VALUES: dict[str, dict[str, Any]] = {
     "gcp": {
@@ -136,12 +139,12 @@ def check_cloud(cloud: str) -> str:
 
 
 def gpu_operator_values(cloud: str, *, drivers_preinstalled: bool | None = None) -> dict[str, Any]:
-    """Helm values: driver only where the image has none; toolkit, device plugin and DCGM exporter on."""
+    """Helm values: driver and toolkit only where the image has none; device plugin and DCGM exporter on."""
     check_cloud(cloud)
     preinstalled = NODE_IMAGE_SHIPS_DRIVERS[cloud] if drivers_preinstalled is None else drivers_preinstalled
     values: dict[str, Any] = {
         "driver": {"enabled": not preinstalled},
-        "toolkit": {"enabled": True},
+        "toolkit": {"enabled": not (preinstalled and NODE_IMAGE_SHIPS_TOOLKIT[cloud])},
         "devicePlugin": {"enabled": True},
         "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": True}},
         "nfd": {"enabled": True},

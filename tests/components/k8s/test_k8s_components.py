@@ -61,7 +61,8 @@ def test_gpu_operator_release_is_pinned_and_leaves_drivers_to_the_eks_image():
     assert release["namespace"] == "gpu-operator"
     values = release["values"]
     assert values["driver"]["enabled"] is False
-    assert values["toolkit"]["enabled"] is True and values["dcgmExporter"]["enabled"] is True
+    assert values["toolkit"]["enabled"] is False  # the EKS NVIDIA AMI ships it
+    assert values["dcgmExporter"]["enabled"] is True
     ns = inputs(record, "kubernetes:core/v1:Namespace")["gpu-gpu-operator-ns"]["metadata"]
     assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
 

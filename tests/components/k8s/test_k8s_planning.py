@@ -117,15 +117,16 @@ def test_team_quotas():
         check_teams([{"name": "a", "gpus": 1}, {"name": "a", "gpus": 2}])
 
 
-@pytest.mark.parametrize("cloud", ["aws", "gcp", "alicloud"])
-def test_operator_leaves_drivers_to_the_node_image_and_keeps_toolkit_and_dcgm(cloud):
+@pytest.mark.parametrize(("cloud", "toolkit"), [("aws", False), ("gcp", True), ("alicloud", True)])
+def test_operator_leaves_drivers_and_shipped_toolkits_to_the_node_image_and_keeps_dcgm(cloud, toolkit):
     values = gpu_operator_values(cloud)
     assert values["driver"] == {"enabled": False}
-    assert values["toolkit"]["enabled"] is True and values["dcgmExporter"]["enabled"] is True
+    assert values["toolkit"]["enabled"] is toolkit and values["dcgmExporter"]["enabled"] is True
 
 
 def test_operator_installs_drivers_when_told_the_image_has_none_and_knows_gke_paths():
-    assert gpu_operator_values("aws", drivers_preinstalled=False)["driver"] == {"enabled": True}
+    bare_image = gpu_operator_values("aws", drivers_preinstalled=False)
+    assert bare_image["driver"] == {"enabled": True} and bare_image["toolkit"] == {"enabled": True}
     gke = gpu_operator_values("gcp")
     assert gke["hostPaths"]["driverInstallDir"] == "/home/kubernetes/bin/nvidia"
     assert gke["toolkit"] == {"enabled": True, "installDir": "/home/kubernetes/bin/nvidia"}
