@@ -68,3 +68,13 @@ def test_outputs_hide_the_kubeconfig(two_runs):
     outputs = json.loads((a / "outputs.json").read_text())
     assert outputs["kubeconfigs"] == "[secret]"
     assert outputs["clusters"] and outputs["buckets"] and outputs["nodeGroups"]
+
+
+def test_up_refuses_a_stale_lock_and_names_the_command():
+    from stacks.config import ConfigError
+    from stacks.offline import read_stack_config, run_program
+
+    config = read_stack_config(REPO_ROOT, "dev")
+    config["newinfra:monthlyBudgetUsd"] = config["newinfra:monthlyBudgetUsd"] + 500  # the request changed
+    with pytest.raises(ConfigError, match=r"stale placement lock: .*run `newinfra place dev`"):
+        run_program(REPO_ROOT, "dev", config=config)
