@@ -14,6 +14,9 @@ class KeyArgs:
     tags: dict[str, str] = field(default_factory=dict)
     # Service principals that use the key through grants on behalf of the account (e.g. logs).
     service_principals: tuple[str, ...] = ()
+    # Service-linked roles (path under :role/, e.g. Auto Scaling's) that launch resources with the key:
+    # they use it and create grants for the AWS resources they launch.
+    service_linked_roles: tuple[str, ...] = ()
     deletion_window_days: int = 30
 
 
@@ -21,14 +24,24 @@ def create_key(parent: pulumi.Resource, name: str, args: KeyArgs) -> aws.kms.Key
     child = pulumi.ResourceOptions(parent=parent)
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
     partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    account = pulumi.Output.concat("arn:", partition.partition, ":iam::", identity.account_id)
     statements = [{
         "Sid": "AccountAdministers",
         "Effect": "Allow",
-        "Principal": {"AWS": pulumi.Output.concat("arn:", partition.partition, ":iam::",
-                                                  identity.account_id, ":root")},
+        "Principal": {"AWS": pulumi.Output.concat(account, ":root")},
         "Action": "kms:*",
         "Resource": "*",
     }]
+    for role in args.service_linked_roles:
+        principal = {"AWS": pulumi.Output.concat(account, ":role/", role)}
+        statements += [
+            {"Sid": "ServiceLinkedRoleUsesKey", "Effect": "Allow", "Principal": principal,
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+             "Resource": "*"},
+            {"Sid": "ServiceLinkedRoleGrantsToAwsResources", "Effect": "Allow", "Principal": principal,
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}},
+        ]
     if args.service_principals:
         statements.append({
             "Sid": "ServicesEncrypt",

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.iam import service_role
+from components.aws.kms import KeyArgs, create_key
 from components.plain import require_plain
 from components.planning.vm_pool import (
     VmPoolError,
@@ -77,9 +78,7 @@ class GpuVmPool(pulumi.ComponentResource):
         root_gb = args.get("root_volume_gb", 200)
         if not isinstance(root_gb, int) or root_gb < 100:
             raise VmPoolError(f"root_volume_gb: {root_gb!r} must be an integer >= 100 (the DLAMI needs it)")
-        tags = require_cost_tags(dict(require_plain(args, "tags")))
-        if args.get("classification"):
-            tags["newinfra-data-classification"] = args["classification"]
+        tags = require_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"],
                 **({"newinfra.io/kind": kind} if (kind := spec_kind(spec)) else {})}
         super().__init__(self.TYPE, name, None, opts)
@@ -167,27 +166,9 @@ class GpuVmPool(pulumi.ComponentResource):
     def _disk_key(self, name: str, tags: dict[str, str]) -> aws.kms.Key:
         """A customer key for the pool's volumes. Auto Scaling launches the hosts through its service-linked
         role, which needs the key and grants on it, or encrypted launches fail."""
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        account = pulumi.Output.concat("arn:", partition, ":iam::", identity.account_id)
-        autoscaling = pulumi.Output.concat(
-            account, ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
-        policy = {"Version": "2012-10-17", "Statement": [
-            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": pulumi.Output.concat(account, ":root")},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "AutoScalingUsesKey", "Effect": "Allow", "Principal": {"AWS": autoscaling},
-             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-             "Resource": "*"},
-            {"Sid": "AutoScalingGrantsToEbs", "Effect": "Allow", "Principal": {"AWS": autoscaling},
-             "Action": "kms:CreateGrant", "Resource": "*",
-             "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}}},
-        ]}
-        key = aws.kms.Key(f"{name}-disks", description=f"GPU VM pool {name}: host volumes",
-                          enable_key_rotation=True, deletion_window_in_days=30,
-                          policy=pulumi.Output.json_dumps(policy), tags=tags, opts=pulumi.ResourceOptions(parent=self))
-        aws.kms.Alias(f"{name}-disks", name=f"alias/newinfra/{name}-disks", target_key_id=key.key_id,
-                      opts=pulumi.ResourceOptions(parent=self))
-        return key
+        return create_key(self, f"{name}-disks", KeyArgs(
+            description=f"GPU VM pool {name}: host volumes", tags=tags,
+            service_linked_roles=("aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",)))
 
     def _instance_profile(self, name: str, tags: dict[str, str]) -> tuple[aws.iam.InstanceProfile, aws.iam.Role]:
         child = pulumi.ResourceOptions(parent=self)
