@@ -13,13 +13,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from components.planning.tags import REQUIRED_TAGS
 from cost_model.request import Model, PlacementRequest
 
 NAMESPACE = "newinfra"
 STACKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = STACKS_DIR.parent
 ENVIRONMENTS = ("dev", "staging", "prod")
-REQUIRED_TAGS = ("owner", "cost-center")
 
 
 class ConfigError(ValueError):

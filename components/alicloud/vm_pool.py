@@ -74,9 +74,7 @@ class GpuVmPool(pulumi.ComponentResource):
         category = args.get("system_disk_category", "cloud_essd")
         if category not in SYSTEM_DISK_CATEGORIES:
             raise VmPoolError(f"system_disk_category: {category!r} is not valid; valid: {list(SYSTEM_DISK_CATEGORIES)}")
-        tags = require_cost_tags(dict(require_plain(args, "tags")))
-        if args.get("classification"):
-            tags["newinfra-data-classification"] = args["classification"]
+        tags = require_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"],
                 **({"newinfra.io/kind": spec["kind"]} if spec.get("kind") else {})}
         spot_strategy, capacity = MARKET_SETTINGS[spec["market"]]

@@ -8,8 +8,8 @@ import pulumi_aws as aws
 
 from components.aws.kms import KeyArgs, create_key
 from components.plain import require_plain
+from components.planning.tags import CLASSIFICATION_KEY
 
-CLASSIFICATION_TAG = "newinfra-data-classification"
 # FSx for Lustre needs TCP 988 and 1018-1023 between clients and servers.
 LUSTRE_PORTS = ((988, 988), (1018, 1023))
 
@@ -44,7 +44,7 @@ class Storage(pulumi.ComponentResource):
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         classification = require_plain(args, "classification")
-        tags = {**(args.get("tags") or {}), CLASSIFICATION_TAG: classification,
+        tags = {**(args.get("tags") or {}), CLASSIFICATION_KEY: classification,
                 "newinfra.io/dataset": require_plain(args, "dataset")}
         fs_args = args.get("shared_file_system")
         if fs_args is not None:

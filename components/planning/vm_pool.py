@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
+from components.planning.network import PlanningError
 from components.planning.pools import accelerator_vendor, plan_node_pool
+from components.planning.tags import with_cost_tags
 from cost_model.catalog.families import ACCELERATOR_ARCHITECTURE, ARCHITECTURES, FAMILIES, family_facts
 from cost_model.placement import Placement
 
@@ -20,9 +22,6 @@ MARKETS = ("on-demand", "spot")
 GROUP_KINDS = {"aws": "aws-asg", "gcp": "gcp-mig", "alicloud": "alicloud-ess"}
 # Vendors a VM pool can host: the host image and Ansible roles exist for these.
 VM_POOL_VENDORS = ("neuron", "nvidia")
-
-
-REQUIRED_TAGS = ("owner", "cost-center")
 
 # AWS host images by the family's accelerated image class (families.py ``eks_ami_type``): the SSM
 # parameter of the matching Deep Learning AMI, and its OS for the inventory.
@@ -125,12 +124,12 @@ def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_pe
     )
 
 
-def require_cost_tags(tags: dict[str, str]) -> dict[str, str]:
-    """Every pool is paid for by someone: owner and cost-center must be set."""
-    missing = [k for k in REQUIRED_TAGS if not tags.get(k)]
-    if missing:
-        raise VmPoolError(f"tags: missing required keys {missing}; got {sorted(tags)}")
-    return dict(sorted(tags.items()))
+def require_cost_tags(tags: dict[str, str], classification: str | None = None) -> dict[str, str]:
+    """Every pool is paid for by someone (owner and cost-center), and says what data it holds."""
+    try:
+        return with_cost_tags(tags, classification)
+    except PlanningError as exc:
+        raise VmPoolError(str(exc)) from None
 
 
 def aws_image(instance_type: str) -> tuple[str, str]:
