@@ -159,20 +159,9 @@ def vm_pool_spec(placement: Placement, *, kind: str, environment: str) -> VmPool
         raise VmPoolError(
             f"placement {placement.workload!r}: runs_on is {placement.runs_on!r}; a GPU VM pool needs 'vm'")
     pool = plan_node_pool(placement, kind=kind, environment=environment)
-    return {
-        "name": pool["name"],
-        "workload": pool["workload"],
-        "instance_type": pool["instance_type"],
-        "accelerator": pool["accelerator"],
-        "accelerators_per_node": pool["accelerators_per_node"],
-        "zones": list(pool["zones"]),
-        "min_size": pool["min_size"],
-        "max_size": pool["max_size"],
-        "desired_size": pool["desired_size"],
-        "market": pool["market"],
-        "compact": pool["compact"],
-        "kind": kind,
-    }
+    # The node pool's plan minus what only Kubernetes reads (labels, taints), plus the workload's kind.
+    spec = {key: pool[key] for key in VmPoolSpec.__annotations__ if key in pool}
+    return {**spec, "zones": list(pool["zones"]), "kind": kind}  # type: ignore[typeddict-item]
 
 
 def spec_kind(spec: VmPoolSpec) -> str | None:

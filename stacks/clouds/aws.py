@@ -72,9 +72,10 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
     vm = [p for p in plan.placements if p.runs_on == "vm"]
     if vm and network is not None:
         from components.aws.vm_pool import GpuVmPool
+        from components.planning.vm_pool import vm_pool_spec
 
         for p in vm:
-            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+            pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
             vm_pool = GpuVmPool(f"{key}-{pool['name']}", {
                 "pool": pool, "subnet_by_zone": network.private_subnet_by_zone, "vpc_id": network.vpc_id,
                 "tags": cfg.tags,

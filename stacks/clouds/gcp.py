@@ -12,7 +12,7 @@ from components.gcp.network import Network
 from components.gcp.storage import Storage
 from components.gcp.tpu import TpuSlice
 from components.planning.gcp import gcp_labels
-from components.planning.pools import accelerator_vendor, plan_node_pool
+from components.planning.pools import accelerator_vendor, plan_node_pool, pool_name
 from stacks.clouds.common import kubernetes_layer, workload_of
 
 # The GPU operator brings its own device plugin; GKE's must step aside on those nodes.
@@ -70,9 +70,8 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
         kubernetes_layer(cfg, key, "gcp", cluster.kubeconfig, k8s, pools, cluster)
 
     for p in (p for p in plan.placements if p.runs_on == "vm"):
-        pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
         if p.is_tpu:
-            slices = TpuSlice(f"{key}-{pool['name']}", {
+            slices = TpuSlice(f"{key}-{pool_name(p)}", {
                 "zone": p.zones[0], "accelerator_type": p.instance_type, "network": network.network_id,
                 "subnetwork": subnetwork, "tags": cfg.tags, "count": p.nodes, "market": p.market,
                 **({"topology": p.tpu_topology} if p.tpu_topology else {}),
@@ -82,7 +81,9 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
                                      "nodes": slices.node_ids})
             continue
         from components.gcp.vm_pool import GpuVmPool
+        from components.planning.vm_pool import vm_pool_spec
 
+        pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
         vm_pool = GpuVmPool(f"{key}-{pool['name']}", {"pool": pool, "region": region, "subnetwork": subnetwork,
                                                       "tags": cfg.tags}, opts)
         out["gpuVmPools"].append(vm_pool.inventory)
