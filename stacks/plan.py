@@ -12,7 +12,7 @@ import typer
 
 from stacks.offline.record import Record
 
-RESOURCE_ERRORS_EXIT = 2
+BAD_INPUT_EXIT = 2
 
 
 def resource_regions(record: Record) -> dict[str, str]:
@@ -25,9 +25,10 @@ def resource_regions(record: Record) -> dict[str, str]:
     for r in record.resources:
         if region[r["urn"]] and r["parent"]:
             by_parent.setdefault(r["parent"], set()).add(region[r["urn"]])
+    by_urn = record.by_urn()
     for urn in providers:
         if not providers[urn]:
-            parent = record.by_urn()[urn]["parent"]
+            parent = by_urn[urn]["parent"]
             siblings = by_parent.get(parent, set())
             providers[urn] = next(iter(siblings)) if len(siblings) == 1 else ""
     return {r["urn"]: providers.get(r["urn"]) or providers.get((r["provider"] or "").rsplit("::", 1)[0], "")
@@ -125,7 +126,7 @@ def plan_command(
 
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(RESOURCE_ERRORS_EXIT)
+    raise typer.Exit(BAD_INPUT_EXIT)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,6 @@ import os
 import runpy
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -219,9 +218,3 @@ def _run(project: str, stack: str, config: dict[str, Any], body: Callable[[], An
     resources = sorted(monitor.registrations.values(), key=lambda r: r["urn"])
     return Record(project=project, stack=stack, resources=resources,
                   outputs=monitor.stack_outputs, config=dict(sorted(config.items())))
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
