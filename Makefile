@@ -34,7 +34,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check stacks components cost_model policies tests benchmarks
+	$(BIN)/ruff check newinfra stacks components cost_model policies tests benchmarks ansible/stack_inventory.py
 	cd ansible && ../$(BIN)/ansible-playbook --syntax-check -i inventory/localhost.yml playbooks/*.yml
 	cd ansible && ../$(BIN)/ansible-lint --offline --profile production
 

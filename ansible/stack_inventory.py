@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from stacks.inventory import (  # noqa: E402
+from newinfra.cli.inventory import (  # noqa: E402
     InventoryError,
     build_inventory,
     default_resolvers,

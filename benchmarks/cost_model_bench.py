@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cost_model.candidates import CandidateBuilder  # noqa: E402
-from cost_model.catalog import load_catalog  # noqa: E402
-from cost_model.model import Infeasible, offer_index, solve  # noqa: E402
-from cost_model.request import PlacementRequest  # noqa: E402
+from newinfra.cost_model.candidates import CandidateBuilder  # noqa: E402
+from newinfra.cost_model.catalog import load_catalog  # noqa: E402
+from newinfra.cost_model.model import Infeasible, offer_index, solve  # noqa: E402
+from newinfra.cost_model.request import PlacementRequest  # noqa: E402
 
 OUT = ROOT / "build" / "cost_model_bench.json"
 SKY_VENV = ROOT / "build" / "skypilot-venv" / "bin" / "python"
@@ -189,7 +189,7 @@ def tight_quotas(catalog, per_group: int = 6) -> dict:
     nodes. Flexible workloads (listed first) may use it or the next-dearer region; resident ones only it or
     the dearest region. Greedy, in config order, gives the cheap quota to the flexible workloads and sends the
     resident ones to the dear region; the portfolio gives it to the resident ones."""
-    from cost_model.catalog.quota import quota_family, quota_units
+    from newinfra.cost_model.catalog.quota import quota_family, quota_units
 
     offers = [o for o in catalog.offers_for("H100") if o.cloud in ("aws", "gcp")
               and o.accelerators_per_node == 8 and o.on_demand_usd is not None]

@@ -91,7 +91,7 @@ def timed(cmd: list[str]) -> float:
 
 def bench(env: str, repeat: int) -> dict:
     out = OUT / env
-    plan_cmd = [sys.executable, "-m", "stacks.cli_main", "plan", env, "--out", str(out), "--json"]
+    plan_cmd = [sys.executable, "-m", "newinfra", "plan", env, "--out", str(out), "--json"]
     plan_times = [timed(plan_cmd) for _ in range(repeat)]
     record_path = out / "resources.json"
     resources = len(json.loads(record_path.read_text()))

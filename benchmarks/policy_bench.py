@@ -28,8 +28,8 @@ GOAL_S = 2.0
 
 def base_records() -> list[tuple[list[dict[str, Any]], dict[str, Any]]]:
     """newinfra's own stacks (AWS, GCP, Alibaba Cloud, Kubernetes) and another team's AWS+GCP program."""
-    from policies.cli import environments
-    from stacks.offline import run_program
+    from newinfra.cli.check import environments
+    from newinfra.offline import run_program
 
     records = [run_program(ROOT, env) for env in environments()]
     records.append(run_program(ROOT / "tests/policies/fixtures/other_team", "ml"))
@@ -89,7 +89,7 @@ def scaled(target: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 def time_evaluate(resources, config, repeat: int, workers: int | None = None) -> list[float]:
-    from policies.runner import evaluate
+    from newinfra.policies.runner import evaluate
 
     times = []
     for _ in range(repeat):
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     resources, config = scaled(args.resources)
     print(f"record: {len(resources)} resources, {len({r['type'] for r in resources})} types "
           f"(built in {time.perf_counter() - start:.1f} s)")
-    from policies.rules import prices
+    from newinfra.policies.rules import prices
 
     prices.book()  # load the catalog once, as a long-lived check would
     times = time_evaluate(resources, config, args.repeat, args.workers)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"both packs, type-dispatched, {workers} worker(s) on {os.cpu_count()} CPUs (load {os.getloadavg()[0]:.1f}): "
           f"best {best:.2f} s, median {median:.2f} s over {args.repeat} runs ({verdict} the {GOAL_S:.0f} s goal)")
     if args.naive:
-        from policies import runner
+        from newinfra.policies import runner
 
         runner._wants = lambda policy, resource_type: True  # the CLI's way: every policy sees everything
         naive = time_evaluate(resources, config, 1)

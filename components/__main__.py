@@ -8,22 +8,21 @@ Every component of every cloud is hosted.
 """
 
 import pulumi
+from newinfra.components.alicloud.cluster import GpuCluster as _AlicloudGpuCluster
+from newinfra.components.alicloud.network import Network as _AlicloudNetwork
+from newinfra.components.alicloud.storage import Storage as _AlicloudStorage
+from newinfra.components.alicloud.vm_pool import GpuVmPool as _AlicloudGpuVmPool
+from newinfra.components.aws.cluster import GpuCluster as _AwsGpuCluster
+from newinfra.components.aws.network import Network as _AwsNetwork
+from newinfra.components.aws.storage import Storage as _AwsStorage
+from newinfra.components.aws.vm_pool import GpuVmPool as _AwsGpuVmPool
+from newinfra.components.gcp.cluster import GpuCluster as _GcpGpuCluster
+from newinfra.components.gcp.network import Network as _GcpNetwork
+from newinfra.components.gcp.storage import Storage as _GcpStorage
+from newinfra.components.gcp.tpu import TpuSlice as _GcpTpuSlice
+from newinfra.components.gcp.vm_pool import GpuVmPool as _GcpGpuVmPool
+from newinfra.components.k8s.platform import GpuPlatform as _GpuPlatform
 from pulumi.provider.experimental import component_provider_host
-
-from components.alicloud.cluster import GpuCluster as _AlicloudGpuCluster
-from components.alicloud.network import Network as _AlicloudNetwork
-from components.alicloud.storage import Storage as _AlicloudStorage
-from components.alicloud.vm_pool import GpuVmPool as _AlicloudGpuVmPool
-from components.aws.cluster import GpuCluster as _AwsGpuCluster
-from components.aws.network import Network as _AwsNetwork
-from components.aws.storage import Storage as _AwsStorage
-from components.aws.vm_pool import GpuVmPool as _AwsGpuVmPool
-from components.gcp.cluster import GpuCluster as _GcpGpuCluster
-from components.gcp.network import Network as _GcpNetwork
-from components.gcp.storage import Storage as _GcpStorage
-from components.gcp.tpu import TpuSlice as _GcpTpuSlice
-from components.gcp.vm_pool import GpuVmPool as _GcpGpuVmPool
-from components.k8s.platform import GpuPlatform as _GpuPlatform
 
 PROVIDER_NAME = "newinfra"
 

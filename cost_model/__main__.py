@@ -1,4 +1,4 @@
-"""`python -m cost_model solve REQUEST.yaml [--json] [--catalog DIR]`: exit 0 solved, 2 bad input, 3 infeasible."""
+"""`python -m newinfra.cost_model solve REQUEST.yaml [--json] [--catalog DIR]`: exit 0 solved, 2 bad input, 3 infeasible."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from cost_model.cli import solve_request
+from newinfra.cost_model.cli import solve_request
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cost_model")
+    parser = argparse.ArgumentParser(prog="python -m newinfra.cost_model")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="place the workloads of a request file (same keys as the stack config)")
     s.add_argument("request", type=Path)

@@ -39,10 +39,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-
-from cost_model.catalog.schema import Offer
-from cost_model.exclusions import Exclusion
-from cost_model.request import PlacementRequest, Quota, Workload
+from newinfra.cost_model.catalog.schema import Offer
+from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 
 MARKETS = ("on-demand", "spot")
 # Constraint families a diagnosis can relax one at a time (candidate filters and shared rows).
@@ -59,7 +58,7 @@ class QuotaRules:
 
     @classmethod
     def from_catalog(cls) -> QuotaRules:
-        from cost_model.catalog.quota import quota_family, quota_units
+        from newinfra.cost_model.catalog.quota import quota_family, quota_units
 
         return cls(quota_family, quota_units)
 

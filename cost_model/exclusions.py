@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cost_model.catalog.schema import Offer
-from cost_model.placement import CLOUDS
+from newinfra.cost_model.catalog.schema import Offer
+
+from newinfra.placement import CLOUDS
 
 _PATTERN = re.compile(r"^(?P<cloud>[a-z]+)/(?P<region>[a-z0-9-]+)(?:/(?P<zone>[a-z0-9-]+))?(?::(?P<type>[\w.-]+))?$")
 

@@ -8,11 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-
-from cost_model import milp
-from cost_model.candidates import CandidateBuilder
-from cost_model.model import Infeasible, Solution, accelerator_of, offer_index, solve
-from cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model import milp
+from newinfra.cost_model.candidates import CandidateBuilder
+from newinfra.cost_model.model import Infeasible, Solution, accelerator_of, offer_index, solve
+from newinfra.cost_model.request import PlacementRequest, Workload
 
 
 def single_offer_costs(builder: CandidateBuilder, w: Workload, accel: str, *, on_demand_only: bool = False):

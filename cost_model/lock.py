@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cost_model.exclusions import Exclusion, parse_exclusions
-from cost_model.placement import Placement
-from cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
+from newinfra.cost_model.request import PlacementRequest, Workload
+
+from newinfra.placement import Placement
 
 if TYPE_CHECKING:  # reading a lock (every `pulumi up`) must not pay for scipy
-    from cost_model.model import Solution
+    from newinfra.cost_model.model import Solution
 
 LOCK_FORMAT = 1
 
@@ -109,7 +110,7 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
          exclusions: tuple[Exclusion, ...] = (), threshold: float = 0.10, prod: bool = False,
          accept: bool = False) -> PlanResult:
     """Solve, then keep each locked workload where it is unless moving saves >= threshold (prod: and accept)."""
-    from cost_model.model import Infeasible, solve
+    from newinfra.cost_model.model import Infeasible, solve
 
     fresh = solve(request, catalog, exclusions=exclusions)
     locked = locked_placements(previous)
@@ -229,7 +230,7 @@ def preview_diff(request: PlacementRequest, lock_path: Path, catalog) -> list[st
     doc = read_lock(lock_path)
     if doc is None:
         return [f"{lock_path}: no placement lock; `newinfra place {env}` would create it"]
-    from cost_model.model import Infeasible
+    from newinfra.cost_model.model import Infeasible
 
     exclusions = parse_exclusions(doc.get("exclusions", []))
     try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from newinfra.cost_model.candidates import Candidates
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-
-from cost_model.candidates import Candidates
 
 # HiGHS stops at a relative gap of 1e-4 by default; a cost model must return the optimum itself.
 MILP_OPTIONS = {"disp": False, "mip_rel_gap": 1e-9, "time_limit": 120.0}

@@ -12,14 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from newinfra.cost_model import milp
+from newinfra.cost_model.candidates import (
+    FAMILIES,
+    MARKETS,
+    CandidateBuilder,
+    Candidates,
+    OfferIndex,
+    QuotaRules,
+)
+from newinfra.cost_model.catalog.schema import Offer
+from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 from scipy.optimize import LinearConstraint
 
-from cost_model import milp
-from cost_model.candidates import FAMILIES, MARKETS, CandidateBuilder, Candidates, OfferIndex, QuotaRules
-from cost_model.catalog.schema import Offer
-from cost_model.exclusions import Exclusion
-from cost_model.placement import Placement
-from cost_model.request import PlacementRequest, Quota, Workload
+from newinfra.placement import Placement
 
 FAMILY_HELP = {
     "allowedClouds": "allowedClouds",

@@ -1,8 +1,8 @@
 """What the cost model is asked: workloads, datasets, residency, quotas, budget.
 
 The same keys appear under ``newinfra:`` in ``stacks/Pulumi.<env>.yaml`` and at the top of a standalone
-request file (``python -m cost_model solve REQUEST.yaml``). Structural checks live here (pydantic);
-checks that need the catalog (known accelerators and instance types) live in ``cost_model.validate``.
+request file (``python -m newinfra.cost_model solve REQUEST.yaml``). Structural checks live here (pydantic);
+checks that need the catalog (known accelerators and instance types) live in ``newinfra.cost_model.validate``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from cost_model.placement import CLOUDS, Cloud, Placement
+from newinfra.placement import CLOUDS, Cloud, Placement
 
 HOURS_PER_MONTH = 730.0
 # A TPU slice named like GCP names it: tpu-v5litepod-8, tpu-v5p-16. v2-v5p names count TensorCores (two per
@@ -129,7 +129,7 @@ class Quota(Model):
 
 
 class PlacementRequest(Model):
-    """Everything the optimizer needs. Extra stack keys are added by ``stacks.config``."""
+    """Everything the optimizer needs. Extra stack keys are added by ``newinfra.config``."""
 
     allowed_clouds: tuple[Cloud, ...] = Field(default=CLOUDS, min_length=1)
     workloads: tuple[Workload, ...] = Field(min_length=1)

@@ -1,6 +1,6 @@
 """Checks a request needs the catalog for: accelerator names, node shapes, residency and pinned placements.
 
-Structural checks (types, ranges, perNode dividing count) are pydantic's, in cost_model.request; here a
+Structural checks (types, ranges, perNode dividing count) are pydantic's, in newinfra.cost_model.request; here a
 ValidationError becomes one message per key path. Every message names the key, the bad value and what is
 valid; the CLIs exit 2 on a RequestError and write nothing.
 """
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 
+from newinfra.cost_model.request import PlacementRequest
 from pydantic import ValidationError
-
-from cost_model.request import PlacementRequest
 
 
 class RequestError(ValueError):
@@ -43,7 +42,7 @@ def parse_request(data: object, where: str = "request") -> PlacementRequest:
 
 def check_request(request: PlacementRequest, catalog) -> None:
     """Raise RequestError for the first class of problems found, listing every instance of it."""
-    from cost_model.catalog import UnknownAccelerator
+    from newinfra.cost_model.catalog import UnknownAccelerator
 
     problems: list[str] = []
     for i, w in enumerate(request.workloads):

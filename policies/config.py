@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from newinfra.policies.packs import Pack, level_for
+from newinfra.policies.rules.budget.caps import team_quotas, workload_teams
+from newinfra.policies.rules.budget.estimate import workload_hours
 from pulumi_policy import EnforcementLevel
-
-from policies.packs import Pack, level_for
-from policies.rules.budget.caps import team_quotas, workload_teams
-from policies.rules.budget.estimate import workload_hours
 
 LEVELS = {level.value: level for level in EnforcementLevel}
 

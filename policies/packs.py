@@ -33,7 +33,7 @@ class Pack:
 
 
 def packs() -> tuple[Pack, ...]:
-    from policies.rules import budget, data_security
+    from newinfra.policies.rules import budget, data_security
 
     return (
         Pack(BUDGET, "budget", "newinfra budget: monthly cost vs budget, accelerator caps, spot share, "

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policies.rules.budget.estimate import Estimate, estimate, workload_hours
-from policies.rules.common import get
-from policies.rules.pools import pools
-from policies.runner import Evaluation
+from newinfra.policies.rules.budget.estimate import Estimate, estimate, workload_hours
+from newinfra.policies.rules.common import get
+from newinfra.policies.rules.pools import pools
+from newinfra.policies.runner import Evaluation
 
 COMMENT_MARKER = "<!-- newinfra-check -->"
 SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "remediate": "note"}
@@ -34,7 +34,7 @@ class _Provider:
 
 def cost_estimate(resources: list[Mapping[str, Any]], stack_config: Mapping[str, Any]) -> Estimate:
     """The same estimate the monthly-budget policy makes, for reports."""
-    from policies.config import stack_value
+    from newinfra.policies.config import stack_value
 
     by_urn = {r["urn"]: r for r in resources}
     views = {r["urn"]: _Resource(r, by_urn) for r in resources}

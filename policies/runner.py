@@ -4,7 +4,7 @@ The record's resources become the ``AnalyzeRequest`` / ``AnalyzeStackRequest`` m
 send; pulumi-policy's analyzer servicer (private API, pinned: see ``PINNED_POLICY_SDK``) deserialises them,
 wraps them in its unknown-value proxy, applies enforcement levels and runs remediations, exactly as it does
 behind ``pulumi preview --policy-pack``. What the CLI does before that (expanding ``all``, schema defaults,
-schema validation) is in policies.config.
+schema validation) is in newinfra.policies.config.
 
 Speed: the CLI sends every resource to every resource policy, and the servicer deserialises the resource
 once per policy. Each rule declares the types it reads (``resource_types``), so the runner hands a resource
@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import struct_pb2
+from newinfra.policies.config import PolicySettings, check_names, resolve, stack_defaults
+from newinfra.policies.packs import Pack, level_for, packs
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.version import VERSION as POLICY_SDK_VERSION
-
-from policies.config import PolicySettings, check_names, resolve, stack_defaults
-from policies.packs import Pack, level_for, packs
 
 PINNED_POLICY_SDK = "1.21."  # _PolicyAnalyzerServicer is private: re-check runner tests before moving on
 LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from newinfra.components.planning.network import allocate_cidrs
 from pulumi.runtime.config import CONFIG, get_config_env
 
-from components.planning.network import allocate_cidrs
-from cost_model.placement import Placement
-from stacks.config import NAMESPACE, ConfigError, EnvConfig, lock_path, parse_config
+from newinfra.config import NAMESPACE, ConfigError, EnvConfig, lock_path, parse_config
+from newinfra.placement import Placement
 
 # cloud -> module that builds one region of it (imported on first use)
 CLOUD_BUILDERS = {"aws": "stacks.clouds.aws", "gcp": "stacks.clouds.gcp", "alicloud": "stacks.clouds.alicloud"}
@@ -48,8 +48,8 @@ def resolve_placements(cfg: EnvConfig) -> tuple[Placement, ...]:
     unpinned = [w for w in cfg.workloads if not w.placement]
     if not unpinned:
         return tuple(sorted(pinned, key=lambda p: (p.workload, p.market)))
-    from cost_model import lock
-    from cost_model.catalog import load_catalog
+    from newinfra.cost_model import lock
+    from newinfra.cost_model.catalog import load_catalog
 
     catalog = load_catalog()
     path = lock_path(cfg.environment)

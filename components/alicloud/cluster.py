@@ -5,13 +5,12 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-
-from components.alicloud.keys import rotating_key
-from components.plain import ComponentArgError, require_plain
-from components.planning.alicloud import check_cluster_cidrs, check_gpu_instance_type
-from components.planning.kubeconfigs import exec_kubeconfig
-from components.planning.pools import NodePoolArgs
-from components.planning.tags import with_cost_tags
+from newinfra.components.alicloud.keys import rotating_key
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.alicloud import check_cluster_cidrs, check_gpu_instance_type
+from newinfra.components.planning.kubeconfigs import exec_kubeconfig
+from newinfra.components.planning.pools import NodePoolArgs
+from newinfra.components.planning.tags import with_cost_tags
 
 # market -> ECS spot strategy
 SPOT_STRATEGIES: dict[str, str] = {"on-demand": "NoSpot", "spot": "SpotAsPriceGo"}

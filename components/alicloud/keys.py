@@ -4,8 +4,7 @@ import re
 
 import pulumi
 import pulumi_alicloud as alicloud
-
-from components.plain import ComponentArgError
+from newinfra.components.plain import ComponentArgError
 
 DEFAULT_ROTATION = "7776000s"  # 90 days
 ROTATION = re.compile(r"(\d+)s")

@@ -5,10 +5,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-
-from components.plain import ComponentArgError, require_plain
-from components.planning.network import split_cidr
-from components.planning.tags import with_cost_tags
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.network import split_cidr
+from newinfra.components.planning.tags import with_cost_tags
 
 
 class NetworkArgs(TypedDict):

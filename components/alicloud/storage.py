@@ -7,10 +7,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-
-from components.alicloud.keys import DEFAULT_ROTATION, check_rotation, rotating_key
-from components.plain import ComponentArgError, require_plain
-from components.planning.tags import with_cost_tags
+from newinfra.components.alicloud.keys import DEFAULT_ROTATION, check_rotation, rotating_key
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.tags import with_cost_tags
 
 # Extreme NAS storage types and capacity bounds (GiB).
 NAS_TYPE = "extreme"

@@ -12,9 +12,8 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-
-from components.plain import require_plain
-from components.planning.vm_pool import (
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.vm_pool import (
     VmPoolError,
     VmPoolSpec,
     check_spec,

@@ -6,12 +6,12 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
+from newinfra.components.aws.iam import service_role
+from newinfra.components.aws.kms import KeyArgs, create_key
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.pools import NodePoolArgs
 
-from components.aws.iam import service_role
-from components.aws.kms import KeyArgs, create_key
-from components.plain import ComponentArgError, require_plain
-from components.planning.pools import NodePoolArgs
-from cost_model.catalog.families import family_facts
+from newinfra.facts import family_facts
 
 EKS_VERSION = "1.33"
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

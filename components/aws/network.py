@@ -5,10 +5,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-
-from components.aws.iam import service_role
-from components.plain import require_plain
-from components.planning.network import choose_zones, nat_gateway_zones, split_cidr
+from newinfra.components.aws.iam import service_role
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.network import choose_zones, nat_gateway_zones, split_cidr
 
 
 class NetworkArgs(TypedDict):

@@ -5,10 +5,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-
-from components.aws.kms import KeyArgs, create_key
-from components.plain import require_plain
-from components.planning.tags import CLASSIFICATION_KEY
+from newinfra.components.aws.kms import KeyArgs, create_key
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.tags import CLASSIFICATION_KEY
 
 # FSx for Lustre needs TCP 988 and 1018-1023 between clients and servers.
 LUSTRE_PORTS = ((988, 988), (1018, 1023))
@@ -136,7 +135,7 @@ class Storage(pulumi.ComponentResource):
 
 
 def _check_lustre(fs_args: SharedFileSystemArgs) -> None:
-    from components.plain import ComponentArgError
+    from newinfra.components.plain import ComponentArgError
 
     capacity = int(fs_args.get("capacity_gib", 1200))
     if capacity <= 0 or capacity % 1200:

@@ -10,11 +10,10 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-
-from components.aws.iam import service_role
-from components.aws.kms import KeyArgs, create_key
-from components.plain import require_plain
-from components.planning.vm_pool import (
+from newinfra.components.aws.iam import service_role
+from newinfra.components.aws.kms import KeyArgs, create_key
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.vm_pool import (
     VmPoolError,
     VmPoolSpec,
     aws_image,

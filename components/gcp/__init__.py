@@ -1,5 +1,5 @@
 """Google Cloud components (newinfra:gcp:…): network, storage, GKE GPU/TPU clusters, TPU VM slices.
 
-Modules are imported one by one (``from components.gcp.cluster import GpuCluster``) so a stack pays for
+Modules are imported one by one (``from newinfra.components.gcp.cluster import GpuCluster``) so a stack pays for
 pulumi_gcp only when it uses Google Cloud.
 """

@@ -7,20 +7,19 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
-
-from components.gcp.identity import grant_key_to_agents, node_service_account
-from components.gcp.keys import rotating_key
-from components.plain import ComponentArgError, require_plain
-from components.planning.gcp import (
+from newinfra.components.gcp.identity import grant_key_to_agents, node_service_account
+from newinfra.components.gcp.keys import rotating_key
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.gcp import (
     GPU_DRIVER_VERSIONS,
     gcp_accelerator_type,
     gcp_labels,
     gke_taint_effect,
     private_block,
 )
-from components.planning.kubeconfigs import exec_kubeconfig
-from components.planning.pools import NodePoolArgs, accelerator_vendor
-from components.planning.tpu import TpuSlicePlan, plan_tpu_slice
+from newinfra.components.planning.kubeconfigs import exec_kubeconfig
+from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor
+from newinfra.components.planning.tpu import TpuSlicePlan, plan_tpu_slice
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 GCP_MARKETS = ("on-demand", "spot")

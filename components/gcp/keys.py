@@ -4,8 +4,7 @@ import re
 
 import pulumi
 import pulumi_gcp as gcp
-
-from components.plain import ComponentArgError
+from newinfra.components.plain import ComponentArgError
 
 DEFAULT_ROTATION = "7776000s"  # 90 days
 MIN_ROTATION_S = 86400  # Cloud KMS refuses rotation periods under a day

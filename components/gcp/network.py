@@ -5,9 +5,8 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
-
-from components.plain import ComponentArgError, require_plain
-from components.planning.gcp import IAP_RANGE, plan_subnetworks
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.gcp import IAP_RANGE, plan_subnetworks
 
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"

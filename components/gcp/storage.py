@@ -5,11 +5,10 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
-
-from components.gcp.identity import grant_key_to_agents
-from components.gcp.keys import DEFAULT_ROTATION, check_rotation, rotating_key
-from components.plain import ComponentArgError, require_plain
-from components.planning.gcp import gcp_labels
+from newinfra.components.gcp.identity import grant_key_to_agents
+from newinfra.components.gcp.keys import DEFAULT_ROTATION, check_rotation, rotating_key
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.gcp import gcp_labels
 
 # Filestore tiers that take a customer-managed key, with their smallest share (GiB).
 FILESTORE_CMEK_TIERS: dict[str, int] = {"ZONAL": 1024, "REGIONAL": 1024, "ENTERPRISE": 1024}

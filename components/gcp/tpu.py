@@ -5,12 +5,11 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
-
-from components.gcp.identity import grant_key_to_agents, node_service_account
-from components.gcp.keys import rotating_key
-from components.plain import ComponentArgError, require_plain
-from components.planning.gcp import gcp_labels
-from components.planning.tpu import GENERATIONS, plan_tpu_slice
+from newinfra.components.gcp.identity import grant_key_to_agents, node_service_account
+from newinfra.components.gcp.keys import rotating_key
+from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.planning.gcp import gcp_labels
+from newinfra.components.planning.tpu import GENERATIONS, plan_tpu_slice
 
 # TPU API acceleratorConfig.type per generation.
 ACCELERATOR_CONFIG_TYPES: dict[str, str] = {"v4": "V4", "v5litepod": "V5LITE_POD", "v5p": "V5P", "v6e": "V6E"}

@@ -15,11 +15,11 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.gcp import gcp_accelerator_type, gcp_labels
+from newinfra.components.planning.vm_pool import VmPoolError, VmPoolSpec, check_spec, host_facts, inventory
 
-from components.plain import require_plain
-from components.planning.gcp import gcp_accelerator_type, gcp_labels
-from components.planning.vm_pool import VmPoolError, VmPoolSpec, check_spec, host_facts, inventory
-from cost_model.catalog.families import family_facts
+from newinfra.facts import family_facts
 
 DEFAULT_IMAGE = ("projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", "ubuntu-22.04")
 # Machine series that attach only Hyperdisk; the rest take Persistent Disk.

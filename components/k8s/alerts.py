@@ -8,8 +8,7 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.planning.k8s import GPU_OPERATOR_NAMESPACE, alert_rules, tag_labels
+from newinfra.components.planning.k8s import GPU_OPERATOR_NAMESPACE, alert_rules, tag_labels
 
 
 class DcgmAlertsArgs(TypedDict):

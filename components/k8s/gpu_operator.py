@@ -7,9 +7,8 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.plain import require_plain
-from components.planning.k8s import (
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.k8s import (
     DEVICE_PLUGIN_IMAGE,
     GPU_OPERATOR_CHART,
     GPU_OPERATOR_NAMESPACE,
@@ -20,7 +19,7 @@ from components.planning.k8s import (
     gpu_operator_values,
     tag_labels,
 )
-from components.planning.pools import LABEL_PREFIX
+from newinfra.components.planning.pools import LABEL_PREFIX
 
 # The operator's driver, toolkit and validator pods run privileged on the GPU nodes: its namespace has to
 # allow that, and only its namespace does.

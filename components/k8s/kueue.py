@@ -8,9 +8,8 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.plain import require_plain
-from components.planning.k8s import (
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.k8s import (
     CLUSTER_QUEUE,
     KUEUE_API,
     KUEUE_CHART,

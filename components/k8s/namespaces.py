@@ -7,9 +7,8 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.plain import require_plain
-from components.planning.k8s import TEAM_LABEL, TeamQuota, check_teams, tag_labels, team_quota_hard
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.k8s import TEAM_LABEL, TeamQuota, check_teams, tag_labels, team_quota_hard
 
 # Team pods run as ordinary workloads: "baseline" blocks privileged pods and host access, and the
 # stricter "restricted" profile is reported so teams can move towards it.

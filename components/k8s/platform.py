@@ -9,14 +9,13 @@ Annotations stay real (no ``from __future__ import annotations``): the component
 from typing import NotRequired, TypedDict
 
 import pulumi
-
-from components.k8s.alerts import DcgmAlerts
-from components.k8s.gpu_operator import GpuOperator
-from components.k8s.kueue import Kueue
-from components.k8s.namespaces import TeamNamespaces
-from components.k8s.priority import PriorityClasses
-from components.plain import require_plain
-from components.planning.k8s import (
+from newinfra.components.k8s.alerts import DcgmAlerts
+from newinfra.components.k8s.gpu_operator import GpuOperator
+from newinfra.components.k8s.kueue import Kueue
+from newinfra.components.k8s.namespaces import TeamNamespaces
+from newinfra.components.k8s.priority import PriorityClasses
+from newinfra.components.plain import require_plain
+from newinfra.components.planning.k8s import (
     GpuNodePool,
     PlatformError,
     TeamQuota,
@@ -26,7 +25,7 @@ from components.planning.k8s import (
     plan_flavors,
     workload_priority_classes,
 )
-from components.planning.pools import accelerator_vendor
+from newinfra.components.planning.pools import accelerator_vendor
 
 
 class AlertThresholds(TypedDict):

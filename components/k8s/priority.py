@@ -7,8 +7,7 @@ from typing import TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.planning.k8s import PRIORITY_CLASSES, WorkloadPriority, workload_priority_classes
+from newinfra.components.planning.k8s import PRIORITY_CLASSES, WorkloadPriority, workload_priority_classes
 
 
 class PriorityClassesArgs(TypedDict):

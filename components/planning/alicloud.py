@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from components.planning.network import PlanningError
+from newinfra.components.planning.network import PlanningError
 
 # Whole-GPU ECS families (gn*: virtualised, ebmgn*: bare metal) -> our normalised accelerator name.
 # From Alibaba's "GPU-accelerated compute-optimized instance families" (GPU model and memory per GPU);

@@ -6,8 +6,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from components.planning.network import PlanningError, private_network
-from components.planning.tags import with_cost_tags
+from newinfra.components.planning.network import PlanningError, private_network
+from newinfra.components.planning.tags import with_cost_tags
 
 # Our normalised accelerator names (cost_model/catalog/names.py) -> GCP's acceleratorType.
 GCP_ACCELERATOR_TYPES: dict[str, str] = {

@@ -10,9 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
-from components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
-from cost_model.placement import Placement
-from cost_model.request import Workload
+from newinfra.components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
+from newinfra.cost_model.request import Workload
+
+from newinfra.placement import Placement
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CLOUDS = ("alicloud", "aws", "gcp")
@@ -30,7 +31,7 @@ class NodeTaint(TypedDict):
 
 
 class GpuNodePool(TypedDict):
-    """The node-pool facts the GPU layer needs (a subset of components.planning.pools.NodePoolArgs:
+    """The node-pool facts the GPU layer needs (a subset of newinfra.components.planning.pools.NodePoolArgs:
     a NodePoolArgs value can be passed as is)."""
 
     name: str

@@ -8,7 +8,7 @@ A placement (what the cost model chose) plus the workload's kind and the environ
 import re
 from typing import Literal, NotRequired, TypedDict
 
-from cost_model.placement import Placement
+from newinfra.placement import Placement
 
 LABEL_PREFIX = "newinfra.io"
 Environment = Literal["dev", "staging", "prod"]

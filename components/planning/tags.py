@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.planning.network import PlanningError
+from newinfra.components.planning.network import PlanningError
 
 REQUIRED_TAGS = ("owner", "cost-center")
 CLASSIFICATION_KEY = "newinfra-data-classification"

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from components.planning.network import PlanningError
+from newinfra.components.planning.network import PlanningError
 
 
 class TpuTopologyError(PlanningError):

@@ -1,7 +1,7 @@
 """Pure planning for GPU VM pools (Slurm or bare fleets): host facts, EFA interfaces, the inventory.
 
 No Pulumi here. The facts (driver branch, Fabric Manager, EFA) come from the one instance-family table,
-cost_model/catalog/families.py, so the pools, the Ansible inventory and the policies agree.
+newinfra/facts.py, so the pools, the Ansible inventory and the policies agree.
 
 No ``from __future__ import annotations`` in this module: ``VmPoolSpec`` is part of the components'
 cross-language schema, which the Pulumi analyzer reads from real (not string) annotations.
@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
-from components.planning.network import PlanningError
-from components.planning.pools import accelerator_vendor, plan_node_pool
-from components.planning.tags import with_cost_tags
-from cost_model.catalog.families import ACCELERATOR_ARCHITECTURE, ARCHITECTURES, FAMILIES, family_facts
-from cost_model.placement import Placement
+from newinfra.components.planning.network import PlanningError
+from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool
+from newinfra.components.planning.tags import with_cost_tags
+
+from newinfra.facts import ACCELERATOR_ARCHITECTURE, ARCHITECTURES, FAMILIES, family_facts
+from newinfra.placement import Placement
 
 MARKETS = ("on-demand", "spot")
 # The scaling group behind a pool, as the Ansible inventory names it.
@@ -23,7 +24,7 @@ GROUP_KINDS = {"aws": "aws-asg", "gcp": "gcp-mig", "alicloud": "alicloud-ess"}
 # Vendors a VM pool can host: the host image and Ansible roles exist for these.
 VM_POOL_VENDORS = ("neuron", "nvidia")
 
-# AWS host images by the family's accelerated image class (families.py ``eks_ami_type``): the SSM
+# AWS host images by the family's accelerated image class (newinfra/facts.py ``eks_ami_type``): the SSM
 # parameter of the matching Deep Learning AMI, and its OS for the inventory.
 AWS_IMAGES: dict[str, tuple[str, str]] = {
     "AL2023_x86_64_NVIDIA": (
@@ -71,7 +72,7 @@ class HostFacts:
 
 
 def instance_family(cloud: str, instance_type: str) -> str:
-    """The family key of cost_model/catalog/families.py (same rule as ``Offer.family``)."""
+    """The family key of newinfra/facts.py (same rule as ``Offer.family``)."""
     if cloud == "alicloud":
         parts = instance_type.split(".")
         if len(parts) < 3 or parts[0] != "ecs":
@@ -98,7 +99,7 @@ def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_pe
         known = sorted(f for c, f in FAMILIES if c == cloud)
         raise VmPoolError(
             f"instance_type: {instance_type!r} (family {family!r}) is not in the {cloud} instance-family table "
-            f"cost_model/catalog/families.py; known families: {known}")
+            f"newinfra/facts.py; known families: {known}")
     if facts.sales_ticket:
         raise VmPoolError(
             f"instance_type: {instance_type!r} (family {family!r}) is sold only after an Alibaba Cloud sales "
@@ -110,7 +111,7 @@ def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_pe
     # Hosts that take several GPU models (GCP n1) get theirs from the placement.
     architecture = facts.architecture or ACCELERATOR_ARCHITECTURE.get(accelerator)
     if architecture is None:
-        raise VmPoolError(f"accelerator: {accelerator!r} has no architecture in cost_model/catalog/families.py")
+        raise VmPoolError(f"accelerator: {accelerator!r} has no architecture in newinfra/facts.py")
     branch = ARCHITECTURES[architecture].driver_branch
     if branch is None:
         raise VmPoolError(f"accelerator: {accelerator!r} ({architecture}) has no driver branch in the table")

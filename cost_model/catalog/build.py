@@ -1,6 +1,6 @@
 """Build the project's catalog data (cost_model/catalog/data/) from the reference CSVs.
 
-    python -m cost_model.catalog.build --source ../shared/reference/catalog [--out DIR]
+    python -m newinfra.cost_model.catalog.build --source ../shared/reference/catalog [--out DIR]
 
 Reads every file by header name, turns each cloud's rows into ``Offer``s in one schema, and writes
 sorted CSVs so that two builds give identical bytes. Rows with missing or implausible prices are
@@ -19,9 +19,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import astuple
 from pathlib import Path
 
-from cost_model.catalog import names, rates, shapes
-from cost_model.catalog.families import SALES_TICKET_FAMILIES, family_facts
-from cost_model.catalog.schema import Exclusion, Offer
+from newinfra.cost_model.catalog import names, rates, shapes
+from newinfra.cost_model.catalog.schema import Exclusion, Offer
+
+from newinfra.facts import SALES_TICKET_FAMILIES, family_facts
 
 DATA_DIR = Path(__file__).parent / "data"
 OFFER_COLUMNS = ("cloud", "region", "zone", "instanceType", "accelerator", "acceleratorsPerNode",
@@ -339,7 +340,7 @@ def write(files: dict[str, str], out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m cost_model.catalog.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m newinfra.cost_model.catalog.build", description=__doc__.split("\n")[0])
     parser.add_argument("--source", type=Path, required=True, help="the reference catalog folder")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="where to write (default: packaged data)")
     args = parser.parse_args(argv)

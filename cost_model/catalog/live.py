@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from cost_model.catalog.build import SPOT_FLOOR
-from cost_model.catalog.loader import Catalog, load_catalog
-from cost_model.catalog.quota import AWS_QUOTA_CODES
-from cost_model.catalog.schema import Offer
-from cost_model.request import Quota
+from newinfra.cost_model.catalog.build import SPOT_FLOOR
+from newinfra.cost_model.catalog.loader import Catalog, load_catalog
+from newinfra.cost_model.catalog.quota import AWS_QUOTA_CODES
+from newinfra.cost_model.catalog.schema import Offer
+from newinfra.cost_model.request import Quota
 
 OS = "Linux/UNIX"
 BATCH = 100  # instance-type filter values per request

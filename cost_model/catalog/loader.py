@@ -18,10 +18,10 @@ from collections.abc import Callable
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from cost_model.catalog import rates
-from cost_model.catalog.names import alias_key
-from cost_model.catalog.schema import Exclusion, InstanceFacts, Offer
-from cost_model.request import TPU_SLICE
+from newinfra.cost_model.catalog import rates
+from newinfra.cost_model.catalog.names import alias_key
+from newinfra.cost_model.catalog.schema import Exclusion, InstanceFacts, Offer
+from newinfra.cost_model.request import TPU_SLICE
 
 DATA_DIR = Path(__file__).parent / "data"
 FILES = ("aliases.csv", "egress.csv", "excluded.csv", "fx.csv", "offers.csv", "sources.csv")
@@ -293,7 +293,7 @@ def stale_message(cat: Catalog, today: dt.date | None = None) -> str | None:
     if age <= STALE_AFTER_DAYS:
         return None
     return (f"price catalog {cat.version} is {age} days old (oldest source {cat.as_of.isoformat()}, "
-            f"limit {STALE_AFTER_DAYS}): rebuild it with python -m cost_model.catalog.build from fresh sources")
+            f"limit {STALE_AFTER_DAYS}): rebuild it with python -m newinfra.cost_model.catalog.build from fresh sources")
 
 
 def warn_if_stale(cat: Catalog, today: dt.date | None = None) -> None:

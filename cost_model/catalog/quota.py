@@ -8,8 +8,9 @@ market, limit)`` matches offers whose ``quota_family`` equals its family.
 
 from __future__ import annotations
 
-from cost_model.catalog.families import family_facts
-from cost_model.catalog.schema import Offer
+from newinfra.cost_model.catalog.schema import Offer
+
+from newinfra.facts import family_facts
 
 MARKETS = ("on-demand", "spot")
 
@@ -42,7 +43,7 @@ def quota_family(offer: Offer, market: str) -> str:
         facts = family_facts("aws", offer.family)
         if facts is None or facts.aws_quota_class is None:
             raise ValueError(f"aws family {offer.family!r} ({offer.instance_type}) has no quota class in "
-                             f"cost_model/catalog/families.py")
+                             f"newinfra/facts.py")
         return facts.aws_quota_class
     if offer.cloud == "gcp":
         return GCP_FAMILY_QUOTA.get(offer.family, offer.accelerator)

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policies.rules import prices
-from policies.rules.common import (
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.common import (
     KIND_LABELS,
     WORKLOAD_TAGS,
     cloud_of,
@@ -21,7 +21,7 @@ from policies.rules.common import (
     provider_props,
     region_of,
 )
-from policies.rules.links import Index
+from newinfra.policies.rules.links import Index
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 ALI_SPOT = ("SpotWithPriceLimit", "SpotAsPriceGo")

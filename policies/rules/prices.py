@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cost_model.catalog.schema import Offer
+from newinfra.cost_model.catalog.schema import Offer
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ _override: list[PriceBook] = []
 
 @lru_cache(maxsize=1)
 def _catalog_book() -> PriceBook:
-    from cost_model.catalog import load_catalog
+    from newinfra.cost_model.catalog import load_catalog
 
     with _quiet():  # staleness is reported once by the check command, not per policy
         catalog = load_catalog()
@@ -83,7 +83,7 @@ def _catalog_book() -> PriceBook:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    log = logging.getLogger("cost_model.catalog.loader")
+    log = logging.getLogger("newinfra.cost_model.catalog.loader")
     disabled, log.disabled = log.disabled, True
     try:
         with warnings.catch_warnings():
@@ -110,7 +110,7 @@ def using(price_book: PriceBook) -> Iterator[PriceBook]:
 def gcp_accelerator_name(value: Any) -> str:
     """GCE accelerator type ('nvidia-tesla-t4', a full URL) -> catalog name where known ('T4')."""
     name = str(value).rsplit("/", 1)[-1]
-    from cost_model.catalog import load_catalog
+    from newinfra.cost_model.catalog import load_catalog
 
     with _quiet():
         try:

@@ -6,13 +6,13 @@ from typing import Any
 
 import pulumi
 import pulumi_alicloud as alicloud
+from newinfra.components.alicloud.cluster import GpuCluster
+from newinfra.components.alicloud.network import Network
+from newinfra.components.alicloud.storage import Storage
+from newinfra.components.planning.pools import plan_node_pool
 
-from components.alicloud.cluster import GpuCluster
-from components.alicloud.network import Network
-from components.alicloud.storage import Storage
-from components.planning.pools import plan_node_pool
+from newinfra.config import ConfigError
 from stacks.clouds.common import kubernetes_layer, workload_of
-from stacks.config import ConfigError
 
 NAS_MIN_GIB = 100
 

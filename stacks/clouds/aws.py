@@ -6,11 +6,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from newinfra.components.aws.cluster import GpuCluster
+from newinfra.components.aws.network import Network
+from newinfra.components.aws.storage import Storage
+from newinfra.components.planning.pools import plan_node_pool
 
-from components.aws.cluster import GpuCluster
-from components.aws.network import Network
-from components.aws.storage import Storage
-from components.planning.pools import plan_node_pool
 from stacks.clouds.common import kubernetes_layer, workload_of
 
 
@@ -71,8 +71,8 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
 
     vm = [p for p in plan.placements if p.runs_on == "vm"]
     if vm and network is not None:
-        from components.aws.vm_pool import GpuVmPool
-        from components.planning.vm_pool import vm_pool_spec
+        from newinfra.components.aws.vm_pool import GpuVmPool
+        from newinfra.components.planning.vm_pool import vm_pool_spec
 
         for p in vm:
             pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+from newinfra.components.planning.pools import NodePoolArgs
+from newinfra.cost_model.request import Workload
 
-from components.planning.pools import NodePoolArgs
-from cost_model.placement import Placement
-from cost_model.request import Workload
+from newinfra.placement import Placement
 
 
 def workload_of(cfg, placement: Placement) -> Workload:
@@ -17,7 +17,7 @@ def workload_of(cfg, placement: Placement) -> Workload:
 
 def team_quotas(cfg, placements: list[Placement]) -> list[dict[str, Any]]:
     """Per cluster: what the team's pools there can hold, never above the team's newinfra:teams allowance."""
-    from components.planning.k8s import team_quotas as derived
+    from newinfra.components.planning.k8s import team_quotas as derived
 
     allowance = {t.name: t.gpu_quota for t in cfg.teams}
     quotas = derived(list(cfg.workloads), placements)
@@ -31,9 +31,8 @@ def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str],
                      pools: list[NodePoolArgs], parent: pulumi.Resource) -> Any:
     """The same GPU software layer on every cluster, through a provider built from its kubeconfig."""
     import pulumi_kubernetes as k8s
-
-    from components.k8s.platform import GpuPlatform
-    from components.planning.k8s import workload_priorities
+    from newinfra.components.k8s.platform import GpuPlatform
+    from newinfra.components.planning.k8s import workload_priorities
 
     provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, enable_server_side_apply=True,
                             opts=pulumi.ResourceOptions(parent=parent))

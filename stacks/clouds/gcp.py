@@ -6,13 +6,13 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
+from newinfra.components.gcp.cluster import GpuCluster
+from newinfra.components.gcp.network import Network
+from newinfra.components.gcp.storage import Storage
+from newinfra.components.gcp.tpu import TpuSlice
+from newinfra.components.planning.gcp import gcp_labels
+from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool, pool_name
 
-from components.gcp.cluster import GpuCluster
-from components.gcp.network import Network
-from components.gcp.storage import Storage
-from components.gcp.tpu import TpuSlice
-from components.planning.gcp import gcp_labels
-from components.planning.pools import accelerator_vendor, plan_node_pool, pool_name
 from stacks.clouds.common import kubernetes_layer, workload_of
 
 # The GPU operator brings its own device plugin; GKE's must step aside on those nodes.
@@ -80,8 +80,8 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
                                      "topology": slices.topology, "count": p.nodes, "market": p.market,
                                      "nodes": slices.node_ids})
             continue
-        from components.gcp.vm_pool import GpuVmPool
-        from components.planning.vm_pool import vm_pool_spec
+        from newinfra.components.gcp.vm_pool import GpuVmPool
+        from newinfra.components.planning.vm_pool import vm_pool_spec
 
         pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
         vm_pool = GpuVmPool(f"{key}-{pool['name']}", {"pool": pool, "region": region, "subnetwork": subnetwork,

@@ -8,9 +8,8 @@ import json
 import os
 from pathlib import Path
 
+from newinfra.components.__main__ import HOSTED, PROVIDER_NAME
 from pulumi.provider.experimental.component import ComponentProvider
-
-from components.__main__ import HOSTED, PROVIDER_NAME
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "provider_schema.json"
 
@@ -56,9 +55,9 @@ def test_security_inputs_are_required_and_plans_are_plain():
 def test_a_hosted_component_registers_under_its_schema_token():
     import pulumi
     import pulumi_kubernetes as k8s
+    from newinfra.components.__main__ import GpuPlatform
 
-    from components.__main__ import GpuPlatform
-    from stacks.offline import run_callable
+    from newinfra.offline import run_callable
 
     pool = {"name": "serve", "accelerator": "L4", "accelerators_per_node": 1, "desired_size": 1, "max_size": 2,
             "market": "spot", "labels": {"newinfra.io/accelerator": "L4", "newinfra.io/market": "spot"},

@@ -9,9 +9,8 @@ import io
 import warnings
 
 import pytest
-
-from cost_model.catalog.loader import DATA_DIR, Catalog, read_files
-from cost_model.catalog.schema import Offer
+from newinfra.cost_model.catalog.loader import DATA_DIR, Catalog, read_files
+from newinfra.cost_model.catalog.schema import Offer
 
 HEADER = ["cloud", "region", "zone", "instanceType", "accelerator", "acceleratorsPerNode", "acceleratorMemoryGiB",
           "vCPUs", "memoryGiB", "efa", "nvlink", "tpuTopology", "onDemandUsd", "spotUsd", "source", "asOf"]
@@ -64,7 +63,7 @@ def l4():
 
 @pytest.fixture(scope="session")
 def full_catalog():
-    from cost_model.catalog import load_catalog
+    from newinfra.cost_model.catalog import load_catalog
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

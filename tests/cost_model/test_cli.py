@@ -1,4 +1,4 @@
-"""`python -m cost_model solve` and `newinfra place`: output shape, exit codes 0/2/3, one message per error."""
+"""`python -m newinfra.cost_model solve` and `newinfra place`: output shape, exit codes 0/2/3, one message per error."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import shutil
 
 import pytest
 import yaml
+from newinfra.cost_model.__main__ import main
+from newinfra.cost_model.catalog.loader import DATA_DIR
 from typer.testing import CliRunner
-
-from cost_model.__main__ import main
-from cost_model.catalog.loader import DATA_DIR
 
 GOOD = {
     "allowedClouds": ["aws", "gcp"],
@@ -102,8 +101,8 @@ def test_infeasible_exits_3_naming_the_family(tmp_path, capsys):
 
 
 def test_place_writes_the_lock_once(tmp_path, monkeypatch):
-    import stacks.config as config
-    from stacks.cli import app
+    import newinfra.config as config
+    from newinfra.cli.app import app
 
     cfg = config.EnvConfig.model_validate({**GOOD, "environment": "dev",
                                            "tags": {"owner": "ml", "cost-center": "cc-1"}})
@@ -130,9 +129,10 @@ def test_place_writes_the_lock_once(tmp_path, monkeypatch):
 
 
 def test_live_asks_only_allowed_aws_regions_and_adds_live_quotas(monkeypatch, full_catalog):
-    import cost_model.catalog.live as live
-    from cost_model.cli import _live
-    from cost_model.request import PlacementRequest, Quota
+    import newinfra.cost_model.catalog.live as live
+    from newinfra.cost_model.request import PlacementRequest, Quota
+
+    from newinfra.cli.place import _live
 
     asked = {}
     quota = Quota(cloud="aws", region="us-east-1", family="G", market="on-demand", limit=8)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from cost_model.exclusions import Exclusion
-from cost_model.model import Infeasible, solve
-from cost_model.request import PlacementRequest
+from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.model import Infeasible, solve
+from newinfra.cost_model.request import PlacementRequest
 
 
 def req(workloads, **extra) -> PlacementRequest:
@@ -105,7 +104,7 @@ def two_l4(quotas, **extra):
 
 
 def test_binding_quota_reports_its_lp_dual(small_catalog):
-    from cost_model.explain import binding_constraints
+    from newinfra.cost_model.explain import binding_constraints
 
     quotas = [{"cloud": "aws", "region": "us-east-1", "family": "G", "market": "spot", "limit": 16}]
     sol = solve(two_l4(quotas), small_catalog)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from cost_model.exclusions import Exclusion, parse_exclusions
-from cost_model.explain import alternatives
-from cost_model.lock import (
+from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
+from newinfra.cost_model.explain import alternatives
+from newinfra.cost_model.lock import (
     StaleLock,
     load_placements,
     lock_document,
@@ -18,7 +17,7 @@ from cost_model.lock import (
     request_hash,
     write_if_changed,
 )
-from cost_model.request import PlacementRequest
+from newinfra.cost_model.request import PlacementRequest
 
 REQ = PlacementRequest.model_validate({"workloads": [
     {"name": "a", "kind": "batch", "accelerator": "L4", "count": 2, "hoursPerMonth": 100},

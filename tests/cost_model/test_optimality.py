@@ -8,12 +8,11 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from cost_model.candidates import CandidateBuilder
-from cost_model.catalog.quota import quota_family, quota_units
-from cost_model.explain import single_offer_costs
-from cost_model.model import Infeasible, offer_index, solve
-from cost_model.request import PlacementRequest
+from newinfra.cost_model.candidates import CandidateBuilder
+from newinfra.cost_model.catalog.quota import quota_family, quota_units
+from newinfra.cost_model.explain import single_offer_costs
+from newinfra.cost_model.model import Infeasible, offer_index, solve
+from newinfra.cost_model.request import PlacementRequest
 
 # (cloud, instance type) -> accelerators per node, as in the conftest's L4 offers
 L4_SHAPES = {("aws", "g6.xlarge"): 1, ("aws", "g6.12xlarge"): 4, ("aws", "g6.48xlarge"): 8,

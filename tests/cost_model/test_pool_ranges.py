@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from cost_model.catalog.schema import Offer
-from cost_model.model import Pool, pool_ranges, to_placement
-from cost_model.request import Workload
+from newinfra.cost_model.catalog.schema import Offer
+from newinfra.cost_model.model import Pool, pool_ranges, to_placement
+from newinfra.cost_model.request import Workload
 
 OFFER = Offer("aws", "us-east-1", "use1-az1", "p5.48xlarge", "H100", 8, 80.0, 192.0, 2048.0, True, True, None,
               98.32, 40.0, "test", "2026-01-01")

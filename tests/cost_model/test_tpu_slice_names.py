@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from newinfra.cost_model.catalog import load_catalog
+from newinfra.cost_model.request import Workload, tpu_slice_chips
 from pydantic import ValidationError
-
-from cost_model.catalog import load_catalog
-from cost_model.request import Workload, tpu_slice_chips
 
 
 @pytest.mark.parametrize("name, chips", [("tpu-v5litepod-8", 8), ("tpu-v5p-16", 8), ("tpu-v6e-4", 4),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.packs import pack
-from policies.runner import Evaluation, evaluate
+from newinfra.policies.packs import pack
+from newinfra.policies.runner import Evaluation, evaluate
 
 PROJECT, STACK = "team", "dev"
 COST_TAGS = {"owner": "ml-platform", "cost-center": "cc-4120"}

@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from newinfra.policies.report import COMMENT_MARKER
 from typer.testing import CliRunner
 
-from policies.cli import environments, lock_diff
-from policies.report import COMMENT_MARKER
-from stacks.cli import app
+from newinfra.cli.app import app
+from newinfra.cli.check import environments, lock_diff
 
 FIXTURE = Path(__file__).parent / "fixtures" / "other_team"
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,7 +139,7 @@ def test_lock_diff_against_the_base_branch(tmp_path) -> None:
 
 
 def test_check_reads_a_record_and_prints_a_table(tmp_path) -> None:
-    from stacks.offline import Record
+    from newinfra.offline import Record
     from tests.policies.builders import with_providers
     from tests.policies.test_rules import CASES
 

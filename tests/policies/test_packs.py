@@ -9,11 +9,10 @@ from pathlib import Path
 import pulumi_policy
 import pytest
 import yaml
+from newinfra.policies.packs import BUDGET, DATA_SECURITY, pack, packs
+from newinfra.policies.rules import budget, data_security
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
-
-from policies.packs import BUDGET, DATA_SECURITY, pack, packs
-from policies.rules import budget, data_security
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 

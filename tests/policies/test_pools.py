@@ -8,14 +8,13 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from cost_model.catalog.schema import Offer
-from policies.rules import prices
-from policies.rules.budget.estimate import estimate, workload_hours
-from policies.rules.budget.taggable import scan, taggable
-from policies.rules.common import region_of, zone_to_region
-from policies.rules.links import Index
-from policies.rules.pools import pools
+from newinfra.cost_model.catalog.schema import Offer
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.budget.estimate import estimate, workload_hours
+from newinfra.policies.rules.budget.taggable import scan, taggable
+from newinfra.policies.rules.common import region_of, zone_to_region
+from newinfra.policies.rules.links import Index
+from newinfra.policies.rules.pools import pools
 
 
 def resource(type_token: str, name: str, props: dict, region: str = "us-east-1", parent: str | None = None):
@@ -121,7 +120,7 @@ def test_zone_to_region_strips_only_the_zone_letter(region, letter) -> None:
 
 def test_taggable_table_matches_the_installed_provider_sdks() -> None:
     table = taggable()
-    assert table == scan()  # regenerate with: python -m policies.rules.budget.taggable
+    assert table == scan()  # regenerate with: python -m newinfra.policies.rules.budget.taggable
     assert table["aws:eks/nodeGroup:NodeGroup"] == "tags"
     assert table["gcp:container/cluster:Cluster"] == "resourceLabels"
     assert table["gcp:container/nodePool:NodePool"] == "nodeConfig.resourceLabels"

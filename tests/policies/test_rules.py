@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from newinfra.policies.packs import packs
 
-from policies.packs import packs
 from tests.policies.builders import check, flagged, provider, res
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0b7c3f6e-1d2a-4c3b-9e8f-123456789abc"

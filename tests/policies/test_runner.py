@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from newinfra.policies import runner
+from newinfra.policies.config import PolicyConfigError, read_policy_config, resolve, stack_defaults
+from newinfra.policies.packs import BUDGET, DATA_SECURITY, pack
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.version import VERSION
 
-from policies import runner
-from policies.config import PolicyConfigError, read_policy_config, resolve, stack_defaults
-from policies.packs import BUDGET, DATA_SECURITY, pack
 from tests.policies.builders import check, flagged, res
 from tests.policies.test_rules import CASES, launch_template, node_group
 

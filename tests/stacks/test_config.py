@@ -9,11 +9,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import stacks.config as config_module
-from stacks.cli import app
-from stacks.config import ConfigError, load_env_config, parse_config
+from newinfra.cli.app import app
+from newinfra.config import ConfigError, load_env_config, parse_config
+from tests.paths import REPO_ROOT
 
-DEV = yaml.safe_load((config_module.STACKS_DIR / "Pulumi.dev.yaml").read_text())["config"]
+DEV = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
 
 
 def dev_raw() -> dict:
@@ -87,9 +87,10 @@ def test_config_error_names_key_value_and_valid(case):
 def test_cli_exits_2_and_writes_nothing(tmp_path: Path, monkeypatch):
     stacks_dir = tmp_path / "stacks"
     stacks_dir.mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: newinfra\nruntime: python\nmain: stacks/\nstackConfigDir: stacks\n")
     bad = _mutate(["workloads", 0, "count"], -1)
     (stacks_dir / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": {f"newinfra:{k}": v for k, v in bad.items()}}))
-    monkeypatch.setattr(config_module, "STACKS_DIR", stacks_dir)
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["plan", "dev", "--out", str(out)])
     assert result.exit_code == 2

@@ -23,8 +23,8 @@ from pulumi import Output
 from pulumi._types import input_type_types, is_input_type  # the SDK's own camelCase name -> type table
 from pulumi.runtime.rpc import get_resource_module
 
-from stacks.config import REPO_ROOT
-from stacks.offline import run_program
+from newinfra.offline import run_program
+from tests.paths import REPO_ROOT
 
 CHECKED_PACKAGES = ("aws", "gcp", "alicloud", "kubernetes")
 SEQUENCES = (collections.abc.Sequence, list, tuple)

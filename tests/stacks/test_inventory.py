@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from stacks.cli import app
-from stacks.inventory import (
+from newinfra.cli.app import app
+from newinfra.cli.inventory import (
     InventoryError,
     aws_asg_resolver,
     build_inventory,

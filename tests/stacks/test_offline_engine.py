@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from stacks.offline import OfflineError, dumps, run_callable, run_program
-from stacks.offline.engine import read_stack_config
+from newinfra.offline import OfflineError, dumps, run_callable, run_program
+from newinfra.offline.engine import read_stack_config
 
 
 def test_duplicate_urn_is_refused():
@@ -86,6 +86,6 @@ def test_bad_projects_are_clear_errors(tmp_path: Path):
 
 
 def test_committed_zone_tables_equal_the_emulators():
-    from stacks.offline.aws_zones import DATA, extract, render
+    from newinfra.offline.aws_zones import DATA, extract, render
 
-    assert DATA.read_text() == render(extract()), "run: python -m stacks.offline.aws_zones"
+    assert DATA.read_text() == render(extract()), "run: python -m newinfra.offline.aws_zones"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 
 def _plan(out: Path, seed: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.run([sys.executable, "-m", "stacks.cli_main", "plan", "dev", "--out", str(out), "--json"],
+    return subprocess.run([sys.executable, "-m", "newinfra", "plan", "dev", "--out", str(out), "--json"],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -71,8 +71,8 @@ def test_outputs_hide_the_kubeconfig(two_runs):
 
 
 def test_up_refuses_a_stale_lock_and_names_the_command():
-    from stacks.config import ConfigError
-    from stacks.offline import read_stack_config, run_program
+    from newinfra.config import ConfigError
+    from newinfra.offline import read_stack_config, run_program
 
     config = read_stack_config(REPO_ROOT, "dev")
     config["newinfra:monthlyBudgetUsd"] = config["newinfra:monthlyBudgetUsd"] + 500  # the request changed

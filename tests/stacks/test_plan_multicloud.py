@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from stacks.config import REPO_ROOT
-from stacks.offline import run_program
+from newinfra.offline import run_program
+from tests.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_prod_keeps_its_floor_and_tags_everything(prod):
 @pytest.mark.parametrize("env, absent", [("staging", ("pulumi_aws", "pulumi_alicloud")),
                                          ("dev", ("pulumi_gcp", "pulumi_alicloud"))])
 def test_a_stack_imports_only_the_clouds_it_uses(env, absent):
-    code = ("import sys; from stacks.offline import run_program; from stacks.config import REPO_ROOT; "
+    code = ("import sys; from newinfra.offline import run_program; from tests.paths import REPO_ROOT; "
             f"run_program(REPO_ROOT, {env!r}); "
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(absent)!r}))")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,

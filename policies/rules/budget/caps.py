@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.budget.scope import accelerated
+from newinfra.policies.rules.common import setting, stack_rule, stack_setting
+from newinfra.policies.rules.pools import TYPES, Pool, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from policies.rules import prices
-from policies.rules.budget.scope import accelerated
-from policies.rules.common import setting, stack_rule, stack_setting
-from policies.rules.pools import TYPES, Pool, pools
 
 CAPS_SCHEMA = PolicyConfigSchema(
     properties={

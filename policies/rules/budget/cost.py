@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from newinfra.cost_model.request import HOURS_PER_MONTH
+from newinfra.policies.rules.budget.estimate import estimate, workload_hours
+from newinfra.policies.rules.common import setting, stack_rule, stack_setting, with_defaults
+from newinfra.policies.rules.pools import TYPES, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from cost_model.request import HOURS_PER_MONTH
-from policies.rules.budget.estimate import estimate, workload_hours
-from policies.rules.common import setting, stack_rule, stack_setting, with_defaults
-from policies.rules.pools import TYPES, pools
 
 BUDGET_SCHEMA = PolicyConfigSchema(
     properties={

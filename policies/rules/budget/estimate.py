@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from cost_model.request import HOURS_PER_MONTH
-from policies.rules import prices
-from policies.rules.pools import Pool
+from newinfra.cost_model.request import HOURS_PER_MONTH
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.pools import Pool
 
 
 @dataclass(frozen=True)

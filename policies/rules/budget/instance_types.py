@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.budget.scope import accelerated
+from newinfra.policies.rules.common import stack_rule
+from newinfra.policies.rules.pools import TYPES, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from policies.rules import prices
-from policies.rules.budget.scope import accelerated
-from policies.rules.common import stack_rule
-from policies.rules.pools import TYPES, pools
 
 ALLOW_SCHEMA = PolicyConfigSchema(
     properties={

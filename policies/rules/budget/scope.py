@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from policies.rules import prices
-from policies.rules.common import setting
-from policies.rules.pools import Pool
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.common import setting
+from newinfra.policies.rules.pools import Pool
 
 ENVIRONMENT_PROPERTY = {
     "type": "string", "minLength": 1,

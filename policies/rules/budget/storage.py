@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from newinfra.policies.rules.common import get, items, stack_rule
+from newinfra.policies.rules.data_security.object_storage import AWS_BUCKETS, GCS_BUCKET, OSS_BUCKET, Buckets
 from pulumi_policy import ReportViolation, StackValidationArgs
-
-from policies.rules.common import get, items, stack_rule
-from policies.rules.data_security.object_storage import AWS_BUCKETS, GCS_BUCKET, OSS_BUCKET, Buckets
 
 S3_LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
                 "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")

@@ -1,6 +1,6 @@
 """Which resource types take cost tags or labels, and under which input: generated from the provider SDKs.
 
-``python -m policies.rules.budget.taggable`` rescans the installed pulumi-aws / pulumi-gcp /
+``python -m newinfra.policies.rules.budget.taggable`` rescans the installed pulumi-aws / pulumi-gcp /
 pulumi-alicloud sources (no import, a text scan of each resource class) and rewrites taggable.json; a test
 re-derives a sample from the installed SDKs so the table cannot drift from the pinned versions.
 """

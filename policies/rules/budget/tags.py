@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from newinfra.policies.rules.budget.taggable import taggable
+from newinfra.policies.rules.common import get, provider_props, resource_rule, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
-
-from policies.rules.budget.taggable import taggable
-from policies.rules.common import get, provider_props, resource_rule, with_defaults
 
 TAGS_SCHEMA = PolicyConfigSchema(
     properties={

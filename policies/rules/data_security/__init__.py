@@ -1,7 +1,7 @@
 """Data-security rules: D1-D14 of the reference table plus residency, GPU interconnect and taints, and
 Kubernetes workload privileges."""
 
-from policies.rules.data_security import (
+from newinfra.policies.rules.data_security import (
     clusters,
     file_systems,
     gpu_pools,

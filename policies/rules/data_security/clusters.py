@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from newinfra.policies.rules.common import get, items
+from newinfra.policies.rules.data_security.tables import table_rule
 from pulumi_policy import PolicyConfigSchema
-
-from policies.rules.common import get, items
-from policies.rules.data_security.tables import table_rule
 
 EKS = "aws:eks/cluster:Cluster"
 GKE = "gcp:container/cluster:Cluster"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.rules.common import get
-from policies.rules.data_security.tables import table_rule
+from newinfra.policies.rules.common import get
+from newinfra.policies.rules.data_security.tables import table_rule
 
 FSX_LUSTRE = "aws:fsx/lustreFileSystem:LustreFileSystem"
 FILESTORE = "gcp:filestore/instance:Instance"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from newinfra.policies.rules import prices
+from newinfra.policies.rules.common import get, items, stack_rule, with_defaults
+from newinfra.policies.rules.links import Index
+from newinfra.policies.rules.pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
-from cost_model.catalog.families import family_facts
-from policies.rules import prices
-from policies.rules.common import get, items, stack_rule, with_defaults
-from policies.rules.links import Index
-from policies.rules.pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
+from newinfra.facts import family_facts
 
 PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
 

@@ -6,10 +6,9 @@ import json
 import re
 from typing import Any
 
+from newinfra.policies.rules.common import get, items
+from newinfra.policies.rules.data_security.tables import table_rule
 from pulumi_policy import PolicyConfigSchema
-
-from policies.rules.common import get, items
-from policies.rules.data_security.tables import table_rule
 
 KMS_KEY = "aws:kms/key:Key"
 GCP_KEY = "gcp:kms/cryptoKey:CryptoKey"

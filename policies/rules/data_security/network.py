@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from newinfra.policies.rules.common import get, items, stack_rule
+from newinfra.policies.rules.data_security.tables import table_rule
+from newinfra.policies.rules.links import Index
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from policies.rules.common import get, items, stack_rule
-from policies.rules.data_security.tables import table_rule
-from policies.rules.links import Index
 
 OPEN = ("0.0.0.0/0", "::/0")
 SG = "aws:ec2/securityGroup:SecurityGroup"

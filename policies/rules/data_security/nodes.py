@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from newinfra.policies.rules.common import get, items, plain, truthy
+from newinfra.policies.rules.data_security.tables import table_rule
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs
-
-from policies.rules.common import get, items, plain, truthy
-from policies.rules.data_security.tables import table_rule
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_INSTANCE = "aws:ec2/instance:Instance"

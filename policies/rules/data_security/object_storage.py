@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from newinfra.policies.rules.common import get, items, stack_rule
+from newinfra.policies.rules.links import Index
 from pulumi_policy import ReportViolation, StackValidationArgs
-
-from policies.rules.common import get, items, stack_rule
-from policies.rules.links import Index
 
 AWS_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 GCS_BUCKET = "gcp:storage/bucket:Bucket"

@@ -10,9 +10,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from policies.rules.common import (
+from newinfra.policies.rules.common import (
     CLASSIFICATION_TAG,
     classification_of,
     get,
@@ -22,7 +20,8 @@ from policies.rules.common import (
     stack_rule,
     with_defaults,
 )
-from policies.rules.links import bucket_name_from_path, names
+from newinfra.policies.rules.links import bucket_name_from_path, names
+from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 DATA_TYPES = (
     "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "gcp:storage/bucket:Bucket", "alicloud:oss/bucket:Bucket",

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from newinfra.policies.rules.common import resource_rule, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
-
-from policies.rules.common import resource_rule, with_defaults
 
 Check = Callable[[Any, Mapping[str, Any]], list[str]]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from newinfra.policies.rules.common import get, items, resource_rule, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
-
-from policies.rules.common import get, items, resource_rule, with_defaults
 
 # Pod spec location per workload kind.
 POD_SPEC = {

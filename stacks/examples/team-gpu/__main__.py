@@ -1,20 +1,20 @@
 """Example team program: a multi-node H100 training fleet on EC2 (for Slurm) and the GPU layer on the
 team's existing EKS cluster, from newinfra's importable components.
 
-Run offline: `newinfra plan`-style, `stacks.offline.run_program(Path("stacks/examples/team-gpu"), "dev")`;
+Run offline: `newinfra plan`-style, `newinfra.offline.run_program(Path("stacks/examples/team-gpu"), "dev")`;
 for real: `pulumi up -s dev` in this folder.
 """
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from newinfra.components.aws.network import Network
+from newinfra.components.aws.vm_pool import GpuVmPool
+from newinfra.components.k8s.platform import GpuPlatform
+from newinfra.components.planning.pools import plan_node_pool
+from newinfra.components.planning.vm_pool import vm_pool_spec
 
-from components.aws.network import Network
-from components.aws.vm_pool import GpuVmPool
-from components.k8s.platform import GpuPlatform
-from components.planning.pools import plan_node_pool
-from components.planning.vm_pool import vm_pool_spec
-from cost_model.placement import Placement
+from newinfra.placement import Placement
 
 config = pulumi.Config()
 region = config.require("region")

@@ -7,15 +7,15 @@ import json
 import pulumi
 import pulumi_alicloud as alicloud
 import pytest
+from newinfra.components.alicloud.cluster import GpuCluster
+from newinfra.components.alicloud.network import Network
+from newinfra.components.alicloud.storage import Storage
+from newinfra.components.plain import ComponentArgError
+from newinfra.components.planning.alicloud import AlicloudInstanceTypeError
+from newinfra.components.planning.pools import plan_node_pool
 
-from components.alicloud.cluster import GpuCluster
-from components.alicloud.network import Network
-from components.alicloud.storage import Storage
-from components.plain import ComponentArgError
-from components.planning.alicloud import AlicloudInstanceTypeError
-from components.planning.pools import plan_node_pool
-from cost_model.placement import Placement
-from stacks.offline import run_callable
+from newinfra.offline import run_callable
+from newinfra.placement import Placement
 
 TAGS = {"owner": "ml-platform", "cost-center": "cc-1"}
 ZONES = ["cn-beijing-h", "cn-beijing-i"]

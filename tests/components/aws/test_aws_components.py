@@ -7,14 +7,14 @@ import json
 import pulumi
 import pulumi_aws as aws
 import pytest
+from newinfra.components.aws.cluster import GpuCluster, ami_type
+from newinfra.components.aws.network import Network
+from newinfra.components.aws.storage import Storage
+from newinfra.components.plain import ComponentArgError
+from newinfra.components.planning.pools import plan_node_pool
 
-from components.aws.cluster import GpuCluster, ami_type
-from components.aws.network import Network
-from components.aws.storage import Storage
-from components.plain import ComponentArgError
-from components.planning.pools import plan_node_pool
-from cost_model.placement import Placement
-from stacks.offline import run_callable
+from newinfra.offline import run_callable
+from newinfra.placement import Placement
 
 TAGS = {"owner": "ml-platform", "cost-center": "cc-1"}
 

@@ -7,17 +7,17 @@ import json
 import pulumi
 import pulumi_gcp as gcp
 import pytest
+from newinfra.components.gcp.cluster import GpuCluster
+from newinfra.components.gcp.network import Network
+from newinfra.components.gcp.storage import Storage
+from newinfra.components.gcp.tpu import TpuSlice
+from newinfra.components.plain import ComponentArgError
+from newinfra.components.planning.gcp import IAP_RANGE, UnsupportedAcceleratorError
+from newinfra.components.planning.pools import plan_node_pool
+from newinfra.components.planning.tpu import TpuTopologyError
 
-from components.gcp.cluster import GpuCluster
-from components.gcp.network import Network
-from components.gcp.storage import Storage
-from components.gcp.tpu import TpuSlice
-from components.plain import ComponentArgError
-from components.planning.gcp import IAP_RANGE, UnsupportedAcceleratorError
-from components.planning.pools import plan_node_pool
-from components.planning.tpu import TpuTopologyError
-from cost_model.placement import Placement
-from stacks.offline import run_callable
+from newinfra.offline import run_callable
+from newinfra.placement import Placement
 
 TAGS = {"owner": "ml-platform", "cost-center": "CC-1"}
 KEY = "projects/p/locations/us-central1/keyRings/ring/cryptoKeys/key"

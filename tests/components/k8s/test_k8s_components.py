@@ -3,11 +3,11 @@
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from newinfra.components.planning.k8s import GPU_OPERATOR_VERSION, KUEUE_API, KUEUE_VERSION, PlatformError
+from newinfra.components.planning.pools import plan_node_pool
 
-from components.planning.k8s import GPU_OPERATOR_VERSION, KUEUE_API, KUEUE_VERSION, PlatformError
-from components.planning.pools import plan_node_pool
-from cost_model.placement import Placement
-from stacks.offline import run_callable
+from newinfra.offline import run_callable
+from newinfra.placement import Placement
 
 KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 TAGS = {"owner": "ml-platform", "cost-center": "cc-42"}
@@ -29,7 +29,7 @@ def node_pools(cloud="aws"):
 
 
 def platform(**extra):
-    from components.k8s.platform import GpuPlatform
+    from newinfra.components.k8s.platform import GpuPlatform
 
     def body():
         provider = k8s.Provider("cluster", kubeconfig=KUBECONFIG)
@@ -126,7 +126,7 @@ def test_device_plugin_option_replaces_the_operator_and_drops_alerts():
 
 
 def test_tpu_only_cluster_gets_kueue_but_no_gpu_operator():
-    from components.k8s.platform import GpuPlatform
+    from newinfra.components.k8s.platform import GpuPlatform
 
     tpu = plan_node_pool(Placement(workload="tpu", cloud="gcp", region="us-central1", zones=("us-central1-a",),
                                    instance_type="v5litepod-8", accelerator="tpu-v5litepod", accelerators_per_node=8,

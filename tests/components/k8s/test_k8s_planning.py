@@ -4,8 +4,7 @@ operator values and alert expressions."""
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from components.planning.k8s import (
+from newinfra.components.planning.k8s import (
     CRITICAL_TRAINING,
     DEFAULT,
     PREEMPTIBLE_BATCH,
@@ -21,8 +20,9 @@ from components.planning.k8s import (
     team_quota_hard,
     workload_priority_classes,
 )
-from components.planning.pools import plan_node_pool
-from cost_model.placement import Placement
+from newinfra.components.planning.pools import plan_node_pool
+
+from newinfra.placement import Placement
 
 
 def pool(workload="train", accelerator="H100", instance_type="p5.48xlarge", per_node=8, nodes=2,
@@ -154,8 +154,8 @@ def test_bad_thresholds_fail_clearly(kwargs, message):
 
 
 def test_platform_inputs_from_the_config_and_placements():
-    from components.planning.k8s import team_quotas, workload_priorities
-    from cost_model.request import Workload
+    from newinfra.components.planning.k8s import team_quotas, workload_priorities
+    from newinfra.cost_model.request import Workload
 
     workloads = [Workload(name="train", kind="training", accelerator="H100", count=16, priority=800, team="vision"),
                  Workload(name="tpu", kind="training", accelerator="tpu-v5litepod", count=8, team="vision"),

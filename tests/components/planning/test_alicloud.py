@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from components.planning.alicloud import (
+from newinfra.components.planning.alicloud import (
     GPU_FAMILIES,
     SALES_TICKET_FAMILIES,
     AlicloudInstanceTypeError,
@@ -12,7 +11,7 @@ from components.planning.alicloud import (
     check_gpu_instance_type,
     instance_family,
 )
-from components.planning.network import PlanningError
+from newinfra.components.planning.network import PlanningError
 
 
 @pytest.mark.parametrize(("instance_type", "family"), [

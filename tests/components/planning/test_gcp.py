@@ -8,8 +8,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from components.planning.gcp import (
+from newinfra.components.planning.gcp import (
     GCP_ACCELERATOR_TYPES,
     UnsupportedAcceleratorError,
     gcp_accelerator_type,
@@ -18,7 +17,7 @@ from components.planning.gcp import (
     plan_subnetworks,
     private_block,
 )
-from components.planning.network import PlanningError
+from newinfra.components.planning.network import PlanningError
 
 
 @pytest.mark.parametrize(("ours", "machine", "gcp"), [

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from components.planning.kubeconfigs import exec_kubeconfig
+from newinfra.components.planning.kubeconfigs import exec_kubeconfig
 
 
 def test_gke_kubeconfig():

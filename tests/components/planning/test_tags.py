@@ -1,9 +1,8 @@
 """Every resource carries the cost tags; data-bearing ones carry their data classification."""
 
 import pytest
-
-from components.planning.network import PlanningError
-from components.planning.tags import with_cost_tags
+from newinfra.components.planning.network import PlanningError
+from newinfra.components.planning.tags import with_cost_tags
 
 
 def test_cost_tags_and_classification():

@@ -7,8 +7,7 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from components.planning.tpu import (
+from newinfra.components.planning.tpu import (
     GENERATIONS,
     SMALL_TOPOLOGIES_3D,
     TOPOLOGIES_2D,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from stacks.offline import run_program
+from newinfra.offline import run_program
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "stacks" / "examples" / "team-gpu"
 

@@ -3,9 +3,9 @@ inventory each pool exports."""
 
 import pulumi
 import pytest
+from newinfra.components.planning.vm_pool import VmPoolError
 
-from components.planning.vm_pool import VmPoolError
-from stacks.offline import run_callable
+from newinfra.offline import run_callable
 
 TAGS = {"owner": "ml-platform", "cost-center": "cc-42"}
 INVENTORY_KEYS = {"name", "cloud", "region", "instanceType", "accelerator", "expectedAccelerators",
@@ -24,8 +24,7 @@ def spec(**overrides):
 
 def aws_pool(pool=None, **extra):
     import pulumi_aws as aws
-
-    from components.aws.vm_pool import GpuVmPool
+    from newinfra.components.aws.vm_pool import GpuVmPool
 
     def body():
         provider = aws.Provider("aws-us-east-1", region="us-east-1")
@@ -114,8 +113,7 @@ def test_aws_bad_args_fail_before_any_resource(extra, message):
 
 def gcp_pool(pool, **extra):
     import pulumi_gcp as gcp
-
-    from components.gcp.vm_pool import GpuVmPool
+    from newinfra.components.gcp.vm_pool import GpuVmPool
 
     def body():
         provider = gcp.Provider("gcp-us-central1", region="us-central1", project="p")
@@ -187,8 +185,7 @@ def test_gcp_bad_args_fail_clearly(pool, extra, message):
 
 def alicloud_pool(pool, **extra):
     import pulumi_alicloud as alicloud
-
-    from components.alicloud.vm_pool import GpuVmPool
+    from newinfra.components.alicloud.vm_pool import GpuVmPool
 
     def body():
         provider = alicloud.Provider("alicloud-cn-beijing", region="cn-beijing")
@@ -243,10 +240,10 @@ def test_alicloud_bad_args_fail_clearly(pool, extra, message):
 def test_aws_pool_from_a_node_pool_plan_with_subnets_by_zone_and_its_own_key():
     """The program's call: a NodePoolArgs as the spec, the network's subnet map, no key, no region."""
     import pulumi_aws as aws
+    from newinfra.components.aws.vm_pool import GpuVmPool
+    from newinfra.components.planning.pools import plan_node_pool
 
-    from components.aws.vm_pool import GpuVmPool
-    from components.planning.pools import plan_node_pool
-    from cost_model.placement import Placement
+    from newinfra.placement import Placement
 
     placement = Placement(workload="pretrain", cloud="aws", region="us-west-2", zones=("usw2-az2",),
                           instance_type="p4d.24xlarge", accelerator="A100", accelerators_per_node=8, nodes=2,
@@ -280,8 +277,7 @@ def test_aws_pool_needs_exactly_one_way_to_name_its_subnets():
 
 def test_gcp_pool_without_a_key_creates_one_compute_may_use():
     import pulumi_gcp as gcp
-
-    from components.gcp.vm_pool import GpuVmPool
+    from newinfra.components.gcp.vm_pool import GpuVmPool
 
     def body():
         provider = gcp.Provider("gcp-us-central1", region="us-central1", project="p")
@@ -301,8 +297,7 @@ def test_gcp_pool_without_a_key_creates_one_compute_may_use():
 
 def test_alicloud_pool_without_a_key_creates_a_rotating_one():
     import pulumi_alicloud as alicloud
-
-    from components.alicloud.vm_pool import GpuVmPool
+    from newinfra.components.alicloud.vm_pool import GpuVmPool
 
     def body():
         provider = alicloud.Provider("alicloud-cn-beijing", region="cn-beijing")

@@ -3,8 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from components.planning.vm_pool import (
+from newinfra.components.planning.vm_pool import (
     AWS_IMAGES,
     GROUP_KINDS,
     VmPoolError,
@@ -17,8 +16,9 @@ from components.planning.vm_pool import (
     require_cost_tags,
     vm_pool_spec,
 )
-from cost_model.catalog.families import FAMILIES
-from cost_model.placement import Placement
+
+from newinfra.facts import FAMILIES
+from newinfra.placement import Placement
 
 INVENTORY_KEYS = {"name", "cloud", "region", "instanceType", "accelerator", "expectedAccelerators",
                   "driverBranch", "fabricManager", "efa", "os", "hosts", "group"}

@@ -7,9 +7,8 @@ import warnings
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from cost_model.catalog import StaleCatalogWarning, UnknownAccelerator, load_catalog
-from cost_model.catalog.names import alias_key
+from newinfra.cost_model.catalog import StaleCatalogWarning, UnknownAccelerator, load_catalog
+from newinfra.cost_model.catalog.names import alias_key
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StaleCatalogWarning)

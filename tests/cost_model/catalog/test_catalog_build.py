@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from cost_model.catalog import build
-from cost_model.catalog.loader import Catalog
+from newinfra.cost_model.catalog import build
+from newinfra.cost_model.catalog.loader import Catalog
 
 REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "catalog"
 
@@ -129,7 +128,7 @@ def test_committed_data_is_what_the_build_writes(tmp_path):
     assert committed == sorted(p.name for p in tmp_path.iterdir())
     for name in committed:
         assert (tmp_path / name).read_text() == (build.DATA_DIR / name).read_text(), \
-            f"cost_model/catalog/data/{name} is stale: run python -m cost_model.catalog.build --source {REFERENCE}"
+            f"cost_model/catalog/data/{name} is stale: run python -m newinfra.cost_model.catalog.build --source {REFERENCE}"
 
 
 @given(st.one_of(st.none(), st.floats(-1, 1000, allow_nan=False)), st.one_of(st.none(), st.floats(0, 1000)))

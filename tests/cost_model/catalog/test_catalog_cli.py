@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cost_model.catalog.cli import register
+from newinfra.cli.catalog import register
 
 
 @pytest.fixture(scope="module")

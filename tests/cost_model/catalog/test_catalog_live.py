@@ -9,9 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-
-from cost_model.catalog import StaleCatalogWarning, load_catalog
-from cost_model.catalog.live import (
+from newinfra.cost_model.catalog import StaleCatalogWarning, load_catalog
+from newinfra.cost_model.catalog.live import (
     LiveData,
     LiveDataError,
     gpu_quotas,
@@ -19,7 +18,7 @@ from cost_model.catalog.live import (
     spot_prices,
     zone_offerings,
 )
-from cost_model.catalog.quota import AWS_QUOTA_CODES
+from newinfra.cost_model.catalog.quota import AWS_QUOTA_CODES
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 

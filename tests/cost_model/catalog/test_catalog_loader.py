@@ -9,9 +9,8 @@ import time
 import warnings
 
 import pytest
-
-from cost_model.catalog import Catalog, CatalogError, StaleCatalogWarning, load_catalog
-from cost_model.catalog.loader import DATA_DIR, FILES, read_files, warn_if_stale
+from newinfra.cost_model.catalog import Catalog, CatalogError, StaleCatalogWarning, load_catalog
+from newinfra.cost_model.catalog.loader import DATA_DIR, FILES, read_files, warn_if_stale
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +166,8 @@ def test_missing_file(tmp_path):
 
 
 def test_local_zones_are_excluded_with_their_reason():
-    from cost_model.catalog import load_catalog
-    from cost_model.catalog.build import LOCAL_ZONE_ID
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.catalog.build import LOCAL_ZONE_ID
 
     catalog = load_catalog()
     assert not [o for o in catalog.offers if o.cloud == "aws" and LOCAL_ZONE_ID.match(o.zone)]

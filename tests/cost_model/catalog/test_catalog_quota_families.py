@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from newinfra.cost_model.catalog import StaleCatalogWarning, load_catalog
+from newinfra.cost_model.catalog.quota import AWS_QUOTA_CLASSES, quota_code, quota_family, quota_units
 
-from cost_model.catalog import StaleCatalogWarning, load_catalog
-from cost_model.catalog.families import ARCHITECTURES, FAMILIES, SALES_TICKET_FAMILIES, family_facts
-from cost_model.catalog.quota import AWS_QUOTA_CLASSES, quota_code, quota_family, quota_units
+from newinfra.facts import ARCHITECTURES, FAMILIES, SALES_TICKET_FAMILIES, family_facts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StaleCatalogWarning)

@@ -13,12 +13,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from components.planning.tags import REQUIRED_TAGS
-from cost_model.request import Model, PlacementRequest
+from newinfra.components.planning.tags import REQUIRED_TAGS
+from newinfra.cost_model.request import Model, PlacementRequest
+from newinfra.project import Project, ProjectError, find_project
 
 NAMESPACE = "newinfra"
-STACKS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = STACKS_DIR.parent
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
@@ -124,7 +123,7 @@ def parse_config(raw: dict[str, Any], source: str) -> EnvConfig:
         cfg = EnvConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{source}:\n{format_validation_error(exc)}") from None
-    from stacks.validate import check_against_catalog
+    from newinfra.config_catalog import check_against_catalog
 
     problems = check_against_catalog(cfg)
     if problems:
@@ -132,12 +131,20 @@ def parse_config(raw: dict[str, Any], source: str) -> EnvConfig:
     return cfg
 
 
-def config_path(env: str) -> Path:
-    return STACKS_DIR / f"Pulumi.{env}.yaml"
+def _project(project: Project | None) -> Project:
+    try:
+        return project or find_project()
+    except ProjectError as err:
+        raise ConfigError(str(err)) from None
 
 
-def lock_path(env: str) -> Path:
-    return STACKS_DIR / "placements" / f"{env}.json"
+def config_path(env: str, project: Project | None = None) -> Path:
+    return _project(project).config_path(env)
+
+
+def lock_path(env: str, project: Project | None = None) -> Path:
+    """The placement lock of ``env`` in the project at or above the current directory (or ``project``)."""
+    return _project(project).lock_path(env)
 
 
 def read_namespaced(raw_config: dict[str, Any], source: str) -> dict[str, Any]:
@@ -152,11 +159,12 @@ def read_namespaced(raw_config: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-def load_env_config(env: str) -> EnvConfig:
-    """Read and validate stacks/Pulumi.<env>.yaml. Raises ConfigError."""
-    path = config_path(env)
+def load_env_config(env: str, project: Project | None = None) -> EnvConfig:
+    """Read and validate the project's Pulumi.<env>.yaml. Raises ConfigError."""
+    project = _project(project)
+    path = project.config_path(env)
     if not path.is_file():
-        known = sorted(p.name.split(".")[1] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+        known = project.stacks()
         raise ConfigError(f"environment {env!r} has no stack file {path.name}; valid environments: {known}")
     try:
         doc = yaml.safe_load(path.read_text()) or {}

@@ -20,15 +20,15 @@ def _main() -> None:
     warning (with a source line) would only repeat it."""
     import warnings
 
-    from cost_model.catalog.loader import StaleCatalogWarning
+    from newinfra.cost_model.catalog.loader import StaleCatalogWarning
 
     warnings.simplefilter("ignore", StaleCatalogWarning)
 
 
 # --- registrations: one line per part (keep sorted) -------------------------------------------------
-from cost_model.catalog.cli import register as _catalog; _catalog(app)  # noqa: E402,E702,I001
-from cost_model.cli import register as _place; _place(app)  # noqa: E402,E702,I001
-from policies.cli import register as _check; _check(app)  # noqa: E402,E702,I001
-from stacks.inventory import register as _inventory; _inventory(app)  # noqa: E402,E702,I001
-from stacks.plan import register as _plan; _plan(app)  # noqa: E402,E702,I001
+from newinfra.cli.catalog import register as _catalog; _catalog(app)  # noqa: E402,E702,I001
+from newinfra.cli.place import register as _place; _place(app)  # noqa: E402,E702,I001
+from newinfra.cli.check import register as _check; _check(app)  # noqa: E402,E702,I001
+from newinfra.cli.inventory import register as _inventory; _inventory(app)  # noqa: E402,E702,I001
+from newinfra.cli.plan import register as _plan; _plan(app)  # noqa: E402,E702,I001
 # --- end registrations ------------------------------------------------------------------------------

@@ -226,14 +226,14 @@ class ResourceMocks(pulumi.runtime.Mocks):
             raise OfflineError(
                 f"the offline engine has no answer for invoke {args.token!r}; "
                 f"answered: {sorted(INVOKES)}. Use the placement's data instead, or add a real answer "
-                "to stacks/offline/mocks.py"
+                "to newinfra/offline/mocks.py"
             )
         region = args.args.get("region") or self.provider_regions.get(args.provider or "", "")
         return answer(args.args, region), []
 
 
 def _aws_zones(args: dict, region: str) -> dict:
-    from stacks.offline.aws_zones import zones as zone_tables
+    from newinfra.offline.aws_zones import zones as zone_tables
 
     zones = zone_tables().get(region, [])
     if not zones:
@@ -249,7 +249,7 @@ def _aws_zones(args: dict, region: str) -> dict:
 
 def _catalog_zones(cloud: str) -> Callable[[dict, str], dict]:
     def answer(args: dict, region: str) -> dict:
-        from cost_model.catalog import load_catalog
+        from newinfra.cost_model.catalog import load_catalog
 
         zones = sorted({o.zone for o in load_catalog().offers if o.cloud == cloud and o.region == region
                         and o.zone})

@@ -28,8 +28,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from stacks.offline.mocks import OfflineError, ResourceMocks
-from stacks.offline.record import SECRET, Record
+from newinfra.offline.mocks import OfflineError, ResourceMocks
+from newinfra.offline.record import SECRET, Record
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the SDK's marker for secret values

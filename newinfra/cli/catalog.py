@@ -20,8 +20,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _load():
-    from cost_model.catalog import CatalogError, load_catalog
-    from cost_model.catalog.loader import StaleCatalogWarning, stale_message
+    from newinfra.cost_model.catalog import CatalogError, load_catalog
+    from newinfra.cost_model.catalog.loader import StaleCatalogWarning, stale_message
 
     # Printed here on every run (the loader warns once per process, and its log line would repeat it).
     with warnings.catch_warnings():
@@ -65,7 +65,7 @@ def catalog(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """List catalog offers with hourly prices, cheapest per accelerator first."""
-    from cost_model.catalog import UnknownAccelerator
+    from newinfra.cost_model.catalog import UnknownAccelerator
 
     if cloud is not None and cloud not in CLOUDS:
         raise _fail(f"--cloud: unknown cloud {cloud!r}; valid: {', '.join(CLOUDS)}")

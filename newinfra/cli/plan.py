@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from stacks.offline.record import Record
+from newinfra.offline.record import Record
 
 BAD_INPUT_EXIT = 2
 
@@ -70,7 +70,7 @@ def print_summary(summary: dict[str, Any], out_file: Path) -> None:
 
 
 def run_plan(cwd: Path, stack: str, show_progress: bool) -> Record:
-    from stacks.offline import run_program
+    from newinfra.offline import run_program
 
     if not show_progress:
         return run_program(cwd, stack)
@@ -90,28 +90,32 @@ def _stderr_console():
 
 
 def plan_command(
-    env: str = typer.Argument(None, help="environment of newinfra's own stacks: dev, staging, prod"),
+    env: str = typer.Argument(None, help="a stack of the project in the current directory (Pulumi.ENV.yaml)"),
     out: Path = typer.Option(None, "--out", help="where to write resources.json (default build/ENV)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
     cwd: Path = typer.Option(None, "--cwd", help="another Pulumi Python program to plan instead"),
     stack: str = typer.Option(None, "--stack", help="with --cwd: the stack whose Pulumi.<stack>.yaml to use"),
 ) -> None:
     """Run the stack program offline (no credentials, no CLI) and record what `pulumi up` would create."""
-    from stacks.config import REPO_ROOT, ConfigError, load_env_config
-    from stacks.offline import OfflineError
+    from newinfra.config import ConfigError, load_env_config
+    from newinfra.offline import OfflineError
+    from newinfra.project import ProjectError, find_project
 
     if cwd is None:
         if env is None:
-            _fail("ENV is required (dev, staging, prod), or --cwd DIR --stack NAME")
+            _fail("ENV is required (a stack of this project), or --cwd DIR --stack NAME")
         try:
-            load_env_config(env)  # every config error before anything runs or is written
-        except ConfigError as exc:
+            project = find_project()
+            load_env_config(env, project)  # every config error before anything runs or is written
+        except (ConfigError, ProjectError) as exc:
             _fail(str(exc))
-        cwd, stack = REPO_ROOT, env
+        cwd, stack = project.root, env
+        out_dir = out or project.build_dir(stack)
     elif stack is None:
         _fail("--stack is required with --cwd")
-    # Another program's record goes next to newinfra's own, never over it.
-    out_dir = out or (Path("build") / stack if cwd == REPO_ROOT else Path("build") / f"{cwd.name}-{stack}")
+    else:
+        # Another program's record goes next to this project's own, never over it.
+        out_dir = out or Path("build") / f"{cwd.resolve().name}-{stack}"
     try:
         record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty())
     except (ConfigError, OfflineError, ValueError) as exc:

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BASE_REF = "origin/main"
 
 
@@ -20,8 +19,14 @@ class CheckInputError(ValueError):
     """Bad input to `newinfra check`; exit status 2."""
 
 
-def environments(root: Path = REPO_ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml"))
+def environments(root: Path | None = None) -> list[str]:
+    """Stacks of the project at or above ``root`` (default: the current directory)."""
+    from newinfra.project import ProjectError, find_project
+
+    try:
+        return find_project(root).stacks()
+    except ProjectError:
+        return []
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -29,7 +34,7 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def _relative_to_git(path: Path) -> tuple[Path, str] | None:
-    top = _git(path.parent if path.parent.exists() else REPO_ROOT, "rev-parse", "--show-toplevel")
+    top = _git(path.parent if path.parent.exists() else Path.cwd(), "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         return None
     root = Path(top.stdout.strip())
@@ -43,7 +48,7 @@ def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | No
     """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s."""
     import json
 
-    from policies.report import LockDiff, lock_total
+    from newinfra.policies.report import LockDiff, lock_total
 
     if lock_path is None or not lock_path.is_file():
         return None
@@ -70,7 +75,7 @@ def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | No
 
 def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None):
     """(record, program dir, stack config file) for the check's inputs."""
-    from stacks.offline import OfflineError, load_record, run_program
+    from newinfra.offline import OfflineError, load_record, run_program
 
     if env is not None and (cwd is not None or stack is not None):
         raise CheckInputError("give either ENV (newinfra's own stacks) or --cwd DIR --stack NAME, not both")
@@ -79,7 +84,9 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
     if env is not None:
         if env not in environments():
             raise CheckInputError(f"ENV: {env!r} is not an environment; valid: {environments()}")
-        directory, name = REPO_ROOT, env
+        from newinfra.project import find_project
+
+        directory, name = find_project().root, env
     else:
         directory, name = cwd.resolve(), stack
         if not (directory / "Pulumi.yaml").is_file():
@@ -111,17 +118,18 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
               record_dir: Path | None = None) -> int:
     from rich.console import Console
 
-    from policies import report
-    from policies.config import PolicyConfigError, read_policy_config, stack_value
-    from policies.runner import evaluate
+    from newinfra.policies import report
+    from newinfra.policies.config import PolicyConfigError, read_policy_config, stack_value
+    from newinfra.policies.runner import evaluate
+    from newinfra.project import ProjectError, read_project_file
 
     try:
         user_config = read_policy_config(policy_config) if policy_config else None
         record, directory, name = _record(env, cwd, stack, record_dir)
         ev = evaluate(record.resources, record.config, project=record.project, stack=record.stack,
                       policy_config=user_config)
-        lock = lock_diff(directory / "stacks" / "placements" / f"{name}.json", base_ref, base_lock)
-    except (CheckInputError, PolicyConfigError) as e:
+        lock = lock_diff(read_project_file(directory / "Pulumi.yaml").lock_path(name), base_ref, base_lock)
+    except (CheckInputError, PolicyConfigError, ProjectError) as e:
         typer.echo(f"newinfra check: {e}", err=True)
         return 2
     est = report.cost_estimate(record.resources, record.config)

@@ -1,7 +1,7 @@
 """AWS availability zones (name <-> AZ ID per region) from the AWS emulator's tables (moto).
 
 Importing moto costs over a second, which every offline plan would pay; the tables are extracted once into
-data/aws_zones.json (`python -m stacks.offline.aws_zones`) and a test keeps the file equal to moto's.
+data/aws_zones.json (`python -m newinfra.offline.aws_zones`) and a test keeps the file equal to moto's.
 """
 
 from __future__ import annotations

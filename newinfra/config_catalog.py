@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stacks.config import EnvConfig
+    from newinfra.config import EnvConfig
 
 
 def check_against_catalog(cfg: EnvConfig) -> list[str]:
-    from cost_model.catalog import load_catalog
-    from cost_model.validate import RequestError, check_request
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.validate import RequestError, check_request
 
     problems = pinned_problems(cfg)
     try:
