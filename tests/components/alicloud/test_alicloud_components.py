@@ -27,11 +27,11 @@ def _opts():
     return pulumi.ResourceOptions(provider=alicloud.Provider("ali-cn-beijing", region="cn-beijing"))
 
 
-def _pool(kind="training", env="prod", **overrides):
+def _pool(kind="training", profile="production", **overrides):
     fields = {"workload": "cn-train", "cloud": "alicloud", "region": "cn-beijing", "zones": ("cn-beijing-i",),
               "instance_type": "ecs.ebmgn7e.32xlarge", "accelerator": "A100-80GB", "accelerators_per_node": 8,
               "nodes": 2, "min_nodes": 1, "max_nodes": 4, "market": "spot"}
-    return plan_node_pool(Placement(**{**fields, **overrides}), kind=kind, environment=env)
+    return plan_node_pool(Placement(**{**fields, **overrides}), kind=kind, profile=profile)
 
 
 @pytest.fixture(scope="module")

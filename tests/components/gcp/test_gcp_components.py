@@ -36,8 +36,8 @@ def _placement(**overrides):
     return Placement(**{**fields, **overrides})
 
 
-def _pool(kind="training", env="staging", **overrides):
-    return plan_node_pool(_placement(**overrides), kind=kind, environment=env)
+def _pool(kind="training", profile="development", **overrides):
+    return plan_node_pool(_placement(**overrides), kind=kind, profile=profile)
 
 
 TPU_MULTI = {"workload": "tpu-train", "instance_type": "v5litepod-16", "accelerator": "tpu-v5litepod",
@@ -197,7 +197,7 @@ def test_tpu_pools_carry_the_topology_and_machine_type(cluster_record):
 
 
 def test_prod_keeps_its_floor():
-    record = _cluster([_pool(env="prod", market="on-demand")])
+    record = _cluster([_pool(profile="production", market="on-demand")])
     pool = record.of_type(POOL)[0]["inputs"]
     assert pool["autoscaling"]["totalMinNodeCount"] == 1 and pool["nodeConfig"]["spot"] is False
 

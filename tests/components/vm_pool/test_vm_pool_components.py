@@ -248,7 +248,7 @@ def test_aws_pool_from_a_node_pool_plan_with_subnets_by_zone_and_its_own_key():
     placement = Placement(workload="pretrain", cloud="aws", region="us-west-2", zones=("usw2-az2",),
                           instance_type="p4d.24xlarge", accelerator="A100", accelerators_per_node=8, nodes=2,
                           min_nodes=0, max_nodes=2, runs_on="vm", node_hourly_usd=21.96)
-    pool = plan_node_pool(placement, kind="training", environment="prod")
+    pool = plan_node_pool(placement, kind="training", profile="production")
 
     def body():
         provider = aws.Provider("aws-us-west-2", region="us-west-2")
