@@ -66,7 +66,8 @@ def cluster_record():
 
 
 def _pool_named(record, name):
-    return next(r["inputs"] for r in record.of_type(POOL) if r["inputs"]["name"] == name)
+    """The pool the component named ``name``; its physical name carries run_callable's project and stack."""
+    return next(r["inputs"] for r in record.of_type(POOL) if r["inputs"]["name"] == f"test-test-{name}")
 
 
 def test_network_flow_logs_private_access_nat_and_iap_only_ssh():
@@ -260,7 +261,7 @@ def test_tpu_vm_no_external_ip_spot_shielded_encrypted_disk():
         assert inputs["networkConfig"]["subnetwork"] == "s"
         assert inputs["schedulingConfig"] == {"spot": True}
         assert inputs["shieldedInstanceConfig"] == {"enableSecureBoot": True}
-        assert inputs["serviceAccount"]["email"].startswith("tpu-nodes@")
+        assert inputs["serviceAccount"]["email"].startswith("test-test-tpu-nodes@")
         assert inputs["labels"]["newinfra-data-classification"] == "internal"
         assert inputs["dataDisks"][0]["mode"] == "READ_WRITE"
     disks = record.of_type("gcp:compute/disk:Disk")
