@@ -2,8 +2,8 @@
 
 Byte-stable (sorted keys, 2-space indent, trailing newline, no timestamps); it records the catalog version and
 a hash of the request so that `pulumi up` refuses a lock that no longer matches the config or the catalog.
-No churn: with a lock present a workload moves only when the saving reaches the threshold, and in prod only
-with --accept; otherwise its locked placement is kept while it still meets the request.
+No churn: with a lock present a workload moves only when the saving reaches the threshold, and under the
+production profile only with --accept; otherwise its locked placement is kept while it still meets the request.
 """
 
 from __future__ import annotations
@@ -107,9 +107,10 @@ class PlanResult:
 
 
 def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
-         exclusions: tuple[Exclusion, ...] = (), threshold: float = 0.10, prod: bool = False,
+         exclusions: tuple[Exclusion, ...] = (), threshold: float = 0.10, production: bool = False,
          accept: bool = False) -> PlanResult:
-    """Solve, then keep each locked workload where it is unless moving saves >= threshold (prod: and accept)."""
+    """Solve, then keep each locked workload where it is unless moving saves >= threshold (and, under the
+    production profile, ``accept``)."""
     from newinfra.cost_model.model import Infeasible, solve
 
     fresh = solve(request, catalog, exclusions=exclusions)
@@ -136,10 +137,10 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
         saving = (old_cost - new_cost) / old_cost if old_cost > 0 else 0.0
         if saving < threshold:
             pins[w.name] = kept
-        elif prod and not accept:
+        elif production and not accept:
             pins[w.name] = kept
             result.held.append(f"{w.name}: moving would save {saving:.1%} (${old_cost - new_cost:,.2f}/month) "
-                               f"but prod moves need --accept")
+                               f"but moves under the production profile need --accept")
         else:
             result.moved.append(f"{w.name}: moves, saving {saving:.1%} (${old_cost - new_cost:,.2f}/month)")
     if not pins:

@@ -7,18 +7,22 @@ path, the bad value and what would be valid.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from newinfra.components.planning.profile import DEFAULT_PROFILE, Profile
 from newinfra.components.planning.tags import REQUIRED_TAGS
 from newinfra.cost_model.request import Model, PlacementRequest
 from newinfra.project import Project, ProjectError, find_project
 
 NAMESPACE = "newinfra"
-ENVIRONMENTS = ("dev", "staging", "prod")
+# An environment is a Pulumi stack of any name this pattern allows (dev, qa, prod-eu…): it lands in physical
+# names (components/planning/names.py), so it stays short and DNS-safe. Its behaviour comes from `profile`.
+ENVIRONMENT_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
 
 
 class ConfigError(ValueError):
@@ -31,7 +35,9 @@ class Team(Model):
 
 
 class EnvConfig(PlacementRequest):
-    environment: Literal["dev", "staging", "prod"]
+    environment: str
+    # production | development: node floors, NAT per zone, --accept for moves (components/planning/profile.py)
+    profile: Profile = DEFAULT_PROFILE
     tags: dict[str, str]
     replan_threshold: float = Field(default=0.10, ge=0, le=1)
     # /16 networks are carved from this range, one per (cloud, region) in use, in sorted order.
@@ -45,6 +51,14 @@ class EnvConfig(PlacementRequest):
     # zones come from here (checked by the provider at `pulumi up`); without them the program asks the
     # cloud (alicloud.get_zones), which the offline engine cannot answer.
     alicloud_zones: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("environment")
+    @classmethod
+    def _environment_name(cls, name: str) -> str:
+        if not re.fullmatch(ENVIRONMENT_PATTERN, name):
+            raise ValueError(f"an environment name matches {ENVIRONMENT_PATTERN} (a lowercase letter, then up to "
+                             "30 lowercase letters, digits or '-'; e.g. qa, prod-eu)")
+        return name
 
     @field_validator("tags")
     @classmethod

@@ -6,6 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 from newinfra.components.alicloud.keys import rotating_key
+from newinfra.components.physical import physical
 from newinfra.components.plain import ComponentArgError, require_plain
 from newinfra.components.planning.alicloud import check_cluster_cidrs, check_gpu_instance_type
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
@@ -62,7 +63,8 @@ class GpuCluster(pulumi.ComponentResource):
             f"{name}-secrets", f"newinfra {name}: Kubernetes secrets and node disks", tags, self).id
 
         cluster = alicloud.cs.ManagedKubernetes(
-            f"{name}-ack", name=name, cluster_spec="ack.pro.small",  # secrets encryption needs ACK Pro
+            f"{name}-ack", name=physical("alicloud:cs:cluster", name),
+            cluster_spec="ack.pro.small",  # secrets encryption needs ACK Pro
             vswitch_ids=[vswitches[z] for z in sorted(vswitches)],
             new_nat_gateway=False,  # egress through the Network's NAT gateway
             slb_internet_enabled=False,  # the API server has no internet-facing load balancer
@@ -83,12 +85,14 @@ class GpuCluster(pulumi.ComponentResource):
             if pool["compact"]:
                 # Multi-node training: keep the nodes close in the network.
                 deployment_set = alicloud.ecs.EcsDeploymentSet(
-                    f"{name}-{pool['name']}", deployment_set_name=f"{name}-{pool['name']}", strategy="LowLatency",
+                    f"{name}-{pool['name']}", strategy="LowLatency",
+                    deployment_set_name=physical("alicloud:ecs:deployment-set", f"{name}-{pool['name']}"),
                     opts=child).id
             data_disk = {"category": "cloud_essd", "size": int(args.get("data_disk_gib", 500)),
                          "encrypted": "true", "kms_key_id": key, "performance_level": "PL1"}
             node_pool = alicloud.cs.NodePool(
-                f"{name}-{pool['name']}", node_pool_name=pool["name"], cluster_id=cluster.id,
+                f"{name}-{pool['name']}", node_pool_name=physical("alicloud:cs:node-pool", pool["name"]),
+                cluster_id=cluster.id,
                 vswitch_ids=[vswitches[z] for z in pool["zones"]],
                 instance_types=[pool["instance_type"]],
                 scaling_config={"enable": True, "min_size": pool["min_size"], "max_size": pool["max_size"]},

@@ -5,6 +5,7 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from newinfra.components.physical import physical
 from newinfra.components.plain import ComponentArgError, require_plain
 from newinfra.components.planning.network import split_cidr
 from newinfra.components.planning.tags import with_cost_tags
@@ -37,33 +38,37 @@ class Network(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        vpc = alicloud.vpc.Network(f"{name}-vpc", vpc_name=name, cidr_block=cidr, tags=tags, opts=child)
+        vpc = alicloud.vpc.Network(f"{name}-vpc", vpc_name=physical("alicloud:vpc:vpc", name), cidr_block=cidr,
+                                   tags=tags, opts=child)
         # Nodes only: no public tier, the enhanced NAT gateway lives in a private vSwitch.
         self.vswitches: dict[str, pulumi.Output[str]] = {}
         for plan in split_cidr(cidr, zones, tiers=("private",)):
             vswitch = alicloud.vpc.Switch(f"{name}-{plan.zone}", vpc_id=vpc.id, zone_id=plan.zone,
-                                          cidr_block=plan.cidr, vswitch_name=f"{name}-{plan.zone}", tags=tags,
+                                          cidr_block=plan.cidr, tags=tags,
+                                          vswitch_name=physical("alicloud:vpc:vswitch", f"{name}-{plan.zone}"),
                                           opts=child)
             self.vswitches[plan.zone] = vswitch.id
 
         nat = alicloud.vpc.NatGateway(
             f"{name}-nat", vpc_id=vpc.id, vswitch_id=self.vswitches[zones[0]], nat_type="Enhanced",
             network_type="internet", payment_type="PayAsYouGo", internet_charge_type="PayByLcu",
-            nat_gateway_name=f"{name}-nat", tags=tags, opts=child)
+            nat_gateway_name=physical("alicloud:vpc:nat-gateway", f"{name}-nat"), tags=tags, opts=child)
         eip = alicloud.ecs.EipAddress(
-            f"{name}-nat-eip", address_name=f"{name}-nat", bandwidth=str(bandwidth),
+            f"{name}-nat-eip", address_name=physical("alicloud:vpc:eip", f"{name}-nat"),
+            bandwidth=str(bandwidth),
             internet_charge_type="PayByTraffic", payment_type="PayAsYouGo", tags=tags, opts=child)
         association = alicloud.ecs.EipAssociation(f"{name}-nat-eip", allocation_id=eip.id, instance_id=nat.id,
                                                   instance_type="Nat", opts=child)
         for zone in zones:
             alicloud.vpc.SnatEntry(
                 f"{name}-snat-{zone}", snat_table_id=nat.snat_table_ids, source_vswitch_id=self.vswitches[zone],
-                snat_ip=eip.ip_address, snat_entry_name=f"{name}-{zone}",
+                snat_ip=eip.ip_address, snat_entry_name=physical("alicloud:vpc:snat-entry", f"{name}-{zone}"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[association]))
 
         # Intra-VPC traffic only; egress goes out through NAT. No rule admits 0.0.0.0/0.
         group = alicloud.ecs.SecurityGroup(
-            f"{name}-nodes", vpc_id=vpc.id, security_group_name=f"{name}-nodes", security_group_type="normal",
+            f"{name}-nodes", vpc_id=vpc.id, security_group_type="normal",
+            security_group_name=physical("alicloud:ecs:security-group", f"{name}-nodes"),
             inner_access_policy="Accept", description="GPU nodes: ingress from the VPC only", tags=tags,
             opts=child)
         alicloud.ecs.SecurityGroupRule(
@@ -81,11 +86,14 @@ class Network(pulumi.ComponentResource):
 
     def _flow_logs(self, name: str, vpc: alicloud.vpc.Network, tags: dict[str, str], retention: int) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        project = alicloud.log.Project(f"{name}-flow-logs", project_name=f"{name}-flow-logs",
+        project = alicloud.log.Project(f"{name}-flow-logs",
+                                       project_name=physical("alicloud:log:project", f"{name}-flow-logs"),
                                        description=f"VPC flow logs of {name}", tags=tags, opts=child)
         store = alicloud.log.Store(f"{name}-flow-logs", project_name=project.project_name,
-                                   logstore_name="vpc-flow-logs", retention_period=retention, opts=child)
+                                   logstore_name=physical("alicloud:log:store", f"{name}-vpc-flow-logs"),
+                                   retention_period=retention, opts=child)
         alicloud.vpc.FlowLog(
             f"{name}-flow-log", resource_type="VPC", resource_id=vpc.id, traffic_type="All",
-            project_name=project.project_name, log_store_name=store.logstore_name, flow_log_name=f"{name}-vpc",
+            project_name=project.project_name, log_store_name=store.logstore_name,
+            flow_log_name=physical("alicloud:vpc:flow-log", f"{name}-vpc"),
             tags=tags, opts=child)

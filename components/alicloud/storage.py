@@ -8,6 +8,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 from newinfra.components.alicloud.keys import DEFAULT_ROTATION, check_rotation, rotating_key
+from newinfra.components.physical import physical
 from newinfra.components.plain import ComponentArgError, require_plain
 from newinfra.components.planning.tags import with_cost_tags
 
@@ -90,7 +91,8 @@ class Storage(pulumi.ComponentResource):
             storage_type=fs.get("storage_type", "standard"), zone_id=fs["zone"],
             encrypt_type=NAS_CUSTOMER_KEY, kms_key_id=key.id, description=f"newinfra {name} shared data",
             tags=tags, opts=child)
-        group = alicloud.nas.AccessGroup(f"{name}-nas", access_group_name=f"{name}-nas", access_group_type="Vpc",
+        group = alicloud.nas.AccessGroup(f"{name}-nas", access_group_type="Vpc",
+                                         access_group_name=physical("alicloud:nas:access-group", f"{name}-nas"),
                                          file_system_type=NAS_TYPE, description="VPC clients", opts=child)
         alicloud.nas.AccessRule(f"{name}-nas-vpc", access_group_name=group.access_group_name,
                                 source_cidr_ip=fs["vpc_cidr"], rw_access_type="RDWR",

@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.vm_pool import (
     VmPoolError,
@@ -86,27 +87,32 @@ class GpuVmPool(pulumi.ComponentResource):
             tags=tags, opts=child).id
         # No ingress rules: pool members reach each other (NCCL), nothing else gets in.
         sg = alicloud.ecs.SecurityGroup(
-            f"{name}-hosts", vpc_id=args["vpc_id"], security_group_name=f"{name}-hosts",
+            f"{name}-hosts", vpc_id=args["vpc_id"],
+            security_group_name=physical("alicloud:ecs:security-group", f"{name}-hosts"),
             security_group_type="normal", inner_access_policy="Accept",
             description=f"GPU VM pool {name}: only pool members talk", tags=tags, opts=child)
+        group_name = physical("alicloud:ess:scaling-group", name)
         group = alicloud.ess.ScalingGroup(
-            f"{name}-group", scaling_group_name=name, vswitch_ids=args["vswitch_ids"],
+            f"{name}-group", scaling_group_name=group_name, vswitch_ids=args["vswitch_ids"],
             min_size=spec["min_size"], max_size=spec["max_size"], desired_capacity=spec["desired_size"],
             # Scale in the newest hosts first: the oldest ones hold the long-running job.
             removal_policies=["NewestInstance", "OldestScalingConfiguration"],
             tags=tags, **capacity, opts=child)
         alicloud.ess.ScalingConfiguration(
-            f"{name}-config", scaling_group_id=group.id, scaling_configuration_name=name,
+            f"{name}-config", scaling_group_id=group.id,
+            scaling_configuration_name=physical("alicloud:ess:scaling-configuration", name),
             instance_type=spec["instance_type"], image_id=image_id, security_group_id=sg.id,
             internet_max_bandwidth_out=0,  # no public IP
             system_disk_category=category, system_disk_size=disk_gb,
             system_disk_encrypted=True, system_disk_kms_key_id=kms_key_id,
             spot_strategy=spot_strategy, http_endpoint="enabled",
-            security_enhancement_strategy="Active", instance_name=name, tags=tags,
+            security_enhancement_strategy="Active",
+            instance_name=physical("alicloud:ecs:instance", name), tags=tags,
             active=True, enable=True, force_delete=True, opts=child)
 
         self.group_id = group.id
         self.security_group_id = sg.id
         self.inventory = pulumi.Output.from_input(
-            inventory(cloud="alicloud", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
+            inventory(cloud="alicloud", region=region, spec=spec, facts=facts, os=os_name,
+                      group_name=group_name))
         self.register_outputs({"groupId": self.group_id, "inventory": self.inventory})

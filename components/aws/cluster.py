@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 from newinfra.components.aws.iam import service_role
 from newinfra.components.aws.kms import KeyArgs, create_key
+from newinfra.components.physical import physical
 from newinfra.components.plain import ComponentArgError, require_plain
 from newinfra.components.planning.pools import NodePoolArgs
 
@@ -95,10 +96,13 @@ class GpuCluster(pulumi.ComponentResource):
         key = create_key(self, f"{name}-secrets", KeyArgs(description=f"EKS {name} secrets", tags=tags))
         cluster_role = service_role(self, f"{name}-cluster", "eks.amazonaws.com", tags, ("AmazonEKSClusterPolicy",))
         node_role = service_role(self, f"{name}-node", "ec2.amazonaws.com", tags, NODE_POLICIES)
-        aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{name}/cluster",
+        cluster_name = physical("aws:eks:cluster", name)
+        # EKS writes control-plane logs to this exact group; created here to set retention and tags.
+        aws.cloudwatch.LogGroup(f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
                                 retention_in_days=365, tags=tags, opts=child)
         cluster = aws.eks.Cluster(
-            f"{name}-eks", name=name, version=args.get("version", EKS_VERSION), role_arn=cluster_role.arn,
+            f"{name}-eks", name=cluster_name, version=args.get("version", EKS_VERSION),
+            role_arn=cluster_role.arn,
             vpc_config={
                 "subnet_ids": args["subnet_ids"],
                 "endpoint_private_access": True,
@@ -183,7 +187,8 @@ class GpuCluster(pulumi.ComponentResource):
         subnets = pulumi.Output.from_input(subnet_by_zone).apply(
             lambda by_zone, zs=tuple(zones): [by_zone[z] for z in zs])
         return aws.eks.NodeGroup(
-            pool_name, cluster_name=cluster.name, node_group_name=pool_name, node_role_arn=node_role.arn,
+            pool_name, cluster_name=cluster.name, node_group_name=physical("aws:eks:node-group", pool_name),
+            node_role_arn=node_role.arn,
             subnet_ids=subnets, instance_types=[pool["instance_type"]],
             ami_type=ami_type(pool["instance_type"], node_image),
             capacity_type=CAPACITY_TYPE[pool["market"]],

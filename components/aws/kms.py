@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from newinfra.components.physical import physical
 
 
 @dataclass(frozen=True)
@@ -56,5 +57,5 @@ def create_key(parent: pulumi.Resource, name: str, args: KeyArgs) -> aws.kms.Key
         deletion_window_in_days=args.deletion_window_days,
         policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
         tags=args.tags, opts=child)
-    aws.kms.Alias(name, name=f"alias/newinfra/{name}", target_key_id=key.key_id, opts=child)
+    aws.kms.Alias(name, name=f"alias/{physical('aws:kms:alias', name)}", target_key_id=key.key_id, opts=child)
     return key

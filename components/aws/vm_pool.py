@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 from newinfra.components.aws.iam import service_role
 from newinfra.components.aws.kms import KeyArgs, create_key
+from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.vm_pool import (
     VmPoolError,
@@ -129,7 +130,8 @@ class GpuVmPool(pulumi.ComponentResource):
             subnets = pulumi.Output.from_input(args["subnet_ids"])
         if spec["compact"]:
             # One AZ, one network spine: what NCCL over EFA needs for multi-node training.
-            placement_group = aws.ec2.PlacementGroup(f"{name}-pg", name=f"{name}-pg", strategy="cluster",
+            placement_group = aws.ec2.PlacementGroup(f"{name}-pg", strategy="cluster",
+                                                     name=physical("aws:ec2:placement-group", f"{name}-pg"),
                                                      tags=tags, opts=child)
             subnets = subnets.apply(lambda ids: list(ids)[:1])
 
@@ -143,8 +145,9 @@ class GpuVmPool(pulumi.ComponentResource):
                 "launch_template": {"launch_template_specification": {
                     "launch_template_id": template.id, "version": lt_ref["version"]}},
             }, "capacity_rebalance": True}
+        group_name = physical("aws:autoscaling:group", name)
         group = aws.autoscaling.Group(
-            f"{name}-asg", name=name, vpc_zone_identifiers=subnets,
+            f"{name}-asg", name=group_name, vpc_zone_identifiers=subnets,
             min_size=spec["min_size"], max_size=spec["max_size"], desired_capacity=spec["desired_size"],
             placement_group=placement_group.name if placement_group else None,
             health_check_type="EC2",
@@ -159,7 +162,7 @@ class GpuVmPool(pulumi.ComponentResource):
         self.security_group_id = sg.id
         self.role_name = role.name
         self.inventory = pulumi.Output.from_input(
-            inventory(cloud="aws", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
+            inventory(cloud="aws", region=region, spec=spec, facts=facts, os=os_name, group_name=group_name))
         self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})
 
     def _disk_key(self, name: str, tags: dict[str, str]) -> aws.kms.Key:

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 from newinfra.components.gcp.identity import grant_key_to_agents, node_service_account
 from newinfra.components.gcp.keys import rotating_key
+from newinfra.components.physical import physical
 from newinfra.components.plain import ComponentArgError, require_plain
 from newinfra.components.planning.gcp import (
     GPU_DRIVER_VERSIONS,
@@ -125,7 +126,8 @@ class GpuCluster(pulumi.ComponentResource):
                 if shape.tpu:  # the slice a host belongs to: what a price book keys TPU prices on
                     node_config["resource_labels"] = {**labels, "newinfra-tpu-slice": shape.tpu.accelerator_type}
                 node_pool = gcp.container.NodePool(
-                    f"{name}-{pool_name}", name=pool_name, cluster=cluster.id, location=location,
+                    f"{name}-{pool_name}", name=physical("gcp:container:node-pool", pool_name),
+                    cluster=cluster.id, location=location,
                     node_locations=zones, autoscaling=autoscaling,
                     initial_node_count=math.ceil(initial / len(zones)),
                     node_config=node_config, placement_policy=shape.placement,

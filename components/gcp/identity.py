@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pulumi
 import pulumi_gcp as gcp
+from newinfra.components.physical import physical
 
 KEY_USER_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 # Google-managed service agents, by what they encrypt: service-<project number>@<domain>.
@@ -25,15 +24,6 @@ NODE_ROLES = (
     "roles/monitoring.viewer",
     "roles/stackdriver.resourceMetadata.writer",
 )
-
-
-def account_id(name: str, suffix: str) -> str:
-    """A service-account id GCP accepts: 6-30 of [a-z0-9-], starting with a letter, not ending in '-'."""
-    base = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "newinfra"
-    if not base[0].isalpha():
-        base = f"n-{base}"
-    head = base[: 29 - len(suffix)].rstrip("-")
-    return f"{head}-{suffix}"
 
 
 def grant_key_to_agents(name: str, key_id: pulumi.Input[str], project_number: pulumi.Input[str],
@@ -56,7 +46,8 @@ def node_service_account(name: str, project_id: pulumi.Input[str], parent: pulum
                          ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
     child = pulumi.ResourceOptions(parent=parent)
     account = gcp.serviceaccount.Account(
-        f"{name}-nodes", account_id=account_id(name, "nodes"), project=project_id,
+        f"{name}-nodes", account_id=physical("gcp:serviceaccount:account-id", f"{name}-nodes"),
+        project=project_id,
         display_name=f"{name} GPU/TPU nodes (newinfra)", opts=child)
     members = [
         gcp.projects.IAMMember(

@@ -7,6 +7,7 @@ import pulumi
 import pulumi_gcp as gcp
 from newinfra.components.gcp.identity import grant_key_to_agents, node_service_account
 from newinfra.components.gcp.keys import rotating_key
+from newinfra.components.physical import physical
 from newinfra.components.plain import ComponentArgError, require_plain
 from newinfra.components.planning.gcp import gcp_labels
 from newinfra.components.planning.tpu import GENERATIONS, plan_tpu_slice
@@ -100,7 +101,7 @@ class TpuSlice(pulumi.ComponentResource):
                     node_name, zone=zone,
                     tpu={"node_specs": [{
                         "parent": pulumi.Output.concat("projects/", project.project_id, "/locations/", zone),
-                        "node_id": node_name,
+                        "node_id": physical("gcp:tpu:node", node_name),
                         "node": {"accelerator_type": plan.accelerator_type, "runtime_version": runtime,
                                  "network_config": network_config,
                                  "description": f"{plan.accelerator_type} {plan.topology} (newinfra {name})"},

@@ -15,6 +15,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
+from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import gcp_accelerator_type, gcp_labels
 from newinfra.components.planning.vm_pool import VmPoolError, VmPoolSpec, check_spec, host_facts, inventory
@@ -85,7 +86,7 @@ class GpuVmPool(pulumi.ComponentResource):
         if email is None:
             # Its own identity, not the project's default compute account (which is Editor).
             email = gcp.serviceaccount.Account(
-                f"{name}-vm", account_id=f"{name}-vm"[:30].rstrip("-"),
+                f"{name}-vm", account_id=physical("gcp:serviceaccount:account-id", f"{name}-vm"),
                 display_name=f"GPU VM pool {name}", opts=child).email
 
         compact_policy = None
@@ -97,7 +98,7 @@ class GpuVmPool(pulumi.ComponentResource):
 
         template = gcp.compute.InstanceTemplate(
             f"{name}-tpl",
-            name_prefix=f"{name}-"[:37],
+            name_prefix=f"{physical('gcp:compute:instance-template-prefix', name)}-",
             machine_type=spec["instance_type"],
             guest_accelerators=accelerators or None,
             disks=[{"boot": True, "auto_delete": True, "source_image": image, "disk_size_gb": disk_gb,
@@ -114,14 +115,16 @@ class GpuVmPool(pulumi.ComponentResource):
             labels=labels,
             opts=child)
 
+        group_name = physical("gcp:compute:instance-group-manager", name)
+        base_name = physical("gcp:compute:base-instance-name", name)
         version = [{"name": "primary", "instance_template": template.self_link_unique}]
         if spec["compact"] or len(spec["zones"]) == 1:
             group = gcp.compute.InstanceGroupManager(
-                f"{name}-mig", name=name, base_instance_name=name, zone=spec["zones"][0],
+                f"{name}-mig", name=group_name, base_instance_name=base_name, zone=spec["zones"][0],
                 versions=version, target_size=spec["desired_size"], opts=child)
         else:
             group = gcp.compute.RegionInstanceGroupManager(
-                f"{name}-mig", name=name, base_instance_name=name, region=region,
+                f"{name}-mig", name=group_name, base_instance_name=base_name, region=region,
                 distribution_policy_zones=sorted(spec["zones"]), distribution_policy_target_shape="ANY",
                 versions=version, target_size=spec["desired_size"],
                 # GPU capacity is scarce: never move running hosts to rebalance zones.
@@ -134,7 +137,7 @@ class GpuVmPool(pulumi.ComponentResource):
         self.instance_template_id = template.id
         self.service_account_email = pulumi.Output.from_input(email)
         self.inventory = pulumi.Output.from_input(
-            inventory(cloud="gcp", region=region, spec=spec, facts=facts, os=os_name, group_name=name))
+            inventory(cloud="gcp", region=region, spec=spec, facts=facts, os=os_name, group_name=group_name))
         self.register_outputs({"groupName": self.group_name, "inventory": self.inventory})
 
     def _disk_key(self, name: str, region: str, labels: dict[str, str]) -> pulumi.Output[str]:
@@ -142,7 +145,8 @@ class GpuVmPool(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Auto-named: GCP never deletes key rings, so a fixed name could not be created twice.
         ring = gcp.kms.KeyRing(f"{name}-disks", location=region, opts=child)
-        key = gcp.kms.CryptoKey(f"{name}-disks", name="disks", key_ring=ring.id, rotation_period="7776000s",
+        key = gcp.kms.CryptoKey(f"{name}-disks", name=physical("gcp:kms:crypto-key", f"{name}-disks"),
+                                key_ring=ring.id, rotation_period="7776000s",
                                 purpose="ENCRYPT_DECRYPT", labels=labels, opts=child)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         # Disks are encrypted by Compute Engine's service agent, not by the VM's service account.

@@ -1,17 +1,18 @@
 """Pure node-pool planning shared by every cloud: size range, labels, taints, compact placement.
 
-A placement (what the cost model chose) plus the workload's kind and the environment become one
+A placement (what the cost model chose) plus the workload's kind and the environment's profile become one
 ``NodePoolArgs`` — plain data that the cluster components of each cloud turn into resources.
 """
 
 
 import re
-from typing import Literal, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
+
+from newinfra.components.planning.profile import behaviour
 
 from newinfra.placement import Placement
 
 LABEL_PREFIX = "newinfra.io"
-Environment = Literal["dev", "staging", "prod"]
 
 
 class Taint(TypedDict):
@@ -67,9 +68,10 @@ def pool_name(placement: Placement) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", placement.pool_name.lower())[:40].strip("-")
 
 
-def plan_node_pool(placement: Placement, *, kind: str, environment: str) -> NodePoolArgs:
-    """Turn a placement into a node pool: outside prod it may scale to zero; in prod it keeps its floor."""
-    min_size = placement.min_nodes if environment == "prod" else 0
+def plan_node_pool(placement: Placement, *, kind: str, profile: str) -> NodePoolArgs:
+    """Turn a placement into a node pool: under the production profile it keeps its floor; otherwise it may
+    scale to zero."""
+    min_size = placement.min_nodes if behaviour(profile).keep_node_floor else 0
     vendor = accelerator_vendor(placement.accelerator)
     pool: NodePoolArgs = {
         "name": pool_name(placement),

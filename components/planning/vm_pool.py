@@ -154,12 +154,12 @@ def efa_network_interfaces(count: int) -> list[dict[str, int | str]]:
     ]
 
 
-def vm_pool_spec(placement: Placement, *, kind: str, environment: str) -> VmPoolSpec:
+def vm_pool_spec(placement: Placement, *, kind: str, profile: str) -> VmPoolSpec:
     """A placement with runs_on "vm" as a pool spec (same sizes and names as a node pool)."""
     if placement.runs_on != "vm":
         raise VmPoolError(
             f"placement {placement.workload!r}: runs_on is {placement.runs_on!r}; a GPU VM pool needs 'vm'")
-    pool = plan_node_pool(placement, kind=kind, environment=environment)
+    pool = plan_node_pool(placement, kind=kind, profile=profile)
     # The node pool's plan minus what only Kubernetes reads (labels, taints), plus the workload's kind.
     spec = {key: pool[key] for key in VmPoolSpec.__annotations__ if key in pool}
     return {**spec, "zones": list(pool["zones"]), "kind": kind}  # type: ignore[typeddict-item]

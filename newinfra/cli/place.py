@@ -23,8 +23,8 @@ from newinfra.cost_model.cli import (
 
 
 def place(
-    env: Annotated[str, typer.Argument(help="environment (stack): dev, staging or prod")],
-    accept: Annotated[bool, typer.Option("--accept", help="prod: let workloads move to a cheaper placement")] = False,
+    env: Annotated[str, typer.Argument(help="environment (stack), e.g. dev")],
+    accept: Annotated[bool, typer.Option("--accept", help="production profile: let workloads move to a cheaper placement")] = False,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="CLOUD/REGION[/ZONE][:TYPE] to leave out after a capacity error (repeatable)")] = None,
     reset_exclusions: Annotated[bool, typer.Option(
@@ -72,7 +72,8 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
         cat, solve_request_ = _live(base, request)
     try:
         result = plan(solve_request_, cat, previous=previous, exclusions=exclusions,
-                      threshold=cfg.replan_threshold, prod=cfg.environment == "prod", accept=accept)
+                      threshold=cfg.replan_threshold, production=cfg.profile == "production",
+                      accept=accept)
     except Infeasible as err:
         raise Failure(f"infeasible: {err}", EXIT_INFEASIBLE) from None
     sol = result.solution

@@ -65,7 +65,7 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
     if k8s and network is not None:
         pools = []
         for p in k8s:
-            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
             # Alibaba offers carry no zone: the pool spreads over the network's zones.
             pool["zones"] = [z for z in p.zones if z] or zones
             pools.append(pool)

@@ -10,6 +10,7 @@ from newinfra.components.aws.cluster import GpuCluster
 from newinfra.components.aws.network import Network
 from newinfra.components.aws.storage import Storage
 from newinfra.components.planning.pools import plan_node_pool
+from newinfra.components.planning.profile import behaviour
 
 from stacks.clouds.common import kubernetes_layer, workload_of
 
@@ -32,7 +33,7 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
     if plan.placements:
         zone_ids = sorted({z for p in plan.placements for z in p.zones})
         network = Network(key, {"cidr": plan.cidr, "zone_ids": zone_ids,
-                                "nat_per_zone": cfg.environment == "prod", "tags": cfg.tags}, opts)
+                                "nat_per_zone": behaviour(cfg.profile).nat_per_zone, "tags": cfg.tags}, opts)
 
     for ds in plan.datasets:
         args: dict[str, Any] = {"dataset": ds.name, "classification": ds.classification, "tags": cfg.tags}
@@ -50,7 +51,7 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
 
     k8s = [p for p in plan.placements if p.runs_on == "kubernetes"]
     if k8s and network is not None:
-        pools = [plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment) for p in k8s]
+        pools = [plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile) for p in k8s]
         offerings = {pool["name"]: workload_of(cfg, p).capacity_block_offering_id
                      for pool, p in zip(pools, k8s, strict=True) if p.market == "capacity-block"}
         cluster = GpuCluster(f"{key}-gpu", {
@@ -75,7 +76,7 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
         from newinfra.components.planning.vm_pool import vm_pool_spec
 
         for p in vm:
-            pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+            pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
             vm_pool = GpuVmPool(f"{key}-{pool['name']}", {
                 "pool": pool, "subnet_by_zone": network.private_subnet_by_zone, "vpc_id": network.vpc_id,
                 "tags": cfg.tags,

@@ -53,7 +53,7 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
     if k8s and network is not None:
         pools = []
         for p in k8s:
-            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
             if accelerator_vendor(p.accelerator) == "nvidia":
                 pool["labels"] = {**pool["labels"], **GKE_OPERATOR_LABELS}
             pools.append(pool)
@@ -83,7 +83,7 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
         from newinfra.components.gcp.vm_pool import GpuVmPool
         from newinfra.components.planning.vm_pool import vm_pool_spec
 
-        pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, environment=cfg.environment)
+        pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
         vm_pool = GpuVmPool(f"{key}-{pool['name']}", {"pool": pool, "region": region, "subnetwork": subnetwork,
                                                       "tags": cfg.tags}, opts)
         out["gpuVmPools"].append(vm_pool.inventory)

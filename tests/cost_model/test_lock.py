@@ -82,10 +82,10 @@ def test_no_churn_below_the_threshold(small_catalog, catalog_of, l4):
 def test_prod_moves_only_with_accept(small_catalog, catalog_of, l4):
     before = locked(small_catalog)
     after = cheaper_by(catalog_of, small_catalog, l4, 0.5)
-    held = plan(REQ, after, previous=before, prod=True)
+    held = plan(REQ, after, previous=before, production=True)
     assert held.solution.plan("a").placements[0].region == "eu-west-1"
     assert held.held and "--accept" in held.held[0]
-    accepted = plan(REQ, after, previous=before, prod=True, accept=True)
+    accepted = plan(REQ, after, previous=before, production=True, accept=True)
     assert accepted.solution.plan("a").placements[0].region == "us-west-2"
     assert plan(REQ, after, previous=before).solution.plan("a").placements[0].region == "us-west-2"
 

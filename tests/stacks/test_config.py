@@ -70,7 +70,10 @@ CASES = {
         ["newinfra:workloads[1].placement[0].zones", "use1-az3"]),
     "missing cost tag": (_mutate(["tags", "cost-center"], delete=True), ["newinfra:tags", "cost-center"]),
     "open API endpoint": (_mutate(["clusterPublicCidrs"], ["0.0.0.0/0"]), ["newinfra:clusterPublicCidrs", "0.0.0.0/0"]),
-    "bad environment": (_mutate(["environment"], "qa"), ["newinfra:environment", "'qa'", "'dev'"]),
+    "bad environment name": (_mutate(["environment"], "Prod_EU"),
+                             ["newinfra:environment", "'Prod_EU'", "^[a-z][a-z0-9-]{0,30}$", "prod-eu"]),
+    "environment name too long": (_mutate(["environment"], "e" * 32), ["newinfra:environment", "'" + "e" * 32]),
+    "unknown profile": (_mutate(["profile"], "prod"), ["newinfra:profile", "'prod'", "'production'", "'development'"]),
 }
 
 
@@ -96,6 +99,18 @@ def test_cli_exits_2_and_writes_nothing(tmp_path: Path, monkeypatch):
     assert result.exit_code == 2
     assert "newinfra:workloads[0].count" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["qa", "prod-eu", "e2e", "a" * 31])
+def test_any_sane_environment_name_is_valid(name):
+    cfg = parse_config(_mutate(["environment"], name), f"Pulumi.{name}.yaml")
+    assert cfg.environment == name and cfg.profile == "development"
+
+
+def test_profile_is_declared_not_derived_from_the_name():
+    assert load_env_config("prod").profile == "production"
+    assert load_env_config("staging").profile == "development"
+    assert parse_config(_mutate(["profile"], "production"), "Pulumi.dev.yaml").profile == "production"
 
 
 def test_unknown_environment_lists_valid_ones():

@@ -43,7 +43,7 @@ def test_record_holds_the_secure_skeleton(two_runs):
         by_type.setdefault(r["type"], []).append(r["inputs"])
         assert set(r) == {"type", "name", "urn", "parent", "provider", "inputs", "custom", "dependencies",
                           "propertyDependencies"}
-    (eks,) = [c for c in by_type["aws:eks/cluster:Cluster"] if c["name"].startswith("aws-us-east-1")]
+    (eks,) = [c for c in by_type["aws:eks/cluster:Cluster"] if c["name"] == "newinfra-dev-aws-us-east-1-gpu"]
     assert eks["encryptionConfig"]["resources"] == ["secrets"]
     assert eks["vpcConfig"]["endpointPrivateAccess"] and not eks["vpcConfig"]["endpointPublicAccess"]
     gpu_amis = {g["amiType"] for g in by_type["aws:eks/nodeGroup:NodeGroup"]}

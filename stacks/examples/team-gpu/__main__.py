@@ -20,7 +20,8 @@ config = pulumi.Config()
 region = config.require("region")
 zone_id = config.require("zoneId")
 tags = {"owner": config.require("owner"), "cost-center": config.require("costCenter")}
-environment = pulumi.get_stack()
+# production | development: whether pools keep their floor or may scale to zero (default development).
+profile = config.get("profile") or "development"
 
 # What the cost model would hand over; a team may also write it by hand.
 fleet = Placement(workload="pretrain", cloud="aws", region=region, zones=(zone_id,), instance_type="p5.48xlarge",
@@ -36,7 +37,7 @@ network = Network("vision", {"cidr": "10.40.0.0/16", "zone_ids": [zone_id], "tag
 key = aws.kms.Key("vision-disks", description="vision team GPU host disks", enable_key_rotation=True,
                   deletion_window_in_days=30, tags=tags, opts=on_aws)
 pool = GpuVmPool("pretrain", {
-    "pool": vm_pool_spec(fleet, kind="training", environment=environment),
+    "pool": vm_pool_spec(fleet, kind="training", profile=profile),
     "region": region,
     "vpc_id": network.vpc_id,
     "subnet_ids": network.private_subnet_by_zone.apply(lambda by_zone: [by_zone[zone_id]]),
@@ -48,7 +49,7 @@ pool = GpuVmPool("pretrain", {
 cluster = k8s.Provider("vision-eks", kubeconfig=config.require("kubeconfig"))
 platform = GpuPlatform("vision", {
     "cloud": "aws",
-    "node_pools": [plan_node_pool(serving, kind="inference", environment=environment)],
+    "node_pools": [plan_node_pool(serving, kind="inference", profile=profile)],
     "teams": [{"name": "vision", "gpus": 6}],
     "workloads": [{"name": "serve", "kind": "inference", "priority": 500}],
     "tags": tags,

@@ -27,11 +27,11 @@ def _opts():
     return pulumi.ResourceOptions(provider=alicloud.Provider("ali-cn-beijing", region="cn-beijing"))
 
 
-def _pool(kind="training", env="prod", **overrides):
+def _pool(kind="training", profile="production", **overrides):
     fields = {"workload": "cn-train", "cloud": "alicloud", "region": "cn-beijing", "zones": ("cn-beijing-i",),
               "instance_type": "ecs.ebmgn7e.32xlarge", "accelerator": "A100-80GB", "accelerators_per_node": 8,
               "nodes": 2, "min_nodes": 1, "max_nodes": 4, "market": "spot"}
-    return plan_node_pool(Placement(**{**fields, **overrides}), kind=kind, environment=env)
+    return plan_node_pool(Placement(**{**fields, **overrides}), kind=kind, profile=profile)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_ack_private_api_server_encrypted_secrets_logs(record):
 
 def test_gpu_pools_private_encrypted_spot_taints(record):
     pools = {p["inputs"]["nodePoolName"]: p["inputs"] for p in record.of_type(POOL)}
-    assert set(pools) == {"cn-train-spot", "cn-serve"}
+    assert set(pools) == {"test-test-cn-train-spot", "test-test-cn-serve"}  # run_callable: project and stack "test"
     key = record.of_type(ACK)[0]["inputs"]["encryptionProviderKey"]
     for pool in pools.values():
         assert pool["internetMaxBandwidthOut"] == 0
@@ -119,12 +119,12 @@ def test_gpu_pools_private_encrypted_spot_taints(record):
         assert pool["instanceMetadataOptions"] == {"httpTokens": "required"}
         assert pool["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
         assert pool["tags"]["owner"] == "ml-platform"
-    train = pools["cn-train-spot"]
+    train = pools["test-test-cn-train-spot"]
     assert train["instanceTypes"] == ["ecs.ebmgn7e.32xlarge"] and train["spotStrategy"] == "SpotAsPriceGo"
     assert train["scalingConfig"] == {"enable": True, "minSize": 1, "maxSize": 4}  # prod keeps its floor
     assert train["deploymentSetId"]  # multi-node training: low-latency deployment set
     assert {"key": "newinfra.io/market", "value": "spot"} in train["labels"]
-    serve = pools["cn-serve"]
+    serve = pools["test-test-cn-serve"]
     assert serve["spotStrategy"] == "NoSpot" and "deploymentSetId" not in serve
     assert len(serve["vswitchIds"]) == 2
     sets = record.of_type("alicloud:ecs/ecsDeploymentSet:EcsDeploymentSet")

@@ -24,11 +24,11 @@ def _provider():
 
 
 def _pool(instance_type="p5.48xlarge", accel="H100", per_node=8, market="spot", nodes=2, kind="training",
-          env="dev"):
+          profile="development"):
     placement = Placement(workload="train", cloud="aws", region="us-east-1", zones=("use1-az4",),
                           instance_type=instance_type, accelerator=accel, accelerators_per_node=per_node,
                           nodes=nodes, min_nodes=1, max_nodes=nodes, market=market)
-    return plan_node_pool(placement, kind=kind, environment=env)
+    return plan_node_pool(placement, kind=kind, profile=profile)
 
 
 def _cluster_record(pools, **extra):
@@ -161,7 +161,7 @@ def test_node_groups_taints_labels_capacity_scale_to_zero(cluster_record):
 
 
 def test_prod_keeps_the_floor_and_neuron_and_bottlerocket_ami_types():
-    pool = _pool(env="prod")
+    pool = _pool(profile="production")
     assert pool["min_size"] == 1
     assert ami_type("trn1.32xlarge", "al2023") == "AL2023_x86_64_NEURON"
     assert ami_type("g6.xlarge", "bottlerocket") == "BOTTLEROCKET_x86_64_NVIDIA"

@@ -36,8 +36,8 @@ def _placement(**overrides):
     return Placement(**{**fields, **overrides})
 
 
-def _pool(kind="training", env="staging", **overrides):
-    return plan_node_pool(_placement(**overrides), kind=kind, environment=env)
+def _pool(kind="training", profile="development", **overrides):
+    return plan_node_pool(_placement(**overrides), kind=kind, profile=profile)
 
 
 TPU_MULTI = {"workload": "tpu-train", "instance_type": "v5litepod-16", "accelerator": "tpu-v5litepod",
@@ -66,7 +66,8 @@ def cluster_record():
 
 
 def _pool_named(record, name):
-    return next(r["inputs"] for r in record.of_type(POOL) if r["inputs"]["name"] == name)
+    """The pool the component named ``name``; its physical name carries run_callable's project and stack."""
+    return next(r["inputs"] for r in record.of_type(POOL) if r["inputs"]["name"] == f"test-test-{name}")
 
 
 def test_network_flow_logs_private_access_nat_and_iap_only_ssh():
@@ -197,7 +198,7 @@ def test_tpu_pools_carry_the_topology_and_machine_type(cluster_record):
 
 
 def test_prod_keeps_its_floor():
-    record = _cluster([_pool(env="prod", market="on-demand")])
+    record = _cluster([_pool(profile="production", market="on-demand")])
     pool = record.of_type(POOL)[0]["inputs"]
     assert pool["autoscaling"]["totalMinNodeCount"] == 1 and pool["nodeConfig"]["spot"] is False
 
@@ -260,7 +261,7 @@ def test_tpu_vm_no_external_ip_spot_shielded_encrypted_disk():
         assert inputs["networkConfig"]["subnetwork"] == "s"
         assert inputs["schedulingConfig"] == {"spot": True}
         assert inputs["shieldedInstanceConfig"] == {"enableSecureBoot": True}
-        assert inputs["serviceAccount"]["email"].startswith("tpu-nodes@")
+        assert inputs["serviceAccount"]["email"].startswith("test-test-tpu-nodes@")
         assert inputs["labels"]["newinfra-data-classification"] == "internal"
         assert inputs["dataDisks"][0]["mode"] == "READ_WRITE"
     disks = record.of_type("gcp:compute/disk:Disk")

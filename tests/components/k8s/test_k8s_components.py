@@ -24,8 +24,8 @@ def node_pools(cloud="aws"):
                          max_nodes=nodes * 2, market=market, node_hourly_usd=1.0, **extra)
 
     return [plan_node_pool(placement("train", "H100", "p5.48xlarge", 8, 2, "on-demand"), kind="training",
-                           environment="prod"),
-            plan_node_pool(placement("sweep", "L4", "g6.xlarge", 1, 4, "spot"), kind="batch", environment="prod")]
+                           profile="production"),
+            plan_node_pool(placement("sweep", "L4", "g6.xlarge", 1, 4, "spot"), kind="batch", profile="production")]
 
 
 def platform(**extra):
@@ -131,7 +131,7 @@ def test_tpu_only_cluster_gets_kueue_but_no_gpu_operator():
     tpu = plan_node_pool(Placement(workload="tpu", cloud="gcp", region="us-central1", zones=("us-central1-a",),
                                    instance_type="v5litepod-8", accelerator="tpu-v5litepod", accelerators_per_node=8,
                                    nodes=1, min_nodes=0, max_nodes=1, tpu_topology="2x4", node_hourly_usd=1.0),
-                         kind="training", environment="staging")
+                         kind="training", profile="development")
 
     def body():
         provider = k8s.Provider("gke", kubeconfig=KUBECONFIG)

@@ -31,7 +31,7 @@ def pool(workload="train", accelerator="H100", instance_type="p5.48xlarge", per_
                           accelerator=accelerator, accelerators_per_node=per_node, nodes=nodes, min_nodes=0,
                           max_nodes=max(nodes, 1) * 2, market=market, tpu_topology=tpu_topology,
                           node_hourly_usd=1.0)
-    return plan_node_pool(placement, kind=kind, environment="prod")
+    return plan_node_pool(placement, kind=kind, profile="production")
 
 
 @pytest.mark.parametrize(("kind", "priority", "expected"), [

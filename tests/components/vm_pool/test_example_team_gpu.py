@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from newinfra.components.planning.names import physical_name
+
 from newinfra.offline import run_program
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "stacks" / "examples" / "team-gpu"
@@ -22,5 +24,8 @@ def test_example_team_program_plans_offline():
         if resource["custom"] and resource["type"].startswith("kubernetes:"):
             assert "::vision-eks::" in resource["provider"]
     [inventory] = record.outputs["gpuVmPools"]
-    assert inventory["group"] == {"kind": "aws-asg", "name": "pretrain", "region": "us-east-1"}
+    # the scaling group's physical name: project team-gpu, stack dev (a "-" in the project: hashed)
+    assert inventory["group"] == {"kind": "aws-asg", "region": "us-east-1",
+                                  "name": physical_name("aws:autoscaling:group", "team-gpu", "dev", "pretrain")}
+    assert group["name"] == inventory["group"]["name"]
     assert record.outputs["priorityClasses"] == {"serve": "newinfra-default"}

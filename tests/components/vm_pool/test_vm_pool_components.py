@@ -95,7 +95,7 @@ def test_aws_inventory_export_shape():
     assert set(inv) == INVENTORY_KEYS
     assert inv == {**inv, "cloud": "aws", "region": "us-east-1", "instanceType": "p5.48xlarge",
                    "expectedAccelerators": 8, "driverBranch": "580", "fabricManager": True, "efa": True,
-                   "hosts": [], "group": {"kind": "aws-asg", "name": "fleet", "region": "us-east-1"}}
+                   "hosts": [], "group": {"kind": "aws-asg", "name": "test-test-fleet", "region": "us-east-1"}}
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -144,7 +144,7 @@ def test_gcp_template_is_private_shielded_and_cmek():
     assert tpl["labels"]["newinfra-data-classification"] == "internal"
     assert tpl["labels"]["cost-center"] == "cc-42"
     # its own service account, not the project's default compute account
-    assert tpl["serviceAccount"]["email"].startswith("fleet-vm@")
+    assert tpl["serviceAccount"]["email"].startswith("test-test-fleet-vm@")
 
 
 def test_gcp_compact_training_is_a_zonal_group_with_a_compact_policy():
@@ -218,7 +218,7 @@ def test_alicloud_hosts_have_no_public_ip_and_encrypted_disks():
     assert sg["innerAccessPolicy"] == "Accept"
     assert not record.of_type("alicloud:ecs/securityGroupRule:SecurityGroupRule")  # nothing else gets in
     inv = record.outputs["inventory"]
-    assert set(inv) == INVENTORY_KEYS and inv["group"] == {"kind": "alicloud-ess", "name": "fleet",
+    assert set(inv) == INVENTORY_KEYS and inv["group"] == {"kind": "alicloud-ess", "name": "test-test-fleet",
                                                            "region": "cn-beijing"}
 
 
@@ -248,7 +248,7 @@ def test_aws_pool_from_a_node_pool_plan_with_subnets_by_zone_and_its_own_key():
     placement = Placement(workload="pretrain", cloud="aws", region="us-west-2", zones=("usw2-az2",),
                           instance_type="p4d.24xlarge", accelerator="A100", accelerators_per_node=8, nodes=2,
                           min_nodes=0, max_nodes=2, runs_on="vm", node_hourly_usd=21.96)
-    pool = plan_node_pool(placement, kind="training", environment="prod")
+    pool = plan_node_pool(placement, kind="training", profile="production")
 
     def body():
         provider = aws.Provider("aws-us-west-2", region="us-west-2")
@@ -292,7 +292,7 @@ def test_gcp_pool_without_a_key_creates_one_compute_may_use():
     assert member["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert member["member"].endswith("@compute-system.iam.gserviceaccount.com")
     tpl = record.of_type("gcp:compute/instanceTemplate:InstanceTemplate")[0]["inputs"]
-    assert tpl["disks"][0]["diskEncryptionKey"]["kmsKeySelfLink"].endswith("/cryptoKeys/disks")
+    assert tpl["disks"][0]["diskEncryptionKey"]["kmsKeySelfLink"].endswith("/cryptoKeys/test-test-fleet-disks")
 
 
 def test_alicloud_pool_without_a_key_creates_a_rotating_one():

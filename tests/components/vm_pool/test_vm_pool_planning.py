@@ -87,11 +87,11 @@ def test_aws_images_come_from_ssm_deep_learning_amis():
 
 
 def test_spec_from_a_vm_placement_keeps_sizes_and_compacts_multi_node_training():
-    spec = vm_pool_spec(placement(), kind="training", environment="dev")
+    spec = vm_pool_spec(placement(), kind="training", profile="development")
     assert (spec["min_size"], spec["desired_size"], spec["max_size"], spec["compact"]) == (0, 2, 4, True)
-    assert vm_pool_spec(placement(), kind="inference", environment="prod")["compact"] is False
+    assert vm_pool_spec(placement(), kind="inference", profile="production")["compact"] is False
     with pytest.raises(VmPoolError, match="runs_on is 'kubernetes'"):
-        vm_pool_spec(placement(runs_on="kubernetes"), kind="training", environment="dev")
+        vm_pool_spec(placement(runs_on="kubernetes"), kind="training", profile="development")
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -101,7 +101,7 @@ def test_spec_from_a_vm_placement_keeps_sizes_and_compacts_multi_node_training()
     ({"name": "Bad_Name"}, "pool.name"),
 ])
 def test_bad_specs_fail_clearly(change, message):
-    spec = {**vm_pool_spec(placement(), kind="training", environment="dev"), **change}
+    spec = {**vm_pool_spec(placement(), kind="training", profile="development"), **change}
     with pytest.raises(VmPoolError, match=message):
         check_spec(spec)
 
@@ -113,7 +113,7 @@ def test_cost_tags_are_required():
 
 @pytest.mark.parametrize("cloud", sorted(GROUP_KINDS))
 def test_inventory_matches_the_ansible_contract(cloud):
-    spec = vm_pool_spec(placement(), kind="training", environment="prod")
+    spec = vm_pool_spec(placement(), kind="training", profile="production")
     facts = host_facts("aws", "p5.48xlarge", "H100", 8)
     inv = inventory(cloud=cloud, region="r1", spec=spec, facts=facts, os="ubuntu-22.04", group_name="g")
     assert set(inv) == INVENTORY_KEYS
