@@ -173,11 +173,12 @@ def _adapters(resources: list[dict[str, Any]]) -> list[Any]:
 def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None = None) -> Bill:
     """Price every resource of ``record`` (newinfra.offline.Record, or anything with .resources, .config,
     .project, .stack)."""
-    from newinfra.cli.plan import resource_regions
     from newinfra.cost_model.pricebook import pricing
     from newinfra.policies.rules.budget.estimate import workload_hours
     from newinfra.policies.rules.common import cloud_of, region_of
     from newinfra.policies.rules.pools import launch_templates, pools
+
+    from newinfra.cli.plan import resource_regions
 
     book = book or load_pricebook()
     usage = usage or Usage({}, "<defaults>")
