@@ -98,6 +98,7 @@ FREE: dict[str, str] = {
     "alicloud:oss/bucketPublicAccessBlock": "no charge", "alicloud:kms/alias": "no charge",
     "alicloud:nas/mountTarget": "no charge", "alicloud:nas/accessGroup": "no charge",
     "alicloud:nas/accessRule": "no charge",
+    "alicloud:ecs/eipAssociation": "binding an EIP: no charge of its own (the EIP is priced)",
 }
 
 

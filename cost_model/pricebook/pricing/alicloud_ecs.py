@@ -34,7 +34,12 @@ def _clb(props, ctx) -> list[Line]:
                  ctx.service("alicloud.clb.hour", "a CLB"))]
 
 
+def _eip(props, ctx) -> list[Line]:
+    raise Unpriced("the EIP configuration fee and CDT traffic tiers are UNVERIFIED in the price source")
+
+
 PRICERS = {
+    "alicloud:ecs/eipAddress:EipAddress": Pricer(_eip),
     "alicloud:ecs/instance:Instance": Pricer(node_lines),
     "alicloud:vpc/natGateway:NatGateway": Pricer(_nat),
     "alicloud:alb/loadBalancer:LoadBalancer": Pricer(_alb),

@@ -12,10 +12,12 @@ def _bucket(props, ctx) -> list[Line]:
     if str(get(props, "storageClass", "STANDARD")).upper() != "STANDARD":
         raise Unpriced(f"no verified price for storage class {get(props, 'storageClass')}")
     gib, ops = ctx.usage["gibStored"], ctx.usage["classAOperations"]
-    return [Line(f"Standard storage {gib:g} GiB", gib, "GiB-month", ctx.service("gcp.gcs.standard", "GCS storage"),
-                 usage=True),
-            Line("class A operations", ops / 1000, "1,000 ops", ctx.service("gcp.gcs.class-a", "GCS operations"),
-                 usage=True)]
+    lines = [Line(f"Standard storage {gib:g} GiB", gib, "GiB-month", ctx.service("gcp.gcs.standard", "GCS storage"),
+                  usage=True)]
+    if ops:  # the operations row is undated in the source: asked for only when the usage file counts some
+        lines.append(Line("class A operations", ops / 1000, "1,000 ops",
+                          ctx.service("gcp.gcs.class-a", "GCS operations"), usage=True))
+    return lines
 
 
 def _filestore(props, ctx) -> list[Line]:
