@@ -170,11 +170,37 @@ def _adapters(resources: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
-def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None = None) -> Bill:
+def policy_rows(resources: list[Any]) -> list[dict[str, Any]]:
+    """PolicyResources (a stack policy's view) as record rows, their providers included, so that the
+    budget pack prices exactly what ``newinfra cost`` prices. A type of no provider package is a component."""
+    from newinfra.policies.rules.common import cloud_of, plain, provider_props
+
+    rows: list[dict[str, Any]] = []
+    providers: dict[str, dict[str, Any]] = {}
+    for r in resources:
+        provider = getattr(r, "provider", None)
+        purn = getattr(provider, "urn", None) if provider is not None else None
+        if purn:
+            providers.setdefault(purn, {"urn": purn, "type": provider.resource_type, "name": provider.name,
+                                        "inputs": provider_props(r), "custom": True, "parent": None,
+                                        "provider": None})
+        parent = getattr(r, "parent", None)
+        deps = getattr(r, "property_dependencies", None) or {}
+        rows.append({"urn": r.urn, "type": r.resource_type, "name": r.name, "inputs": plain(r.props),
+                     "custom": cloud_of(r.resource_type) is not None, "parent": parent.urn if parent else None,
+                     "provider": f"{purn}::id" if purn else None,
+                     "propertyDependencies": {k: [d.urn for d in v] for k, v in deps.items()}})
+    seen = {r["urn"] for r in rows}
+    return rows + [p for urn, p in sorted(providers.items()) if urn not in seen]
+
+
+def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None = None, *,
+                 hours_per_month: float = HOURS_PER_MONTH, workload_hours: Mapping[str, float] | None = None) -> Bill:
     """Price every resource of ``record`` (newinfra.offline.Record, or anything with .resources, .config,
-    .project, .stack)."""
+    .project, .stack). A pool tagged with a workload runs that workload's hoursPerMonth (``workload_hours``,
+    default: the stack's newinfra:workloads), any other pool ``hours_per_month``."""
     from newinfra.cost_model.pricebook import pricing
-    from newinfra.policies.rules.budget.estimate import workload_hours
+    from newinfra.policies.rules.budget import estimate
     from newinfra.policies.rules.common import cloud_of, region_of
     from newinfra.policies.rules.pools import launch_templates, pools
 
@@ -189,7 +215,8 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     compute = [a for a in adapters if a.resource_type in pricing.POOL_TYPES]
     pool_of = {p.urn: p for p in pools(compute + [a for a in adapters if a.resource_type in pricing.TEMPLATE_TYPES])}
     templates = launch_templates([a for a in adapters if a.resource_type in pricing.POOL_OR_TEMPLATE_TYPES])
-    hours = workload_hours(_stack_value(record.config, "workloads"))
+    hours = dict(workload_hours) if workload_hours is not None else \
+        estimate.workload_hours(_stack_value(record.config, "workloads"))
     out = []
     for r in resources:
         a = by_urn[r["urn"]]
@@ -210,7 +237,7 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
         template = templates.get(r["urn"])
         ctx = Context(book, cloud, region, usage.for_resource(r, pricer.usage), pool,
                       template.props if template is not None else None,
-                      hours.get(pool.workload, HOURS_PER_MONTH) if pool is not None and pool.workload else HOURS_PER_MONTH)
+                      float(hours.get(pool.workload or "", hours_per_month)) if pool is not None else HOURS_PER_MONTH)
         try:
             priced.lines = pricer.fn(a.props, ctx)
         except Unpriced as why:
