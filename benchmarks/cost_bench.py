@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
-    from policy_bench import scaled
-
     from newinfra.cost_model.pricebook import load_pricebook
     from newinfra.cost_model.pricebook.bill import price_record
+    from policy_bench import scaled
+
     from newinfra.offline import Record, load_record
 
     start = time.perf_counter()
