@@ -220,17 +220,17 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     out = []
     for r in resources:
         a = by_urn[r["urn"]]
+        pricer = pricing.REGISTRY.get(r["type"])
+        free = pricing.free_reason(r["type"]) if pricer is None else None
+        if free is not None:  # most of a stack: no region look-up needed
+            out.append(Priced(r["urn"], r["type"], r["name"], regions.get(r["urn"], ""), free=free))
+            continue
         cloud = cloud_of(r["type"]) or ""
         region = region_of(r["type"], {k: v for k, v in a.props.items() if k in ("region", "location", "zone")},
                            {"region": regions.get(r["urn"], "")}) or ""
         priced = Priced(r["urn"], r["type"], r["name"], region)
-        free = pricing.free_reason(r["type"])
-        pricer = pricing.REGISTRY.get(r["type"])
         if pricer is None:
-            if free is not None:
-                priced.free = free
-            else:
-                priced.unpriced = f"no pricing function for {r['type']}"
+            priced.unpriced = f"no pricing function for {r['type']}"
             out.append(priced)
             continue
         pool = pool_of.get(r["urn"])

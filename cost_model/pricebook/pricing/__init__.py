@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from newinfra.cost_model.pricebook.usage import Spec
@@ -102,6 +103,7 @@ FREE: dict[str, str] = {
 }
 
 
+@cache
 def free_reason(token: str) -> str | None:
     """Why ``token`` costs nothing, or None when it is not known to be free (then it is unpriced)."""
     for prefix, why in FREE.items():
