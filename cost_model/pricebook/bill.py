@@ -127,6 +127,11 @@ class Bill:
     def max_monthly_usd(self) -> float:
         return round(sum(p.max_monthly_usd for p in self.priced), 2)
 
+    def accelerator_usd(self, at_max: bool = False) -> float:
+        """The part of the bill priced from the accelerator catalog (GPU / TPU nodes)."""
+        return round(sum(line.max_monthly_usd if at_max else line.monthly_usd
+                         for p in self.priced for line in p.lines if line.price.quality == "catalog"), 2)
+
     @property
     def price_date(self) -> str | None:
         """The oldest as-of date among the prices used."""
@@ -142,6 +147,7 @@ class Bill:
             "project": self.project, "stack": self.stack,
             "monthlyUsd": self.monthly_usd, "maxMonthlyUsd": self.max_monthly_usd,
             "priceDate": self.price_date,
+            "acceleratorMonthlyUsd": self.accelerator_usd(), "acceleratorMaxMonthlyUsd": self.accelerator_usd(True),
             "coverage": {"priced": len(self.priced), "usageBased": sum(p.usage_based for p in self.priced),
                          "unpriced": len(self.unpriced), "free": len(self.free)},
             "resources": [p.to_dict() for p in self.priced],

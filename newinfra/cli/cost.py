@@ -53,7 +53,8 @@ def coverage_line(bill) -> str:
 
 def markdown(bill) -> str:
     out = [f"### Monthly bill: {bill.project} / {bill.stack}", "",
-           f"**{_money(bill.monthly_usd)}** at desired size, **{_money(bill.max_monthly_usd)}** at max size; "
+           f"**{_money(bill.monthly_usd)}** at desired size, **{_money(bill.max_monthly_usd)}** at max size "
+           f"({_money(bill.accelerator_usd())} / {_money(bill.accelerator_usd(True))} accelerators); "
            f"prices as of {bill.price_date or 'n/a'} (the oldest price used).", "",
            "| resource | type | item | quantity | unit price | monthly | max | source (as of) |",
            "|---|---|---|---:|---:|---:|---:|---|"]
@@ -87,7 +88,8 @@ def print_table(bill) -> None:
                           _money(line.max_monthly_usd), line.price.source.split(";")[0][:60], line.price.as_of)
     console.print(table)
     console.print(f"total {_money(bill.monthly_usd)}/month at desired size, {_money(bill.max_monthly_usd)} at "
-                  f"max size; prices as of {bill.price_date or 'n/a'}")
+                  f"max size ({_money(bill.accelerator_usd())} / {_money(bill.accelerator_usd(True))} of it "
+                  f"accelerators); prices as of {bill.price_date or 'n/a'}")
     console.print(coverage_line(bill))
     for p in bill.unpriced:
         console.print(f"  unpriced {p.urn}: {p.unpriced}")

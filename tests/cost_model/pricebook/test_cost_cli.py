@@ -20,6 +20,7 @@ def test_cost_of_each_reference_stack_has_a_source_on_every_line(env, monkeypatc
     bill = json.loads(result.stdout)
     assert bill["monthlyUsd"] > 0 and bill["maxMonthlyUsd"] >= bill["monthlyUsd"]
     assert len(bill["priceDate"]) == 10
+    assert 0 < bill["acceleratorMonthlyUsd"] <= bill["monthlyUsd"]
     lines = [line for r in bill["resources"] for line in r["lines"]]
     assert lines and all(line["source"] and line["asOf"] for line in lines)
     assert set(bill["unpriced"]) == set(bill["unpricedReasons"])
