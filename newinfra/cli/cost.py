@@ -1,6 +1,7 @@
 """`newinfra cost`: the whole bill of a stack, per resource, from the price book (Infracost for Pulumi).
 
-    newinfra cost ENV | --cwd DIR --stack NAME | --record DIR   [--usage FILE] [--json] [--markdown FILE]
+    newinfra cost ENV | --cwd DIR --stack NAME | --record DIR | --preview FILE
+                  [--usage FILE] [--json] [--markdown FILE]
 
 Every line shows its quantity, unit price, source and as-of date; the coverage line counts what is
 priced, usage-based (quantities from the usage file or its documented defaults) and unpriced (listed,
@@ -17,9 +18,16 @@ import typer
 from newinfra.cli import exits
 
 
-def _resolve(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None):
+def _resolve(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
+             preview: Path | None = None):
     from newinfra.offline import load_record
 
+    if preview is not None:
+        if env is not None or cwd is not None or record_dir is not None:
+            raise ValueError("--preview prices a `pulumi preview --json` file on its own: drop ENV, --cwd, --record")
+        from newinfra.cost_model.pricebook.preview import record_from_preview
+
+        return record_from_preview(preview)
     if record_dir is not None and env is None and cwd is None:
         try:
             return load_record(record_dir)
@@ -96,7 +104,7 @@ def print_table(bill) -> None:
 
 
 def run_cost(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
-             usage: Path | None, as_json: bool, markdown_path: Path | None) -> int:
+             usage: Path | None, as_json: bool, markdown_path: Path | None, preview: Path | None = None) -> int:
     from newinfra.cli.check import CheckInputError
     from newinfra.cost_model.pricebook import PriceBookError
     from newinfra.cost_model.pricebook.usage import UsageError
@@ -104,7 +112,7 @@ def run_cost(env: str | None, cwd: Path | None, stack: str | None, record_dir: P
     from newinfra.project import ProjectError
 
     try:
-        record = _resolve(env, cwd, stack, record_dir)
+        record = _resolve(env, cwd, stack, record_dir, preview)
         bill = bill_for(record, usage)
     except (CheckInputError, ProjectError, UsageError, PriceBookError, ValueError) as e:
         typer.echo(f"newinfra cost: {e}", err=True)
@@ -132,6 +140,8 @@ def register(app: Any) -> None:
         stack: Annotated[str | None, Opt("--stack", help="its stack (Pulumi.STACK.yaml)")] = None,
         record: Annotated[Path | None, Opt("--record", help="price a record directory (newinfra plan's build/ENV)")]
         = None,
+        preview: Annotated[Path | None, Opt("--preview", help="price the JSON of a real `pulumi preview --json`")]
+        = None,
         usage: Annotated[Path | None, Opt("--usage", help="usage file (YAML): GB stored, GB processed, requests")]
         = None,
         as_json: Annotated[bool, Opt("--json", help="print the bill as JSON")] = False,
@@ -146,4 +156,4 @@ def register(app: Any) -> None:
                 for attr, s in spec.items():
                     typer.echo(f"{token}\t{attr}\t{s.default:g}\t{s.doc}")
             raise typer.Exit(exits.OK)
-        raise typer.Exit(run_cost(env, cwd, stack, record, usage, as_json, markdown_file))
+        raise typer.Exit(run_cost(env, cwd, stack, record, usage, as_json, markdown_file, preview))

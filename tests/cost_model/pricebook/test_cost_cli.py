@@ -35,3 +35,27 @@ def test_bad_usage_file_exits_2_and_writes_nothing(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["cost", "dev", "--usage", str(usage), "--markdown", str(md)])
     assert result.exit_code == 2 and "gbStored: value -1" in result.output
     assert not md.exists()
+
+
+def test_a_real_preview_json_is_priced_like_a_record(tmp_path):
+    prov = "urn:pulumi:dev::team::pulumi:providers:aws::use1"
+    steps = [
+        {"op": "create", "urn": prov, "newState": {"urn": prov, "type": "pulumi:providers:aws", "custom": True,
+                                                   "inputs": {"region": "us-east-1"}}},
+        {"op": "create", "urn": "urn:pulumi:dev::team::aws:ec2/instance:Instance::web",
+         "newState": {"urn": "urn:pulumi:dev::team::aws:ec2/instance:Instance::web", "type": "aws:ec2/instance:Instance",
+                      "custom": True, "provider": f"{prov}::04da6b54", "inputs": {"instanceType": "t3.micro"}}},
+        {"op": "delete", "urn": "urn:pulumi:dev::team::aws:ec2/instance:Instance::old",
+         "oldState": {"urn": "urn:pulumi:dev::team::aws:ec2/instance:Instance::old"}},
+    ]
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"steps": steps}))
+    result = CliRunner().invoke(app, ["cost", "--preview", str(preview), "--json"])
+    assert result.exit_code == 0, result.output
+    bill = json.loads(result.stdout)
+    # instances.csv: aws,us-east-1,t3.micro,0.0104 x 730 h
+    assert bill["monthlyUsd"] == round(0.0104 * 730, 2) and [r["type"] for r in bill["resources"]] == [
+        "aws:ec2/instance:Instance"]
+    preview.write_text("{}")
+    bad = CliRunner().invoke(app, ["cost", "--preview", str(preview)])
+    assert bad.exit_code == 2 and "no 'steps' list" in bad.output
