@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_bench.py
 	$(BIN)/python benchmarks/cost_model_bench.py
 	$(BIN)/python benchmarks/policy_bench.py
+	$(BIN)/python benchmarks/cost_bench.py
 
 clean:
 	rm -rf build $(VENV)

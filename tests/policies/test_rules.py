@@ -353,6 +353,13 @@ CASES = [
          [node_group("g", "p4d.24xlarge", 0, 1, 2, capacityType="ON_DEMAND")],
          [node_group("g", "p4d.24xlarge", 0, 1, 1, capacityType="ON_DEMAND")], {STACK},
          config={"newinfra:monthlyBudgetUsd": 5000}, policy_config={"monthly-budget": {"monthlyBudgetUsd": 20000}}),
+    # The whole bill, not only the pools: an EKS control plane ($73.00) and a NAT gateway ($32.85) pass a
+    # $100 budget alone and fail it together (price book rows aws.eks.cluster, aws.nat.hour).
+    Case("monthly-budget", "whole-bill",
+         [res("aws:eks/cluster:Cluster", "ml", {"roleArn": "arn:aws:iam::1:role/eks"}),
+          res("aws:ec2/natGateway:NatGateway", "nat", {"subnetId": "subnet-1"})],
+         [res("aws:eks/cluster:Cluster", "ml", {"roleArn": "arn:aws:iam::1:role/eks"})], {STACK},
+         config={"newinfra:monthlyBudgetUsd": 100}),
     Case("monthly-budget", "unpriced-pool", [node_group("g", "p9.mega")], [node_group("g", "g6.xlarge")], {"g"},
          config={"newinfra:monthlyBudgetUsd": 5000}),
     Case("accelerator-caps", "gpus", [node_group("g", "p5.48xlarge", 0, 0, 2)], [node_group("g", "p5.48xlarge", 0, 0, 1)],
@@ -415,3 +422,13 @@ def test_passing_fixture_is_clean(case: Case) -> None:
 def test_every_policy_has_cases() -> None:
     names = {p.name for pk in packs() for p in pk.policies}
     assert names == {c.policy for c in CASES}
+
+
+def test_whole_bill_finding_names_the_biggest_lines_and_the_unpriced():
+    resources = [res("aws:eks/cluster:Cluster", "ml", {"roleArn": "arn:aws:iam::1:role/eks"}),
+                 res("aws:ec2/natGateway:NatGateway", "nat", {"subnetId": "subnet-1"}),
+                 res("aws:rds/instance:Instance", "db", {"instanceClass": "db.t3.micro"})]
+    ev = check(resources, config={"newinfra:monthlyBudgetUsd": 100})
+    [message] = [v.message for v in ev.violations if v.policy == "monthly-budget"]
+    assert "$105.85 (max size) exceeds the budget $100.00" in message
+    assert "Biggest lines: ml $73.00, nat $32.85" in message and "Unpriced, not counted: db" in message

@@ -1,12 +1,20 @@
-"""B2: the stack's estimated monthly compute cost stays within its budget (max and desired size)."""
+"""B2: the stack's whole monthly bill stays within its budget (max and desired size).
+
+The bill is `newinfra cost`'s: every resource through its pricing function (compute pools at desired and
+max size, control planes, NAT, load balancers, storage, keys, ...). Usage-based lines take their documented
+defaults here (a policy has no usage file). An unpriced compute pool is reported on its own; every other
+unpriced resource is listed in the finding, never counted as zero.
+"""
 
 from __future__ import annotations
 
 from newinfra.cost_model.request import HOURS_PER_MONTH
-from newinfra.policies.rules.budget.estimate import estimate, workload_hours
+from newinfra.policies.rules.budget.estimate import workload_hours
 from newinfra.policies.rules.common import setting, stack_rule, stack_setting, with_defaults
-from newinfra.policies.rules.pools import TYPES, pools
+from newinfra.policies.rules.pools import POOL_TYPES
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+BIGGEST = 5  # lines named in the finding
 
 BUDGET_SCHEMA = PolicyConfigSchema(
     properties={
@@ -24,28 +32,48 @@ BUDGET_SCHEMA = PolicyConfigSchema(
 )
 
 
+def whole_bill(resources, hours_per_month: float, hours: dict[str, float]):
+    from newinfra.cost_model.pricebook.bill import policy_rows, price_record
+
+    from newinfra.offline.record import Record
+
+    record = Record(project="", stack="", resources=policy_rows(list(resources)))
+    return price_record(record, hours_per_month=hours_per_month, workload_hours=hours)
+
+
+def finding(bill, basis: str, budget: float) -> str:
+    cost = bill.max_monthly_usd if basis == "max" else bill.monthly_usd
+    at_max = basis == "max"
+    lines = ", ".join(f"{p.name} ${p.max_monthly_usd if at_max else p.monthly_usd:,.2f}"
+                      for p in bill.biggest(BIGGEST, at_max=at_max))
+    unpriced = ", ".join(p.name for p in bill.unpriced) or "none"
+    return (f"Estimated monthly bill ${cost:,.2f} ({basis} size) exceeds the budget ${budget:,.2f} "
+            f"(max size ${bill.max_monthly_usd:,.2f}, desired size ${bill.monthly_usd:,.2f}; prices as of "
+            f"{bill.price_date or 'n/a'}). Biggest lines: {lines or 'none'}. Unpriced, not counted: {unpriced}.")
+
+
 def _budget(args: StackValidationArgs, report: ReportViolation) -> None:
     config = with_defaults(BUDGET_SCHEMA, args.get_config())
     budget = setting(config, "monthlyBudgetUsd", "monthlyBudgetUsd")
     hours = setting(config, "workloadHours") or workload_hours(stack_setting("workloads"))
-    est = estimate(pools(args.resources), config["hoursPerMonth"], hours)
-    for cost in est.unpriced:
-        report(f"Pool '{cost.pool.name}': {cost.pool.cloud} {cost.pool.instance_type or '<no instance type>'} "
-               f"in {cost.pool.region or '<unknown region>'} has no catalog price, so the estimate leaves it "
-               "out.", cost.pool.urn)
+    bill = whole_bill(args.resources, config["hoursPerMonth"], hours)
+    for p in bill.unpriced:
+        if p.type in POOL_TYPES:
+            report(f"Pool '{p.name}' in {p.region or '<unknown region>'} is unpriced ({p.unpriced}), so the "
+                   "estimate leaves it out.", p.urn)
     if budget is None:
         args.not_applicable("no monthlyBudgetUsd in the policy config or newinfra:monthlyBudgetUsd")
-    basis = config["basis"]
-    cost = est.max_usd if basis == "max" else est.desired_usd
+    cost = bill.max_monthly_usd if config["basis"] == "max" else bill.monthly_usd
     if cost > float(budget):
-        report(f"Estimated monthly cost ${cost:,.2f} ({basis} size) exceeds the budget ${float(budget):,.2f} "
-               f"(max size ${est.max_usd:,.2f}, desired size ${est.desired_usd:,.2f}).")
+        report(finding(bill, config["basis"], float(budget)))
 
 
 monthly_budget = stack_rule(
     "monthly-budget",
-    "B2: the stack's estimated monthly compute cost (node count x catalog price x hours) stays within the "
-    "budget; reports the worst case (max size) and the expected case (desired size). Fix: lower max sizes, "
-    "use spot or cheaper types (newinfra place), or raise newinfra:monthlyBudgetUsd with approval.",
-    TYPES, _budget, BUDGET_SCHEMA,
+    "B2: the stack's whole monthly bill (every resource through newinfra cost's pricing functions: compute at "
+    "node count x price x hours, control planes, NAT, load balancers, storage, keys) stays within the budget; "
+    "reports the worst case (max size) and the expected case (desired size), the biggest lines and the "
+    "unpriced resources. Fix: lower max sizes, use spot or cheaper types (newinfra place), remove idle "
+    "gateways, or raise newinfra:monthlyBudgetUsd with approval.",
+    None, _budget, BUDGET_SCHEMA,
 )

@@ -1,0 +1,56 @@
+"""Compute lines shared by every pool type: nodes x hours x the node's hourly price.
+
+Node counts, market and types come from policies.rules.pools (one table of where each type keeps them);
+accelerator types are priced by the accelerator catalog (GCP: host + GPUs), other types by instances.csv.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from newinfra.cost_model.pricebook.bill import Line, Unpriced
+from newinfra.cost_model.pricebook.loader import Price
+
+
+@lru_cache(maxsize=1)
+def _catalog_meta() -> tuple[str, str]:
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.policies.rules.prices import _quiet
+
+    with _quiet():
+        cat = load_catalog()
+    return cat.version, cat.as_of.isoformat()
+
+
+def node_price(ctx, pool) -> tuple[str, Price]:
+    """(instance type, hourly price of one node) for ``pool`` in ``ctx.region``: the dearest of its types."""
+    from newinfra.policies.rules import prices
+
+    if not pool.instance_types:
+        raise Unpriced("no instance type in its inputs")
+    if not ctx.region:
+        raise Unpriced("no region: its provider has none and its inputs name none")
+    node = pool.price(prices.book())
+    if node is not None and node.hourly(pool.spot) is not None:
+        version, as_of = _catalog_meta()
+        itype = pool.instance_type if len(pool.instance_types) == 1 else "/".join(pool.instance_types)
+        return itype, Price(node.hourly(pool.spot), "node-hour",
+                            f"accelerator catalog {version} (cost_model/catalog/data/offers.csv)", as_of,
+                            "catalog", "" if not pool.spot or node.spot_usd else "no spot price: on-demand used")
+    found = [(t, p) for t in pool.instance_types if (p := ctx.book.instance(ctx.cloud, ctx.region, t, pool.spot))]
+    if not found:
+        what = "/".join(pool.instance_types)
+        if pool.guest_accelerator:
+            what += f" with {pool.guest_count} x {pool.guest_accelerator}"
+        raise Unpriced(f"no price for {what} in {ctx.region} (accelerator catalog and instances.csv)")
+    return max(found, key=lambda tp: tp[1].usd)
+
+
+def node_lines(props, ctx) -> list[Line]:
+    pool = ctx.pool
+    if pool is None:
+        raise Unpriced("no pool could be read from its inputs")
+    itype, price = node_price(ctx, pool)
+    market = "spot" if pool.spot else "on-demand"
+    return [Line(f"{itype} {market}, {pool.desired_nodes} node(s) (max {pool.max_nodes}) x {ctx.hours:g} h",
+                 pool.desired_nodes * ctx.hours, "node-hour", price, max_quantity=pool.max_nodes * ctx.hours)]
