@@ -1,4 +1,4 @@
-"""Pure GCP planning: accelerator names, labels, subnetwork ranges for GKE. No Pulumi here."""
+"""Pure GCP planning: accelerator names, labels, subnetwork ranges for GKE. No resources here."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Pure planning for the Kubernetes GPU layer: priority classes, Kueue flavors and quotas, team quotas,
-GPU operator values and DCGM alert rules. No Pulumi here; tested on its own.
+GPU operator values and DCGM alert rules. No resources here; tested on its own.
 
 The TypedDicts are part of the components' cross-language schema, which the Pulumi analyzer reads from
 real annotations: no ``from __future__ import annotations`` in this module.

@@ -1,4 +1,4 @@
-"""Pure network planning: which zones, which CIDR blocks. No Pulumi here; tested on its own."""
+"""Pure network planning: which zones, which CIDR blocks. No resources here; tested on its own."""
 
 from __future__ import annotations
 

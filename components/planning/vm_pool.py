@@ -1,6 +1,6 @@
 """Pure planning for GPU VM pools (Slurm or bare fleets): host facts, EFA interfaces, the inventory.
 
-No Pulumi here. The facts (driver branch, Fabric Manager, EFA) come from the one instance-family table,
+No resources here. The facts (driver branch, Fabric Manager, EFA) come from the one instance-family table,
 newinfra/facts.py, so the pools, the Ansible inventory and the policies agree.
 
 No ``from __future__ import annotations`` in this module: ``VmPoolSpec`` is part of the components'
