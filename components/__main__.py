@@ -2,7 +2,9 @@
 
 Pulumi puts every hosted component in one schema module (``newinfra:index:<ClassName>``), so class
 names must be unique there and the registered type must be that token. The classes below are the
-Python components under those names; their behaviour is the same, only the type token differs.
+Python components under those names; their behaviour is the same, only the type token differs, and each
+form declares the other's token as an alias (components/tokens.py), so a stack moving between them
+replaces nothing.
 
 Every component of every cloud is hosted.
 """
@@ -22,93 +24,92 @@ from newinfra.components.gcp.storage import Storage as _GcpStorage
 from newinfra.components.gcp.tpu import TpuSlice as _GcpTpuSlice
 from newinfra.components.gcp.vm_pool import GpuVmPool as _GcpGpuVmPool
 from newinfra.components.k8s.platform import GpuPlatform as _GpuPlatform
+from newinfra.components.tokens import PROVIDER_NAME, provider_token
 from pulumi.provider.experimental import component_provider_host
-
-PROVIDER_NAME = "newinfra"
 
 
 class AwsGpuVmPool(_AwsGpuVmPool):
     """An EC2 GPU fleet (launch template + auto scaling group) with its Ansible inventory."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AwsGpuVmPool"
+    TYPE = provider_token("AwsGpuVmPool")
 
 
 class AwsNetwork(_AwsNetwork):
     """A VPC over two or more zones: private node subnets, NAT-only public subnets, flow logs, S3 endpoint."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AwsNetwork"
+    TYPE = provider_token("AwsNetwork")
 
 
 class AwsStorage(_AwsStorage):
     """A dataset bucket with SSE-KMS (rotating customer key), public access blocked; FSx for Lustre when asked."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AwsStorage"
+    TYPE = provider_token("AwsStorage")
 
 
 class AwsGpuCluster(_AwsGpuCluster):
     """EKS with encrypted secrets and a private endpoint; one managed GPU node group per pool."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AwsGpuCluster"
+    TYPE = provider_token("AwsGpuCluster")
 
 
 class GcpGpuVmPool(_GcpGpuVmPool):
     """A GCE GPU fleet (instance template + managed instance group) with its Ansible inventory."""
 
-    TYPE = f"{PROVIDER_NAME}:index:GcpGpuVmPool"
+    TYPE = provider_token("GcpGpuVmPool")
 
 
 class AlicloudGpuVmPool(_AlicloudGpuVmPool):
     """An ECS GPU fleet (ESS scaling group + configuration) with its Ansible inventory."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AlicloudGpuVmPool"
+    TYPE = provider_token("AlicloudGpuVmPool")
 
 
 class GcpNetwork(_GcpNetwork):
     """A VPC with private subnetworks (flow logs, private Google access), Cloud NAT and IAP-only SSH."""
 
-    TYPE = f"{PROVIDER_NAME}:index:GcpNetwork"
+    TYPE = provider_token("GcpNetwork")
 
 
 class GcpStorage(_GcpStorage):
     """A dataset bucket with CMEK, uniform access and public access prevention; Filestore when asked."""
 
-    TYPE = f"{PROVIDER_NAME}:index:GcpStorage"
+    TYPE = provider_token("GcpStorage")
 
 
 class GcpTpuSlice(_GcpTpuSlice):
     """A TPU slice (TPU VM or queued resource) with its accelerator type and topology, no external IPs."""
 
-    TYPE = f"{PROVIDER_NAME}:index:GcpTpuSlice"
+    TYPE = provider_token("GcpTpuSlice")
 
 
 class AlicloudNetwork(_AlicloudNetwork):
     """A VPC with vSwitches in two or more zones and a NAT gateway (SNAT, one EIP)."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AlicloudNetwork"
+    TYPE = provider_token("AlicloudNetwork")
 
 
 class GcpGpuCluster(_GcpGpuCluster):
     """Private GKE with encrypted secrets, Workload Identity and shielded nodes; GPU and TPU node pools."""
 
-    TYPE = f"{PROVIDER_NAME}:index:GcpGpuCluster"
+    TYPE = provider_token("GcpGpuCluster")
 
 
 class AlicloudStorage(_AlicloudStorage):
     """A private, KMS-encrypted, versioned OSS bucket; an encrypted Extreme NAS file system when asked."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AlicloudStorage"
+    TYPE = provider_token("AlicloudStorage")
 
 
 class AlicloudGpuCluster(_AlicloudGpuCluster):
     """ACK Pro with a private API server and KMS-encrypted secrets; encrypted gn/ebmgn GPU node pools."""
 
-    TYPE = f"{PROVIDER_NAME}:index:AlicloudGpuCluster"
+    TYPE = provider_token("AlicloudGpuCluster")
 
 
 class GpuPlatform(_GpuPlatform):
     """The GPU layer of one cluster: priorities, team quotas, Kueue, GPU operator, DCGM alerts."""
 
-    TYPE = f"{PROVIDER_NAME}:index:GpuPlatform"
+    TYPE = provider_token("GpuPlatform")
 
 
 HOSTED: list[type[pulumi.ComponentResource]] = [

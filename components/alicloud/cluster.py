@@ -7,11 +7,14 @@ import pulumi
 import pulumi_alicloud as alicloud
 from newinfra.components.alicloud.keys import rotating_key
 from newinfra.components.physical import physical
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.alicloud import check_cluster_cidrs, check_gpu_instance_type
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
 from newinfra.components.planning.pools import NodePoolArgs
 from newinfra.components.planning.tags import with_cost_tags
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError, input_path
 
 # market -> ECS spot strategy
 SPOT_STRATEGIES: dict[str, str] = {"on-demand": "NoSpot", "spot": "SpotAsPriceGo"}
@@ -39,7 +42,7 @@ class GpuClusterArgs(TypedDict):
 
 
 class GpuCluster(pulumi.ComponentResource):
-    TYPE = "newinfra:alicloud:GpuCluster"
+    TYPE = python_token("AlicloudGpuCluster")
     cluster_id: pulumi.Output[str]
     api_server_intranet: pulumi.Output[str]
     node_pool_ids: pulumi.Output[list[str]]
@@ -48,16 +51,17 @@ class GpuCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         vswitches = dict(require_plain(args, "vswitches"))
         if not vswitches:
-            raise ComponentArgError("vswitches: at least one zone -> vSwitch id is needed")
+            raise ComponentInputError("vswitches", "at least one zone -> vSwitch id is needed")
         pools = list(require_plain(args, "node_pools"))
         tags = with_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         pod_cidr, service_cidr = check_cluster_cidrs(args.get("pod_cidr", "172.20.0.0/16"),
                                                      args.get("service_cidr", "172.21.0.0/20"), args.get("vpc_cidr"))
         allow_tickets = bool(args.get("allow_sales_ticket_types", False))
-        for pool in pools:  # every pool is checked before anything is created
-            _check_pool(pool, vswitches, allow_tickets)
+        for i, pool in enumerate(pools):  # every pool is checked before anything is created
+            with input_path(f"node_pools[{i}]"):
+                _check_pool(pool, vswitches, allow_tickets)
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
         key = args.get("kms_key_id") or rotating_key(
             f"{name}-secrets", f"newinfra {name}: Kubernetes secrets and node disks", tags, self).id
@@ -126,15 +130,14 @@ class GpuCluster(pulumi.ComponentResource):
 
 
 def _check_pool(pool: NodePoolArgs, vswitches: dict[str, str], allow_tickets: bool) -> None:
-    where = f"node_pools[{pool['name']}]"
     if pool["market"] not in SPOT_STRATEGIES:
-        raise ComponentArgError(f"{where}.market: {pool['market']!r} is not sold on Alibaba Cloud; valid: "
+        raise ComponentInputError("market", f"{pool['market']!r} is not sold on Alibaba Cloud; valid: "
                                 f"{sorted(SPOT_STRATEGIES)}")
     check_gpu_instance_type(pool["instance_type"], pool["accelerator"], allow_sales_ticket_types=allow_tickets)
     missing = [z for z in pool["zones"] if z not in vswitches]
     if missing or not pool["zones"]:
-        raise ComponentArgError(f"{where}.zones: {missing or pool['zones']} have no vSwitch; zones with one: "
+        raise ComponentInputError("zones", f"{missing or pool['zones']} have no vSwitch; zones with one: "
                                 f"{sorted(vswitches)}")
     bad = [t["effect"] for t in pool["taints"] if t["effect"] not in TAINT_EFFECTS]
     if bad:
-        raise ComponentArgError(f"{where}.taints: effects {bad} are not valid; valid: {list(TAINT_EFFECTS)}")
+        raise ComponentInputError("taints", f"effects {bad} are not valid; valid: {list(TAINT_EFFECTS)}")

@@ -4,7 +4,8 @@ import re
 
 import pulumi
 import pulumi_alicloud as alicloud
-from newinfra.components.plain import ComponentArgError
+
+from newinfra.errors import ComponentInputError
 
 DEFAULT_ROTATION = "7776000s"  # 90 days
 ROTATION = re.compile(r"(\d+)s")
@@ -15,7 +16,7 @@ ROTATION_BOUNDS_S = (7 * 86400, 365 * 86400)
 def check_rotation(rotation: str, key: str = "rotation_interval") -> str:
     match = ROTATION.fullmatch(rotation)
     if not match or not ROTATION_BOUNDS_S[0] <= int(match.group(1)) <= ROTATION_BOUNDS_S[1]:
-        raise ComponentArgError(f"{key}: {rotation!r} must be seconds like '7776000s', between "
+        raise ComponentInputError(key, f"{rotation!r} must be seconds like '7776000s', between "
                                 f"{ROTATION_BOUNDS_S[0]}s (7 days) and {ROTATION_BOUNDS_S[1]}s (365 days)")
     return rotation
 

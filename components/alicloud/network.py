@@ -6,9 +6,12 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 from newinfra.components.physical import physical
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.network import split_cidr
 from newinfra.components.planning.tags import with_cost_tags
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError
 
 
 class NetworkArgs(TypedDict):
@@ -20,7 +23,7 @@ class NetworkArgs(TypedDict):
 
 
 class Network(pulumi.ComponentResource):
-    TYPE = "newinfra:alicloud:Network"
+    TYPE = python_token("AlicloudNetwork")
     vpc_id: pulumi.Output[str]
     vswitch_ids: pulumi.Output[list[str]]
     security_group_id: pulumi.Output[str]
@@ -30,12 +33,12 @@ class Network(pulumi.ComponentResource):
         cidr = require_plain(args, "cidr")
         wanted = sorted(set(require_plain(args, "zones")))
         if len(wanted) < 2:
-            raise ComponentArgError(f"zones: {wanted} — a network needs vSwitches in at least 2 zones")
+            raise ComponentInputError("zones", f"{wanted} — a network needs vSwitches in at least 2 zones")
         zones = wanted
         tags = with_cost_tags(dict(require_plain(args, "tags")))
         bandwidth = int(args.get("nat_bandwidth_mbps", 200))
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         vpc = alicloud.vpc.Network(f"{name}-vpc", vpc_name=physical("alicloud:vpc:vpc", name), cidr_block=cidr,

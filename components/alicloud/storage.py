@@ -9,8 +9,11 @@ import pulumi
 import pulumi_alicloud as alicloud
 from newinfra.components.alicloud.keys import DEFAULT_ROTATION, check_rotation, rotating_key
 from newinfra.components.physical import physical
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.tags import with_cost_tags
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError
 
 # Extreme NAS storage types and capacity bounds (GiB).
 NAS_TYPE = "extreme"
@@ -38,7 +41,7 @@ class StorageArgs(TypedDict):
 
 
 class Storage(pulumi.ComponentResource):
-    TYPE = "newinfra:alicloud:Storage"
+    TYPE = python_token("AlicloudStorage")
     key_id: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     log_bucket_name: pulumi.Output[str]
@@ -51,7 +54,7 @@ class Storage(pulumi.ComponentResource):
         if fs is not None:
             _check_file_system(fs)
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         key = rotating_key(name, f"newinfra {name}: datasets and file systems", tags, self, rotation)
@@ -107,14 +110,14 @@ class Storage(pulumi.ComponentResource):
 def _check_file_system(fs: NasArgs) -> None:
     missing = [k for k in ("vpc_id", "vswitch_id", "zone", "vpc_cidr") if not fs.get(k)]
     if missing:
-        raise ComponentArgError(f"shared_file_system: missing {missing}")
+        raise ComponentInputError("shared_file_system", f"missing {missing}")
     storage_type = fs.get("storage_type", "standard")
     if storage_type not in NAS_STORAGE_TYPES:
-        raise ComponentArgError(f"shared_file_system.storage_type: {storage_type!r} is not valid; valid: "
+        raise ComponentInputError("shared_file_system.storage_type", f"{storage_type!r} is not valid; valid: "
                                 f"{list(NAS_STORAGE_TYPES)}")
     capacity = fs.get("capacity_gib")
     if not isinstance(capacity, int) or not NAS_CAPACITY_GIB[0] <= capacity <= NAS_CAPACITY_GIB[1]:
-        raise ComponentArgError(f"shared_file_system.capacity_gib: {capacity!r} must be an integer from "
+        raise ComponentInputError("shared_file_system.capacity_gib", f"{capacity!r} must be an integer from "
                                 f"{NAS_CAPACITY_GIB[0]} to {NAS_CAPACITY_GIB[1]} GiB (Extreme NAS)")
     if fs["vpc_cidr"] in ("0.0.0.0/0", "::/0"):
-        raise ComponentArgError(f"shared_file_system.vpc_cidr: {fs['vpc_cidr']!r} would let anyone mount it")
+        raise ComponentInputError("shared_file_system.vpc_cidr", f"{fs['vpc_cidr']!r} would let anyone mount it")

@@ -15,13 +15,15 @@ import pulumi_alicloud as alicloud
 from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.vm_pool import (
-    VmPoolError,
     VmPoolSpec,
     check_spec,
     host_facts,
     inventory,
     require_cost_tags,
 )
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError, input_path
 
 # Market -> (ECS spot strategy, ESS group capacity settings).
 MARKET_SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -54,7 +56,7 @@ class AlicloudGpuVmPoolArgs(TypedDict):
 class GpuVmPool(pulumi.ComponentResource):
     """An ECS GPU fleet (ESS scaling group + configuration) with its Ansible inventory."""
 
-    TYPE = "newinfra:alicloud:GpuVmPool"
+    TYPE = python_token("AlicloudGpuVmPool")
 
     group_id: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
@@ -64,21 +66,24 @@ class GpuVmPool(pulumi.ComponentResource):
         spec: VmPoolSpec = require_plain(args, "pool")
         region = require_plain(args, "region")
         check_spec(spec)
-        facts = host_facts("alicloud", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
+        with input_path("pool"):
+            facts = host_facts("alicloud", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
         image_id, os_name = require_plain(args, "image_id"), require_plain(args, "os")
         if not image_id or not os_name:
-            raise VmPoolError("image_id and os: both are required (a GPU-ready image and the OS it runs)")
+            raise ComponentInputError("image_id" if not image_id else "os",
+                                      "image_id and os: both are required (a GPU-ready image and the OS it runs)")
         disk_gb = args.get("system_disk_gb", 200)
         if not isinstance(disk_gb, int) or not 20 <= disk_gb <= 2048:
-            raise VmPoolError(f"system_disk_gb: {disk_gb!r} must be an integer in [20, 2048]")
+            raise ComponentInputError("system_disk_gb", f"{disk_gb!r} must be an integer in [20, 2048]")
         category = args.get("system_disk_category", "cloud_essd")
         if category not in SYSTEM_DISK_CATEGORIES:
-            raise VmPoolError(f"system_disk_category: {category!r} is not valid; valid: {list(SYSTEM_DISK_CATEGORIES)}")
+            raise ComponentInputError("system_disk_category", f"{category!r} is not valid; valid: {list(SYSTEM_DISK_CATEGORIES)}")
         tags = require_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"],
                 **({"newinfra.io/kind": spec["kind"]} if spec.get("kind") else {})}
         spot_strategy, capacity = MARKET_SETTINGS[spec["market"]]
-        super().__init__(self.TYPE, name, None, opts)
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         kms_key_id = args.get("kms_key_id") or alicloud.kms.Key(

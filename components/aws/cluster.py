@@ -9,9 +9,11 @@ import pulumi_aws as aws
 from newinfra.components.aws.iam import service_role
 from newinfra.components.aws.kms import KeyArgs, create_key
 from newinfra.components.physical import physical
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.pools import NodePoolArgs
+from newinfra.components.tokens import python_token, with_other_form
 
+from newinfra.errors import ComponentInputError, input_path
 from newinfra.facts import family_facts
 
 EKS_VERSION = "1.33"
@@ -48,10 +50,9 @@ def ami_type(instance_type: str, node_image: str) -> str:
     """The EKS AMI type from the families table; Bottlerocket where it has an accelerated variant."""
     facts = family_facts("aws", instance_type.split(".")[0])
     if facts is None or facts.eks_ami_type is None:
-        raise ComponentArgError(
-            f"node_pools[].instance_type: {instance_type!r} has no accelerated EKS AMI (NVIDIA or Neuron)")
+        raise ComponentInputError("instance_type", f"{instance_type!r} has no accelerated EKS AMI (NVIDIA or Neuron)")
     if node_image not in AMI_TYPES:
-        raise ComponentArgError(f"node_image: {node_image!r} is not valid; valid: {sorted(AMI_TYPES)}")
+        raise ComponentInputError("node_image", f"{node_image!r} is not valid; valid: {sorted(AMI_TYPES)}")
     return AMI_TYPES[node_image].get(facts.eks_ami_type, facts.eks_ami_type)
 
 
@@ -63,34 +64,36 @@ def efa_interfaces(instance_type: str) -> int:
 def _check_pools(pools: list[NodePoolArgs], node_image: str, offerings: dict[str, str]) -> None:
     names = [p["name"] for p in pools]
     if len(set(names)) != len(names):
-        raise ComponentArgError(f"node_pools: names must be unique, got {sorted(names)}")
-    for pool in pools:
-        ami_type(pool["instance_type"], node_image)
+        raise ComponentInputError("node_pools", f"names must be unique, got {sorted(names)}")
+    for i, pool in enumerate(pools):
+        with input_path(f"node_pools[{i}]"):
+            ami_type(pool["instance_type"], node_image)
         if pool["market"] not in CAPACITY_TYPE:
-            raise ComponentArgError(f"node_pools[{pool['name']}].market: {pool['market']!r} is not valid; "
-                                    f"valid: {sorted(CAPACITY_TYPE)}")
+            raise ComponentInputError(f"node_pools[{i}].market", f"{pool['market']!r} is not valid; "
+                                      f"valid: {sorted(CAPACITY_TYPE)}")
         if pool["market"] == "capacity-block" and pool["name"] not in offerings:
-            raise ComponentArgError(f"capacity_block_offerings: pool {pool['name']!r} runs on a Capacity Block "
-                                    "and needs its offering id (ec2 describe-capacity-block-offerings)")
+            raise ComponentInputError("capacity_block_offerings", f"pool {pool['name']!r} runs on a Capacity Block "
+                                      "and needs its offering id (ec2 describe-capacity-block-offerings)")
 
 
 class GpuCluster(pulumi.ComponentResource):
-    TYPE = "newinfra:aws:GpuCluster"
+    TYPE = python_token("AwsGpuCluster")
     cluster_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     node_groups: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(self.TYPE, name, None, opts)
         pools: list[NodePoolArgs] = require_plain(args, "node_pools")
         node_image = args.get("node_image", "al2023")
         offerings = dict(args.get("capacity_block_offerings") or {})
         public_cidrs = list(args.get("public_access_cidrs") or [])
         if any(c.endswith("/0") for c in public_cidrs):
-            raise ComponentArgError(f"public_access_cidrs: {public_cidrs} would open the API to the internet")
+            raise ComponentInputError("public_access_cidrs", f"{public_cidrs} would open the API to the internet")
         _check_pools(pools, node_image, offerings)
         tags = dict(args.get("tags") or {})
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         key = create_key(self, f"{name}-secrets", KeyArgs(description=f"EKS {name} secrets", tags=tags))

@@ -7,7 +7,8 @@ import pulumi
 import pulumi_aws as aws
 from newinfra.components.aws.iam import service_role
 from newinfra.components.plain import require_plain
-from newinfra.components.planning.network import choose_zones, nat_gateway_zones, split_cidr
+from newinfra.components.planning.network import choose_zones, nat_gateway_zones, private_network, split_cidr
+from newinfra.components.tokens import python_token, with_other_form
 
 
 class NetworkArgs(TypedDict):
@@ -21,7 +22,7 @@ class NetworkArgs(TypedDict):
 
 
 class Network(pulumi.ComponentResource):
-    TYPE = "newinfra:aws:Network"
+    TYPE = python_token("AwsNetwork")
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
     # AZ ID -> private subnet id, for node groups pinned to one zone
@@ -29,16 +30,20 @@ class Network(pulumi.ComponentResource):
     zone_names: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(self.TYPE, name, None, opts)
         cidr = require_plain(args, "cidr")
+        private_network(cidr)
         wanted = require_plain(args, "zone_ids")
+        retention = int(args.get("flow_log_retention_days", 365))
         tags = dict(args.get("tags") or {})
+        # Everything above only checks arguments. The zone and CIDR plan below needs the region's zones,
+        # which only the component's provider can look up: it is checked before any child exists.
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         # One invoke per network: the account's AZ ID -> name mapping (names differ per account).
         azs = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=self))
         name_of = dict(zip(azs.zone_ids, azs.names, strict=True))
-        zones = choose_zones(sorted(azs.zone_ids), list(wanted))
+        zones = choose_zones(sorted(azs.zone_ids), list(wanted), key="zone_ids")
         plans = split_cidr(cidr, zones)
 
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=cidr, enable_dns_hostnames=True, enable_dns_support=True,
@@ -86,7 +91,7 @@ class Network(pulumi.ComponentResource):
         aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",
                             vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in private_rts],
                             tags=tags, opts=child)
-        self._flow_logs(name, vpc, tags, int(args.get("flow_log_retention_days", 365)))
+        self._flow_logs(name, vpc, tags, retention)
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[subnets[(z, "private")].id for z in zones])

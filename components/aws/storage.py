@@ -8,6 +8,9 @@ import pulumi_aws as aws
 from newinfra.components.aws.kms import KeyArgs, create_key
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.tags import CLASSIFICATION_KEY
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError
 
 # FSx for Lustre needs TCP 988 and 1018-1023 between clients and servers.
 LUSTRE_PORTS = ((988, 988), (1018, 1023))
@@ -34,20 +37,21 @@ LUSTRE_THROUGHPUTS = (125, 250, 500, 1000)
 
 
 class Storage(pulumi.ComponentResource):
-    TYPE = "newinfra:aws:Storage"
+    TYPE = python_token("AwsStorage")
     key_arn: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     file_system_id: pulumi.Output[str] | None
     file_system_dns: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(self.TYPE, name, None, opts)
         classification = require_plain(args, "classification")
         tags = {**(args.get("tags") or {}), CLASSIFICATION_KEY: classification,
                 "newinfra.io/dataset": require_plain(args, "dataset")}
         fs_args = args.get("shared_file_system")
         if fs_args is not None:
             _check_lustre(fs_args)
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         key = create_key(self, f"{name}-key", KeyArgs(description=f"newinfra {name} data", tags=tags))
@@ -135,13 +139,9 @@ class Storage(pulumi.ComponentResource):
 
 
 def _check_lustre(fs_args: SharedFileSystemArgs) -> None:
-    from newinfra.components.plain import ComponentArgError
-
     capacity = int(fs_args.get("capacity_gib", 1200))
     if capacity <= 0 or capacity % 1200:
-        raise ComponentArgError(
-            f"shared_file_system.capacity_gib: {capacity} is not valid for PERSISTENT_2; use 1200, 2400, 3600, ...")
+        raise ComponentInputError("shared_file_system.capacity_gib", f"{capacity} is not valid for PERSISTENT_2; use 1200, 2400, 3600, ...")
     throughput = int(fs_args.get("throughput_per_tib", 250))
     if throughput not in LUSTRE_THROUGHPUTS:
-        raise ComponentArgError(
-            f"shared_file_system.throughput_per_tib: {throughput} is not valid; valid: {list(LUSTRE_THROUGHPUTS)}")
+        raise ComponentInputError("shared_file_system.throughput_per_tib", f"{throughput} is not valid; valid: {list(LUSTRE_THROUGHPUTS)}")

@@ -15,7 +15,6 @@ from newinfra.components.aws.kms import KeyArgs, create_key
 from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.vm_pool import (
-    VmPoolError,
     VmPoolSpec,
     aws_image,
     check_spec,
@@ -26,6 +25,9 @@ from newinfra.components.planning.vm_pool import (
     spec_kind,
     subnets_for_zones,
 )
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError, input_path
 
 HOP_LIMITS = (1, 2)  # 1: only the host reads IMDS; 2: containers on the host may too
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"  # shell access through SSM, no SSH ingress
@@ -55,7 +57,7 @@ class AwsGpuVmPoolArgs(TypedDict):
 class GpuVmPool(pulumi.ComponentResource):
     """An EC2 GPU fleet (launch template + auto scaling group) with its Ansible inventory."""
 
-    TYPE = "newinfra:aws:GpuVmPool"
+    TYPE = python_token("AwsGpuVmPool")
 
     group_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
@@ -68,20 +70,26 @@ class GpuVmPool(pulumi.ComponentResource):
         spec: VmPoolSpec = require_plain(args, "pool")
         check_spec(spec)
         if ("subnet_ids" in args) == ("subnet_by_zone" in args):
-            raise VmPoolError("subnet_ids / subnet_by_zone: give exactly one (the pool's private subnets)")
-        facts = host_facts("aws", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
-        parameter, os_name = aws_image(spec["instance_type"])
+            raise ComponentInputError("subnet_ids", "give exactly one of subnet_ids and subnet_by_zone "
+                                      "(the pool's private subnets)")
+        by_zone = args.get("subnet_by_zone")
+        if isinstance(by_zone, dict) and not any(isinstance(v, pulumi.Output) for v in by_zone.values()):
+            subnets_for_zones(dict(by_zone), list(spec["zones"]))  # known now: checked now, not at apply time
+        with input_path("pool"):
+            facts = host_facts("aws", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
+            parameter, os_name = aws_image(spec["instance_type"])
         parameter = args.get("image_parameter") or parameter
         hop_limit = args.get("metadata_hop_limit", 1)
         if hop_limit not in HOP_LIMITS:
-            raise VmPoolError(f"metadata_hop_limit: {hop_limit!r} is not valid; valid: {list(HOP_LIMITS)}")
+            raise ComponentInputError("metadata_hop_limit", f"{hop_limit!r} is not valid; valid: {list(HOP_LIMITS)}")
         root_gb = args.get("root_volume_gb", 200)
         if not isinstance(root_gb, int) or root_gb < 100:
-            raise VmPoolError(f"root_volume_gb: {root_gb!r} must be an integer >= 100 (the DLAMI needs it)")
+            raise ComponentInputError("root_volume_gb", f"{root_gb!r} must be an integer >= 100 (the DLAMI needs it)")
         tags = require_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
         tags = {**tags, "newinfra.io/workload": spec["workload"], "newinfra.io/pool": spec["name"],
                 **({"newinfra.io/kind": kind} if (kind := spec_kind(spec)) else {})}
-        super().__init__(self.TYPE, name, None, opts)
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
         region = args.get("region") or aws.get_region(opts=pulumi.InvokeOptions(parent=self)).region
         kms_key_arn = args.get("kms_key_arn") or self._disk_key(name, tags).arn

@@ -10,7 +10,7 @@ import pulumi_gcp as gcp
 from newinfra.components.gcp.identity import grant_key_to_agents, node_service_account
 from newinfra.components.gcp.keys import rotating_key
 from newinfra.components.physical import physical
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import (
     GPU_DRIVER_VERSIONS,
     gcp_accelerator_type,
@@ -21,6 +21,9 @@ from newinfra.components.planning.gcp import (
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
 from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor
 from newinfra.components.planning.tpu import TpuSlicePlan, plan_tpu_slice
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError, input_path
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 GCP_MARKETS = ("on-demand", "spot")
@@ -51,7 +54,7 @@ class GpuClusterArgs(TypedDict):
 
 
 class GpuCluster(pulumi.ComponentResource):
-    TYPE = "newinfra:gcp:GpuCluster"
+    TYPE = python_token("GcpGpuCluster")
     cluster_name: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
     endpoint: pulumi.Output[str]
@@ -71,13 +74,16 @@ class GpuCluster(pulumi.ComponentResource):
         private_endpoint = bool(args.get("private_endpoint", True))
         authorized = _authorized_cidrs(list(args.get("master_authorized_cidrs") or []), private_endpoint)
         # Every pool is checked before anything is created.
-        shapes = [_pool_shape(pool, driver) for pool in pools]
+        shapes = []
+        for i, pool in enumerate(pools):
+            with input_path(f"node_pools[{i}]"):
+                shapes.append(_pool_shape(pool, driver))
         for key in ("network", "subnetwork"):
             if not args.get(key):
-                raise ComponentArgError(f"{key}: required argument is missing")
+                raise ComponentInputError(key, "required argument is missing")
 
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         kms_key = args.get("kms_key") or rotating_key(f"{name}-secrets", location, labels, self).id
@@ -178,10 +184,9 @@ class _PoolShape:
 
 def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
     if pool["market"] not in GCP_MARKETS:
-        raise ComponentArgError(
-            f"node_pools[{pool['name']}].market: {pool['market']!r} is not sold on GCP; valid: {list(GCP_MARKETS)}")
+        raise ComponentInputError("market", f"{pool['market']!r} is not sold on GCP; valid: {list(GCP_MARKETS)}")
     if not pool["zones"]:
-        raise ComponentArgError(f"node_pools[{pool['name']}].zones: at least one zone is needed")
+        raise ComponentInputError("zones", "at least one zone is needed")
     scheduling = {
         "spot": pool["market"] == "spot",
         "labels": dict(sorted(pool["labels"].items())),
@@ -206,16 +211,16 @@ def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
 
 def _choice(value: str, valid: tuple[str, ...], key: str) -> str:
     if value not in valid:
-        raise ComponentArgError(f"{key}: {value!r} is not valid; valid: {list(valid)}")
+        raise ComponentInputError(key, f"{value!r} is not valid; valid: {list(valid)}")
     return value
 
 
 def _authorized_cidrs(cidrs: list[str], private_endpoint: bool) -> list[str]:
     open_ = [c for c in cidrs if c in ("0.0.0.0/0", "::/0")]
     if open_:
-        raise ComponentArgError(f"master_authorized_cidrs: {open_} opens the control plane to the internet; "
+        raise ComponentInputError("master_authorized_cidrs", f"{open_} opens the control plane to the internet; "
                                 "list your networks instead")
     if not private_endpoint and not cidrs:
-        raise ComponentArgError("master_authorized_cidrs: required when private_endpoint is false (who may "
+        raise ComponentInputError("master_authorized_cidrs", "required when private_endpoint is false (who may "
                                 "reach the public endpoint)")
     return sorted(cidrs)

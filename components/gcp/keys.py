@@ -4,7 +4,8 @@ import re
 
 import pulumi
 import pulumi_gcp as gcp
-from newinfra.components.plain import ComponentArgError
+
+from newinfra.errors import ComponentInputError
 
 DEFAULT_ROTATION = "7776000s"  # 90 days
 MIN_ROTATION_S = 86400  # Cloud KMS refuses rotation periods under a day
@@ -14,7 +15,7 @@ ROTATION = re.compile(r"(\d+)s")
 def check_rotation(rotation: str, key: str = "rotation_period") -> str:
     match = ROTATION.fullmatch(rotation)
     if not match or int(match.group(1)) < MIN_ROTATION_S:
-        raise ComponentArgError(f"{key}: {rotation!r} must be seconds like '7776000s', at least {MIN_ROTATION_S}s")
+        raise ComponentInputError(key, f"{rotation!r} must be seconds like '7776000s', at least {MIN_ROTATION_S}s")
     return rotation
 
 

@@ -5,8 +5,11 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import IAP_RANGE, plan_subnetworks
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError
 
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
@@ -23,7 +26,7 @@ class NetworkArgs(TypedDict):
 
 
 class Network(pulumi.ComponentResource):
-    TYPE = "newinfra:gcp:Network"
+    TYPE = python_token("GcpNetwork")
     network_id: pulumi.Output[str]
     network_self_link: pulumi.Output[str]
     # region -> subnetwork id
@@ -36,10 +39,10 @@ class Network(pulumi.ComponentResource):
         regions = require_plain(args, "regions")
         sampling = float(args.get("flow_log_sampling", 0.5))
         if not 0 < sampling <= 1:
-            raise ComponentArgError(f"flow_log_sampling: {sampling} must be in (0, 1]")
+            raise ComponentInputError("flow_log_sampling", f"{sampling} must be in (0, 1]")
         plans = plan_subnetworks(cidr, list(regions))
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         network = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, routing_mode="REGIONAL",

@@ -7,8 +7,11 @@ import pulumi
 import pulumi_gcp as gcp
 from newinfra.components.gcp.identity import grant_key_to_agents
 from newinfra.components.gcp.keys import DEFAULT_ROTATION, check_rotation, rotating_key
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import gcp_labels
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError
 
 # Filestore tiers that take a customer-managed key, with their smallest share (GiB).
 FILESTORE_CMEK_TIERS: dict[str, int] = {"ZONAL": 1024, "REGIONAL": 1024, "ENTERPRISE": 1024}
@@ -33,7 +36,7 @@ class StorageArgs(TypedDict):
 
 
 class Storage(pulumi.ComponentResource):
-    TYPE = "newinfra:gcp:Storage"
+    TYPE = python_token("GcpStorage")
     key_id: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     bucket_url: pulumi.Output[str]
@@ -47,7 +50,7 @@ class Storage(pulumi.ComponentResource):
         fs_args = require_plain(args, "shared_file_system") if "shared_file_system" in args else None
         fs_tier = _check_file_system(fs_args) if fs_args else None
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
         key = rotating_key(name, location, labels, self, rotation)
@@ -97,17 +100,15 @@ class Storage(pulumi.ComponentResource):
 def _check_file_system(fs: FilestoreArgs) -> str:
     tier = fs.get("tier", "ZONAL")
     if tier not in FILESTORE_CMEK_TIERS:
-        raise ComponentArgError(
-            f"shared_file_system.tier: {tier!r} cannot use a customer-managed key; valid: {sorted(FILESTORE_CMEK_TIERS)}")
+        raise ComponentInputError("shared_file_system.tier", f"{tier!r} cannot use a customer-managed key; valid: {sorted(FILESTORE_CMEK_TIERS)}")
     capacity = fs.get("capacity_gib")
     if not isinstance(capacity, int) or capacity < FILESTORE_CMEK_TIERS[tier]:
-        raise ComponentArgError(
-            f"shared_file_system.capacity_gib: {capacity!r} is below the {tier} minimum of "
+        raise ComponentInputError("shared_file_system.capacity_gib", f"{capacity!r} is below the {tier} minimum of "
             f"{FILESTORE_CMEK_TIERS[tier]} GiB")
     if tier == "ZONAL" and not fs.get("zone"):
-        raise ComponentArgError("shared_file_system.zone: required for tier ZONAL (e.g. 'us-central1-a')")
+        raise ComponentInputError("shared_file_system.zone", "required for tier ZONAL (e.g. 'us-central1-a')")
     if not fs.get("network"):
-        raise ComponentArgError("shared_file_system.network: required (the VPC network id the share serves)")
+        raise ComponentInputError("shared_file_system.network", "required (the VPC network id the share serves)")
     return tier
 
 

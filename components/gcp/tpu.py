@@ -8,9 +8,12 @@ import pulumi_gcp as gcp
 from newinfra.components.gcp.identity import grant_key_to_agents, node_service_account
 from newinfra.components.gcp.keys import rotating_key
 from newinfra.components.physical import physical
-from newinfra.components.plain import ComponentArgError, require_plain
+from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import gcp_labels
 from newinfra.components.planning.tpu import GENERATIONS, plan_tpu_slice
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError
 
 # TPU API acceleratorConfig.type per generation.
 ACCELERATOR_CONFIG_TYPES: dict[str, str] = {"v4": "V4", "v5litepod": "V5LITE_POD", "v5p": "V5P", "v6e": "V6E"}
@@ -44,7 +47,7 @@ class TpuSliceArgs(TypedDict):
 
 
 class TpuSlice(pulumi.ComponentResource):
-    TYPE = "newinfra:gcp:TpuSlice"
+    TYPE = python_token("GcpTpuSlice")
     node_ids: pulumi.Output[list[str]]
     accelerator_type: pulumi.Output[str]
     topology: pulumi.Output[str]
@@ -53,26 +56,24 @@ class TpuSlice(pulumi.ComponentResource):
     def __init__(self, name: str, args: TpuSliceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         zone = require_plain(args, "zone")
         topology = require_plain(args, "topology") if "topology" in args else None
-        plan = plan_tpu_slice(require_plain(args, "accelerator_type"), topology)
+        plan = plan_tpu_slice(require_plain(args, "accelerator_type"), topology, keys=("accelerator_type", "topology"))
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
         market = args.get("market", "on-demand")
         if market not in SCHEDULING:
-            raise ComponentArgError(f"market: {market!r} is not valid for TPU VMs; valid: {sorted(SCHEDULING)}")
+            raise ComponentInputError("market", f"{market!r} is not valid for TPU VMs; valid: {sorted(SCHEDULING)}")
         queued = bool(args.get("queued", False))
         if queued and market != "on-demand":
-            raise ComponentArgError(
-                f"market: {market!r} cannot be combined with queued=true: pulumi-gcp's V2QueuedResource has no "
+            raise ComponentInputError("market", f"{market!r} cannot be combined with queued=true: pulumi-gcp's V2QueuedResource has no "
                 "scheduling config; use queued=false for spot slices")
         if queued and plan.topology != plan.default_topology:
-            raise ComponentArgError(
-                f"topology: {plan.topology!r} needs acceleratorConfig, which pulumi-gcp's V2QueuedResource lacks; "
+            raise ComponentInputError("topology", f"{plan.topology!r} needs acceleratorConfig, which pulumi-gcp's V2QueuedResource lacks; "
                 f"use queued=false or the standard topology {plan.default_topology!r}")
         count = int(require_plain(args, "count") if "count" in args else 1)
         if count < 1:
-            raise ComponentArgError(f"count: {count} must be at least 1")
+            raise ComponentInputError("count", f"{count} must be at least 1")
         disk_gib = require_plain(args, "data_disk_gib") if "data_disk_gib" in args else None
         if queued and disk_gib is not None:
-            raise ComponentArgError("data_disk_gib: queued resources cannot attach data disks; use queued=false")
+            raise ComponentInputError("data_disk_gib", "queued resources cannot attach data disks; use queued=false")
         runtime = args.get("runtime_version", plan.runtime_version)
         shielded = {"enable_secure_boot": True} if GENERATIONS[plan.generation].secure_boot else None
         # The slice's standard topology goes by its type name (what price books and policies key on);
@@ -81,7 +82,7 @@ class TpuSlice(pulumi.ComponentResource):
             "accelerator_config": {"type": ACCELERATOR_CONFIG_TYPES[plan.generation], "topology": plan.topology}}
 
         # Everything above only checks arguments: a bad one fails before any resource exists.
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         project = gcp.organizations.get_project_output(opts=pulumi.InvokeOutputOptions(parent=self))
         account, roles = node_service_account(name, project.project_id, self)
         network_config = {"network": args["network"], "subnetwork": args["subnetwork"],

@@ -18,8 +18,10 @@ import pulumi_gcp as gcp
 from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import gcp_accelerator_type, gcp_labels
-from newinfra.components.planning.vm_pool import VmPoolError, VmPoolSpec, check_spec, host_facts, inventory
+from newinfra.components.planning.vm_pool import VmPoolSpec, check_spec, host_facts, inventory
+from newinfra.components.tokens import python_token, with_other_form
 
+from newinfra.errors import ComponentInputError, input_path
 from newinfra.facts import family_facts
 
 DEFAULT_IMAGE = ("projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", "ubuntu-22.04")
@@ -53,7 +55,7 @@ class GcpGpuVmPoolArgs(TypedDict):
 class GpuVmPool(pulumi.ComponentResource):
     """A GCE GPU fleet (instance template + managed instance group) with its Ansible inventory."""
 
-    TYPE = "newinfra:gcp:GpuVmPool"
+    TYPE = python_token("GcpGpuVmPool")
 
     group_name: pulumi.Output[str]
     instance_template_id: pulumi.Output[str]
@@ -65,20 +67,23 @@ class GpuVmPool(pulumi.ComponentResource):
         spec: VmPoolSpec = require_plain(args, "pool")
         region = require_plain(args, "region")
         check_spec(spec)
-        facts = host_facts("gcp", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
-        accelerators = self._guest_accelerators(spec, facts.family)
+        with input_path("pool"):
+            facts = host_facts("gcp", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
+            accelerators = self._guest_accelerators(spec, facts.family)
         image, os_name = args.get("source_image"), args.get("os")
         if bool(image) != bool(os_name):
-            raise VmPoolError("source_image and os: give both (the inventory tells Ansible the OS) or neither")
+            raise ComponentInputError("os" if image else "source_image",
+                                      "source_image and os: give both (the inventory tells Ansible the OS) or neither")
         image, os_name = (image, os_name) if image else DEFAULT_IMAGE
         disk_gb = args.get("boot_disk_gb", 200)
         if not isinstance(disk_gb, int) or disk_gb < 50:
-            raise VmPoolError(f"boot_disk_gb: {disk_gb!r} must be an integer >= 50")
+            raise ComponentInputError("boot_disk_gb", f"{disk_gb!r} must be an integer >= 50")
         labels = gcp_labels({**require_plain(args, "tags"), "newinfra-workload": spec["workload"],
                              "newinfra-pool": spec["name"],
                              **({"newinfra-kind": spec["kind"]} if spec.get("kind") else {})},
                             args.get("classification"))
-        super().__init__(self.TYPE, name, None, opts)
+        # Everything above only checks arguments: a bad one fails before any resource exists.
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         kms_key_id = args.get("kms_key_id") or self._disk_key(name, region, labels)
@@ -165,7 +170,6 @@ class GpuVmPool(pulumi.ComponentResource):
             return []
         count = spec["accelerators_per_node"]
         if count not in N1_GPU_COUNTS:
-            raise VmPoolError(
-                f"pool.accelerators_per_node: {count} GPUs cannot attach to {spec['instance_type']!r}; "
+            raise ComponentInputError("accelerators_per_node", f"{count} GPUs cannot attach to {spec['instance_type']!r}; "
                 f"valid: {list(N1_GPU_COUNTS)}")
         return [{"type": gcp_accelerator_type(spec["accelerator"], spec["instance_type"]), "count": count}]

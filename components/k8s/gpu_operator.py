@@ -14,12 +14,13 @@ from newinfra.components.planning.k8s import (
     GPU_OPERATOR_NAMESPACE,
     GPU_OPERATOR_REPOSITORY,
     GPU_OPERATOR_VERSION,
-    PlatformError,
     check_cloud,
     gpu_operator_values,
     tag_labels,
 )
 from newinfra.components.planning.pools import LABEL_PREFIX
+
+from newinfra.errors import ComponentInputError
 
 # The operator's driver, toolkit and validator pods run privileged on the GPU nodes: its namespace has to
 # allow that, and only its namespace does.
@@ -51,7 +52,7 @@ class GpuOperator(pulumi.ComponentResource):
         cloud = check_cloud(require_plain(args, "cloud"))
         mode = args.get("mode", "operator")
         if mode not in MODES:
-            raise PlatformError(f"mode: {mode!r} is not valid; valid: {list(MODES)}")
+            raise ComponentInputError("mode", f"{mode!r} is not valid; valid: {list(MODES)}")
         labels = tag_labels(dict(args.get("tags") or {}))
         values = gpu_operator_values(cloud, drivers_preinstalled=args.get("drivers_preinstalled"))
         super().__init__(self.TYPE, name, None, opts)

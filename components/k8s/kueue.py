@@ -17,11 +17,12 @@ from newinfra.components.planning.k8s import (
     KUEUE_VERSION,
     LOCAL_QUEUE,
     GpuNodePool,
-    PlatformError,
     cluster_queue_spec,
     plan_flavors,
     tag_labels,
 )
+
+from newinfra.errors import ComponentInputError
 
 
 class KueueArgs(TypedDict):
@@ -42,7 +43,7 @@ class Kueue(pulumi.ComponentResource):
     def __init__(self, name: str, args: KueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         pools = list(require_plain(args, "node_pools"))
         if not pools:
-            raise PlatformError("node_pools: at least one accelerator node pool is needed for Kueue's quotas")
+            raise ComponentInputError("node_pools", "at least one accelerator node pool is needed for Kueue's quotas")
         flavors = plan_flavors(pools)
         teams = sorted(set(require_plain(args, "team_namespaces")))
         labels = tag_labels(dict(args.get("tags") or {}))

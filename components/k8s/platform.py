@@ -17,15 +17,18 @@ from newinfra.components.k8s.priority import PriorityClasses
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.k8s import (
     GpuNodePool,
-    PlatformError,
     TeamQuota,
     WorkloadPriority,
+    alert_rules,
     check_cloud,
     check_teams,
     plan_flavors,
     workload_priority_classes,
 )
 from newinfra.components.planning.pools import accelerator_vendor
+from newinfra.components.tokens import python_token, with_other_form
+
+from newinfra.errors import ComponentInputError, input_path
 
 
 class AlertThresholds(TypedDict):
@@ -52,7 +55,7 @@ class GpuPlatformArgs(TypedDict):
 class GpuPlatform(pulumi.ComponentResource):
     """The GPU layer of one cluster: priorities, team quotas, Kueue, GPU operator, DCGM alerts."""
 
-    TYPE = "newinfra:k8s:GpuPlatform"
+    TYPE = python_token("GpuPlatform")
 
     priority_classes: pulumi.Output[dict[str, str]]
     flavors: pulumi.Output[list[str]]
@@ -64,14 +67,17 @@ class GpuPlatform(pulumi.ComponentResource):
         pools = list(require_plain(args, "node_pools"))
         teams = check_teams(list(require_plain(args, "teams")))
         workloads = list(require_plain(args, "workloads"))
-        # Fail on bad pools, kinds or priorities before anything is created.
+        # Fail on bad pools, kinds, priorities or alert thresholds before anything is created.
         if not pools:
-            raise PlatformError("node_pools: at least one accelerator node pool is needed for Kueue's quotas")
+            raise ComponentInputError("node_pools", "at least one accelerator node pool is needed for Kueue's quotas")
         plan_flavors(pools)
         workload_priority_classes(workloads)
+        thresholds = dict(args.get("alert_thresholds") or {})
+        with input_path("alert_thresholds"):  # DcgmAlerts checks them too, but only after its siblings exist
+            alert_rules(**{key: thresholds[key] for key in AlertThresholds.__annotations__ if key in thresholds})
         tags = dict(args.get("tags") or {})
         nvidia = any(accelerator_vendor(p["accelerator"]) == "nvidia" for p in pools)
-        super().__init__(self.TYPE, name, None, opts)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
 
         priorities = PriorityClasses(f"{name}-priorities", {"workloads": workloads}, opts=child)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from newinfra.components.planning.network import PlanningError
+from newinfra.errors import ComponentInputError
 
 # Whole-GPU ECS families (gn*: virtualised, ebmgn*: bare metal) -> our normalised accelerator name.
 # From Alibaba's "GPU-accelerated compute-optimized instance families" (GPU model and memory per GPU);
@@ -40,16 +40,12 @@ GPU_FAMILY_PREFIXES = ("gn", "ebmgn")
 SALES_TICKET_FAMILIES = frozenset({"ebmgn8v", "gn7s", "gn8is", "gn8v"})
 
 
-class AlicloudInstanceTypeError(PlanningError):
-    """An ECS type that is not a whole-GPU family, needs a sales ticket, or does not carry the accelerator."""
-
-
 def instance_family(instance_type: str) -> str:
     """ecs.gn7i-c8g1.2xlarge -> gn7i; ecs.ebmgn7e.32xlarge -> ebmgn7e."""
     match = re.fullmatch(r"ecs\.([a-z0-9]+)(?:-[a-z0-9]+)*\.[a-z0-9-]+", instance_type or "")
     if not match:
-        raise AlicloudInstanceTypeError(
-            f"instance_type: {instance_type!r} is not an ECS instance type (ecs.<family>[-<spec>].<size>, "
+        raise ComponentInputError(
+            "instance_type", f"{instance_type!r} is not an ECS instance type (ecs.<family>[-<spec>].<size>, "
             "e.g. ecs.gn7i-c8g1.2xlarge)"
         )
     return match.group(1)
@@ -59,29 +55,29 @@ def check_gpu_instance_type(instance_type: str, accelerator: str, *, allow_sales
     """The family of a GPU node pool's instance type, refusing what an ACK GPU pool cannot run on."""
     family = instance_family(instance_type)
     if not family.startswith(GPU_FAMILY_PREFIXES):
-        raise AlicloudInstanceTypeError(
-            f"instance_type: {instance_type!r} is family {family!r}, not a GPU family; GPU node pools need "
+        raise ComponentInputError(
+            "instance_type", f"{instance_type!r} is family {family!r}, not a GPU family; GPU node pools need "
             f"a family starting with {list(GPU_FAMILY_PREFIXES)} (e.g. {sorted(GPU_FAMILIES)[:4]}...)"
         )
     if family not in GPU_FAMILIES:
-        raise AlicloudInstanceTypeError(
-            f"instance_type: {instance_type!r}: family {family!r} is not a known whole-GPU family; "
+        raise ComponentInputError(
+            "instance_type", f"{instance_type!r}: family {family!r} is not a known whole-GPU family; "
             f"valid: {sorted(GPU_FAMILIES)}"
         )
     if family in SALES_TICKET_FAMILIES and not allow_sales_ticket_types:
-        raise AlicloudInstanceTypeError(
-            f"instance_type: {instance_type!r}: family {family!r} is sold only after a sales ticket; "
+        raise ComponentInputError(
+            "instance_type", f"{instance_type!r}: family {family!r} is sold only after a sales ticket; "
             f"set allow_sales_ticket_types true once the ticket is granted, or pick one of "
             f"{sorted(set(GPU_FAMILIES) - SALES_TICKET_FAMILIES)}"
         )
     offered = sorted(set(GPU_FAMILIES.values()))
     if accelerator not in offered:
-        raise AlicloudInstanceTypeError(
-            f"accelerator: {accelerator!r} is not offered on Alibaba Cloud; valid: {offered}"
+        raise ComponentInputError(
+            "accelerator", f"{accelerator!r} is not offered on Alibaba Cloud; valid: {offered}"
         )
     if GPU_FAMILIES[family] != accelerator:
-        raise AlicloudInstanceTypeError(
-            f"accelerator: {accelerator!r} does not match instance_type {instance_type!r}, whose family "
+        raise ComponentInputError(
+            "accelerator", f"{accelerator!r} does not match instance_type {instance_type!r}, whose family "
             f"{family!r} carries {GPU_FAMILIES[family]!r}"
         )
     return family
@@ -95,14 +91,14 @@ def check_cluster_cidrs(pod_cidr: str, service_cidr: str, vpc_cidr: str | None) 
         try:
             networks[key] = ipaddress.ip_network(cidr, strict=True)
         except ValueError as exc:
-            raise PlanningError(f"{key}: {cidr!r} is not a network address ({exc})") from exc
+            raise ComponentInputError(key, f"{cidr!r} is not a network address ({exc})") from exc
         if networks[key].version != 4 or not networks[key].is_private:
-            raise PlanningError(f"{key}: {cidr!r} must be a private IPv4 range")
+            raise ComponentInputError(key, f"{cidr!r} must be a private IPv4 range")
     if networks["pod_cidr"].overlaps(networks["service_cidr"]):
-        raise PlanningError(f"pod_cidr {pod_cidr!r} overlaps service_cidr {service_cidr!r}")
+        raise ComponentInputError("pod_cidr", f"{pod_cidr!r} overlaps service_cidr {service_cidr!r}")
     if vpc_cidr:
         vpc = ipaddress.ip_network(vpc_cidr, strict=False)
         for key, network in networks.items():
             if network.overlaps(vpc):
-                raise PlanningError(f"{key}: {blocks[key]!r} overlaps the VPC's {vpc_cidr}; pick a block outside it")
+                raise ComponentInputError(key, f"{blocks[key]!r} overlaps the VPC's {vpc_cidr}; pick a block outside it")
     return pod_cidr, service_cidr

@@ -1,4 +1,4 @@
-"""Pure GCP planning: accelerator names, labels, subnetwork ranges for GKE. No Pulumi here."""
+"""Pure GCP planning: accelerator names, labels, subnetwork ranges for GKE. No resources here."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from newinfra.components.planning.network import PlanningError, private_network
+from newinfra.components.planning.network import private_network
 from newinfra.components.planning.tags import with_cost_tags
+
+from newinfra.errors import ComponentInputError
 
 # Our normalised accelerator names (cost_model/catalog/names.py) -> GCP's acceleratorType.
 GCP_ACCELERATOR_TYPES: dict[str, str] = {
@@ -39,10 +41,6 @@ GKE_TAINT_EFFECTS: dict[str, str] = {
 IAP_RANGE = "35.235.240.0/20"
 
 
-class UnsupportedAcceleratorError(PlanningError):
-    """An accelerator GCP does not offer (or we have no name for)."""
-
-
 def machine_family(machine_type: str) -> str:
     """a3-highgpu-8g -> a3-highgpu; g2-standard-8 -> g2-standard; n1-standard-8 -> n1-standard."""
     return machine_type.rsplit("-", 1)[0]
@@ -57,14 +55,14 @@ def gcp_accelerator_type(accelerator: str, machine_type: str = "") -> str:
         return GCP_ACCELERATOR_TYPES[accelerator]
     if accelerator in GCP_ACCELERATOR_TYPES.values() or accelerator in GCP_ACCELERATOR_BY_FAMILY.values():
         return accelerator
-    raise UnsupportedAcceleratorError(
-        f"accelerator: {accelerator!r} is not offered on GCP; valid: {sorted(GCP_ACCELERATOR_TYPES)}"
+    raise ComponentInputError(
+        "accelerator", f"{accelerator!r} is not offered on GCP; valid: {sorted(GCP_ACCELERATOR_TYPES)}"
     )
 
 
 def gke_taint_effect(effect: str) -> str:
     if effect not in GKE_TAINT_EFFECTS:
-        raise PlanningError(f"taints[].effect: {effect!r} is not valid; valid: {sorted(GKE_TAINT_EFFECTS)}")
+        raise ComponentInputError("taints[].effect", f"{effect!r} is not valid; valid: {sorted(GKE_TAINT_EFFECTS)}")
     return GKE_TAINT_EFFECTS[effect]
 
 
@@ -74,7 +72,7 @@ def gcp_labels(tags: dict[str, str], classification: str | None = None) -> dict[
     for key, value in with_cost_tags(tags, classification).items():
         clean_key = _label_part(key)
         if not clean_key or not clean_key[0].isalpha():
-            raise PlanningError(f"tags: key {key!r} cannot be a GCP label key (must start with a letter)")
+            raise ComponentInputError("tags", f"key {key!r} cannot be a GCP label key (must start with a letter)")
         labels[clean_key] = _label_part(value)
     return labels
 
@@ -100,12 +98,12 @@ def plan_subnetworks(cidr: str, regions: list[str]) -> list[SubnetworkPlan]:
     """
     network = private_network(cidr)
     if not regions:
-        raise PlanningError("regions: at least one region is needed")
+        raise ComponentInputError("regions", "at least one region is needed")
     ordered = sorted(set(regions))
     region_prefix = network.prefixlen + max(0, (len(ordered) - 1).bit_length())
     if region_prefix + 2 > 22:
-        raise PlanningError(
-            f"cidr: {cidr!r} is too small for {len(ordered)} region(s) with GKE pod ranges; "
+        raise ComponentInputError(
+            "cidr", f"{cidr!r} is too small for {len(ordered)} region(s) with GKE pod ranges; "
             f"use a /{max(8, 20 - region_prefix + network.prefixlen)} or larger"
         )
     plans = []
@@ -121,9 +119,9 @@ def private_block(cidr: str, prefix: int, key: str, outside: str) -> str:
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
-        raise PlanningError(f"{key}: {cidr!r} is not a network address ({exc})") from exc
+        raise ComponentInputError(key, f"{cidr!r} is not a network address ({exc})") from exc
     if network.version != 4 or not network.is_private or network.prefixlen != prefix:
-        raise PlanningError(f"{key}: {cidr!r} must be a private IPv4 /{prefix}")
+        raise ComponentInputError(key, f"{cidr!r} must be a private IPv4 /{prefix}")
     if network.overlaps(ipaddress.ip_network(outside)):
-        raise PlanningError(f"{key}: {cidr!r} overlaps the network's range {outside}; pick a block outside it")
+        raise ComponentInputError(key, f"{cidr!r} overlaps the network's range {outside}; pick a block outside it")
     return str(network)

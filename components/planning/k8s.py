@@ -1,5 +1,5 @@
 """Pure planning for the Kubernetes GPU layer: priority classes, Kueue flavors and quotas, team quotas,
-GPU operator values and DCGM alert rules. No Pulumi here; tested on its own.
+GPU operator values and DCGM alert rules. No resources here; tested on its own.
 
 The TypedDicts are part of the components' cross-language schema, which the Pulumi analyzer reads from
 real annotations: no ``from __future__ import annotations`` in this module.
@@ -13,15 +13,12 @@ from typing import Any, NotRequired, TypedDict
 from newinfra.components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
 from newinfra.cost_model.request import Workload
 
+from newinfra.errors import ComponentInputError
 from newinfra.placement import Placement
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CLOUDS = ("alicloud", "aws", "gcp")
 KINDS = ("batch", "inference", "training")
-
-
-class PlatformError(ValueError):
-    """A GPU platform that cannot be planned; the message names the argument, the value and what is valid."""
 
 
 class NodeTaint(TypedDict):
@@ -94,9 +91,9 @@ PRIORITY_RULES: tuple[tuple[frozenset[str], int, PriorityClassPlan], ...] = (
 def priority_class_for(kind: str, priority: int) -> str:
     """Workload kind and priority (0..1000) -> the name of its PriorityClass."""
     if kind not in KINDS:
-        raise PlatformError(f"workloads[].kind: {kind!r} is not valid; valid: {list(KINDS)}")
+        raise ComponentInputError("workloads[].kind", f"{kind!r} is not valid; valid: {list(KINDS)}")
     if not isinstance(priority, int) or not 0 <= priority <= 1000:
-        raise PlatformError(f"workloads[].priority: {priority!r} must be an integer in [0, 1000]")
+        raise ComponentInputError("workloads[].priority", f"{priority!r} must be an integer in [0, 1000]")
     for kinds, lowest, plan in PRIORITY_RULES:
         if kind in kinds and priority >= lowest:
             return plan.name
@@ -135,7 +132,7 @@ CLOUD_OPERATOR_VALUES: dict[str, dict[str, Any]] = {
 
 def check_cloud(cloud: str) -> str:
     if cloud not in CLOUDS:
-        raise PlatformError(f"cloud: {cloud!r} is not valid; valid: {list(CLOUDS)}")
+        raise ComponentInputError("cloud", f"{cloud!r} is not valid; valid: {list(CLOUDS)}")
     return cloud
 
 
@@ -181,7 +178,7 @@ def flavor_name(accelerator_label: str, market: str) -> str:
     """A DNS-1123 name per (accelerator, market): h100-on-demand, tpu-v5litepod-spot."""
     name = re.sub(r"[^a-z0-9-]+", "-", f"{accelerator_label}-{market}".lower()).strip("-")[:63].rstrip("-")
     if not DNS_LABEL.match(name):
-        raise PlatformError(f"node_pools[].accelerator: {accelerator_label!r} gives no valid flavor name")
+        raise ComponentInputError("node_pools[].accelerator", f"{accelerator_label!r} gives no valid flavor name")
     return name
 
 
@@ -191,7 +188,7 @@ def plan_flavors(pools: list[GpuNodePool]) -> list[FlavorPlan]:
     for pool in pools:
         for key in (f"{LABEL_PREFIX}/accelerator", f"{LABEL_PREFIX}/market"):
             if key not in pool["labels"]:
-                raise PlatformError(f"node_pools[{pool['name']!r}].labels: missing {key!r} (plan_node_pool sets it)")
+                raise ComponentInputError(f"node_pools[{pool['name']!r}].labels", f"missing {key!r} (plan_node_pool sets it)")
         groups[flavor_name(pool["labels"][f"{LABEL_PREFIX}/accelerator"], pool["market"])].append(pool)
     flavors = []
     for name, members in sorted(groups.items()):
@@ -232,13 +229,13 @@ def team_quota_hard(team: TeamQuota) -> dict[str, str]:
     """ResourceQuota `hard` for a team: requested accelerators at once."""
     name = team.get("name", "")
     if not DNS_LABEL.match(name):
-        raise PlatformError(f"teams[].name: {name!r} must be a DNS label (lowercase letters, digits, dashes)")
+        raise ComponentInputError("teams[].name", f"{name!r} must be a DNS label (lowercase letters, digits, dashes)")
     hard = {}
     for key, resource in (("gpus", "nvidia.com/gpu"), ("tpus", "google.com/tpu")):
         if key in team:
             count = team[key]  # type: ignore[literal-required]
             if not isinstance(count, int) or count < 0:
-                raise PlatformError(f"teams[{name!r}].{key}: {count!r} must be an integer >= 0")
+                raise ComponentInputError(f"teams[{name!r}].{key}", f"{count!r} must be an integer >= 0")
             hard[f"requests.{resource}"] = str(count)
     return hard
 
@@ -247,7 +244,7 @@ def check_teams(teams: list[TeamQuota]) -> list[TeamQuota]:
     names = [t.get("name") for t in teams]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise PlatformError(f"teams: names must be unique, repeated: {repeated}")
+        raise ComponentInputError("teams", f"names must be unique, repeated: {repeated}")
     for team in teams:
         team_quota_hard(team)
     return sorted(teams, key=lambda t: t["name"])
@@ -273,7 +270,7 @@ def team_quotas(workloads: list[Workload], placements: list[Placement]) -> list[
         if placement.runs_on != "kubernetes":
             continue
         if placement.workload not in team_of:
-            raise PlatformError(f"placements: workload {placement.workload!r} is not in the config's workloads")
+            raise ComponentInputError("placements", f"workload {placement.workload!r} is not in the config's workloads")
         key = QUOTA_KEY_BY_VENDOR.get(accelerator_vendor(placement.accelerator))
         team = totals[team_of[placement.workload]]
         if key:
@@ -292,11 +289,11 @@ def alert_rules(*, idle_minutes: int = 60, temperature_celsius: int = 85,
                 temperature_minutes: int = 5) -> list[dict[str, Any]]:
     """Prometheus alerting rules over the DCGM exporter's metrics."""
     if not isinstance(idle_minutes, int) or not 5 <= idle_minutes <= 1440:
-        raise PlatformError(f"idle_minutes: {idle_minutes!r} must be an integer in [5, 1440]")
+        raise ComponentInputError("idle_minutes", f"{idle_minutes!r} must be an integer in [5, 1440]")
     if not isinstance(temperature_celsius, int) or not 60 <= temperature_celsius <= 100:
-        raise PlatformError(f"temperature_celsius: {temperature_celsius!r} must be an integer in [60, 100]")
+        raise ComponentInputError("temperature_celsius", f"{temperature_celsius!r} must be an integer in [60, 100]")
     if not isinstance(temperature_minutes, int) or not 1 <= temperature_minutes <= 60:
-        raise PlatformError(f"temperature_minutes: {temperature_minutes!r} must be an integer in [1, 60]")
+        raise ComponentInputError("temperature_minutes", f"{temperature_minutes!r} must be an integer in [1, 60]")
     critical_xid = " or ".join(f"DCGM_FI_DEV_XID_ERRORS == {x}" for x in CRITICAL_XIDS)
     return [
         _rule("GpuCriticalXid", f"max by ({GPU_LABELS}) ({critical_xid})", "0m", "critical",

@@ -1,13 +1,11 @@
-"""Pure network planning: which zones, which CIDR blocks. No Pulumi here; tested on its own."""
+"""Pure network planning: which zones, which CIDR blocks. No resources here; tested on its own."""
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
 
-
-class PlanningError(ValueError):
-    """A network plan that cannot be made; the message names the argument and what would be valid."""
+from newinfra.errors import ComponentInputError
 
 
 @dataclass(frozen=True)
@@ -17,16 +15,16 @@ class SubnetPlan:
     cidr: str
 
 
-def choose_zones(available: list[str], wanted: list[str], minimum: int = 2) -> list[str]:
+def choose_zones(available: list[str], wanted: list[str], minimum: int = 2, key: str = "zones") -> list[str]:
     """Zones for a network: the placements' zones first, topped up from the region's list to ``minimum``.
 
     Keeps the region's order so the result does not depend on the order placements came in.
     """
     unknown = sorted(set(wanted) - set(available))
     if unknown:
-        raise PlanningError(f"zones {unknown} are not in the region; available: {available}")
+        raise ComponentInputError(key, f"{unknown} are not in the region; available: {available}")
     if len(available) < minimum:
-        raise PlanningError(f"the region has {len(available)} zones; a network needs at least {minimum}")
+        raise ComponentInputError(key, f"the region has {len(available)} zones; a network needs at least {minimum}")
     chosen = [z for z in available if z in set(wanted)]
     for zone in available:
         if len(chosen) >= minimum:
@@ -37,13 +35,13 @@ def choose_zones(available: list[str], wanted: list[str], minimum: int = 2) -> l
 
 
 def private_network(cidr: str, key: str = "cidr") -> ipaddress.IPv4Network:
-    """A private IPv4 block, or a PlanningError naming the argument."""
+    """A private IPv4 block, or a ComponentInputError naming the argument."""
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
-        raise PlanningError(f"{key}: {cidr!r} is not a network address ({exc})") from exc
+        raise ComponentInputError(key, f"{cidr!r} is not a network address ({exc})") from exc
     if network.version != 4 or not network.is_private:
-        raise PlanningError(f"{key}: {cidr!r} must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
+        raise ComponentInputError(key, f"{cidr!r} must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
     return network
 
 
@@ -57,14 +55,15 @@ def split_cidr(cidr: str, zones: list[str], tiers: tuple[str, ...] = ("private",
     """
     network = private_network(cidr)
     if not zones:
-        raise PlanningError("zones: at least one zone is needed")
+        raise ComponentInputError("zones", "at least one zone is needed")
     zone_bits = max(1, (len(zones) - 1).bit_length())
     halves = list(network.subnets(prefixlen_diff=1))
     private_prefix = halves[0].prefixlen + zone_bits
     public_prefix = private_prefix + public_prefix_extra
     if public_prefix > 28:
-        raise PlanningError(
-            f"cidr: {cidr!r} is too small for {len(zones)} zones; use a /{max(8, network.prefixlen - (public_prefix - 28))} or larger"
+        raise ComponentInputError(
+            "cidr", f"{cidr!r} is too small for {len(zones)} zones; use a "
+            f"/{max(8, network.prefixlen - (public_prefix - 28))} or larger"
         )
     private_blocks = list(halves[0].subnets(new_prefix=private_prefix))
     public_blocks = list(halves[1].subnets(new_prefix=public_prefix))
@@ -87,13 +86,13 @@ def allocate_cidrs(supernet: str, keys: list[str], prefix: int = 16) -> dict[str
     try:
         network = ipaddress.ip_network(supernet, strict=True)
     except ValueError as exc:
-        raise PlanningError(f"networkSupernet: {supernet!r} is not a network address ({exc})") from exc
+        raise ComponentInputError("networkSupernet", f"{supernet!r} is not a network address ({exc})") from exc
     if prefix < network.prefixlen:
-        raise PlanningError(f"networkSupernet: {supernet!r} is smaller than one /{prefix} network")
+        raise ComponentInputError("networkSupernet", f"{supernet!r} is smaller than one /{prefix} network")
     blocks = network.subnets(new_prefix=prefix)
     ordered = sorted(set(keys))
     capacity = 2 ** (prefix - network.prefixlen)
     if len(ordered) > capacity:
-        raise PlanningError(f"networkSupernet: {supernet!r} holds {capacity} /{prefix} networks; "
-                            f"{len(ordered)} are needed")
+        raise ComponentInputError("networkSupernet", f"{supernet!r} holds {capacity} /{prefix} networks; "
+                                  f"{len(ordered)} are needed")
     return {key: str(next(blocks)) for key in ordered}

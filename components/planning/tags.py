@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newinfra.components.planning.network import PlanningError
+from newinfra.errors import ComponentInputError
 
 REQUIRED_TAGS = ("owner", "cost-center")
 CLASSIFICATION_KEY = "newinfra-data-classification"
@@ -13,7 +13,7 @@ def with_cost_tags(tags: dict[str, str], classification: str | None = None) -> d
     data classification of data-bearing resources."""
     missing = [k for k in REQUIRED_TAGS if not tags.get(k)]
     if missing:
-        raise PlanningError(f"tags: missing required keys {missing}; got {sorted(tags)}")
+        raise ComponentInputError("tags", f"missing required keys {missing}; got {sorted(tags)}")
     merged = dict(sorted(tags.items()))
     if classification:
         merged[CLASSIFICATION_KEY] = classification

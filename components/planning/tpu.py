@@ -11,11 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from newinfra.components.planning.network import PlanningError
-
-
-class TpuTopologyError(PlanningError):
-    """A TPU type GCP does not offer, or a topology that does not match the slice."""
+from newinfra.errors import ComponentInputError
 
 
 @dataclass(frozen=True)
@@ -68,18 +64,18 @@ class TpuSlicePlan:
     default_topology: str  # the first of the valid ones: what GCP provisions for the bare type name
 
 
-def parse_accelerator_type(accelerator_type: str) -> tuple[TpuGeneration, int]:
+def parse_accelerator_type(accelerator_type: str, key: str = "instance_type") -> tuple[TpuGeneration, int]:
     match = re.fullmatch(r"(v\w+?)-(\d+)", accelerator_type or "")
     generation = GENERATIONS.get(match.group(1)) if match else None
     if generation is None or match is None:
-        raise TpuTopologyError(
-            f"instance_type: {accelerator_type!r} is not a TPU type GCP offers; valid: "
+        raise ComponentInputError(
+            key, f"{accelerator_type!r} is not a TPU type GCP offers; valid: "
             f"<generation>-<size> with generation in {sorted(GENERATIONS)} (e.g. v5litepod-8, v5p-8, v6e-8)"
         )
     count = int(match.group(2))
     if count % generation.cores_per_chip_in_name:
-        raise TpuTopologyError(
-            f"instance_type: {accelerator_type!r}: {generation.name} sizes count TensorCores "
+        raise ComponentInputError(
+            key, f"{accelerator_type!r}: {generation.name} sizes count TensorCores "
             f"({generation.cores_per_chip_in_name} per chip), so the size must be even"
         )
     return generation, count // generation.cores_per_chip_in_name
@@ -112,19 +108,24 @@ def _slice_sizes(generation: TpuGeneration) -> list[str]:
     return examples if generation.dims == 2 else [*examples, f"{generation.name}-<128 x k>"]
 
 
-def plan_tpu_slice(accelerator_type: str, topology: str | None = None) -> TpuSlicePlan:
-    """Check a slice and its topology; derive hosts, machine type and runtime version."""
-    generation, chips = parse_accelerator_type(accelerator_type)
+def plan_tpu_slice(accelerator_type: str, topology: str | None = None,
+                   keys: tuple[str, str] = ("instance_type", "tpu_topology")) -> TpuSlicePlan:
+    """Check a slice and its topology; derive hosts, machine type and runtime version.
+
+    ``keys`` name the two arguments in errors: a node pool's (the default) or a TpuSlice's.
+    """
+    type_key, topology_key = keys
+    generation, chips = parse_accelerator_type(accelerator_type, type_key)
     valid = valid_topologies(generation, chips)
     if not valid:
-        raise TpuTopologyError(
-            f"instance_type: {accelerator_type!r} ({chips} chips) is not a {generation.name} slice GCP offers; "
+        raise ComponentInputError(
+            type_key, f"{accelerator_type!r} ({chips} chips) is not a {generation.name} slice GCP offers; "
             f"valid: {_slice_sizes(generation)}"
         )
     chosen = topology or valid[0]
     if chosen not in valid:
-        raise TpuTopologyError(
-            f"tpu_topology: {chosen!r} does not match {accelerator_type} ({chips} chips); "
+        raise ComponentInputError(
+            topology_key, f"{chosen!r} does not match {accelerator_type} ({chips} chips); "
             f"valid topologies for {accelerator_type}: {valid}"
         )
     single = generation.single_host_machines.get(chips)

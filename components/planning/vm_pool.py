@@ -1,6 +1,6 @@
 """Pure planning for GPU VM pools (Slurm or bare fleets): host facts, EFA interfaces, the inventory.
 
-No Pulumi here. The facts (driver branch, Fabric Manager, EFA) come from the one instance-family table,
+No resources here. The facts (driver branch, Fabric Manager, EFA) come from the one instance-family table,
 newinfra/facts.py, so the pools, the Ansible inventory and the policies agree.
 
 No ``from __future__ import annotations`` in this module: ``VmPoolSpec`` is part of the components'
@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
-from newinfra.components.planning.network import PlanningError
 from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool
 from newinfra.components.planning.tags import with_cost_tags
 
+from newinfra.errors import ComponentInputError
 from newinfra.facts import ACCELERATOR_ARCHITECTURE, ARCHITECTURES, FAMILIES, family_facts
 from newinfra.placement import Placement
 
@@ -34,10 +34,6 @@ AWS_IMAGES: dict[str, tuple[str, str]] = {
     "AL2023_x86_64_NEURON": (
         "/aws/service/neuron/dlami/multi-framework/ubuntu-22.04/latest/image_id", "ubuntu-22.04"),
 }
-
-
-class VmPoolError(ValueError):
-    """A VM pool that cannot be planned; the message names the argument, the value and what is valid."""
 
 
 class VmPoolSpec(TypedDict):
@@ -76,13 +72,13 @@ def instance_family(cloud: str, instance_type: str) -> str:
     if cloud == "alicloud":
         parts = instance_type.split(".")
         if len(parts) < 3 or parts[0] != "ecs":
-            raise VmPoolError(f"instance_type: {instance_type!r} is not an ECS type (ecs.<family>.<size>)")
+            raise ComponentInputError("instance_type", f"{instance_type!r} is not an ECS type (ecs.<family>.<size>)")
         return parts[1].split("-")[0]
     if cloud == "gcp":
         return instance_type.rsplit("-", 1)[0]
     if cloud == "aws":
         return instance_type.split(".")[0]
-    raise VmPoolError(f"cloud: {cloud!r} is not valid; valid: {sorted(GROUP_KINDS)}")
+    raise ComponentInputError("cloud", f"{cloud!r} is not valid; valid: {sorted(GROUP_KINDS)}")
 
 
 def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_per_node: int) -> HostFacts:
@@ -90,31 +86,27 @@ def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_pe
     families the table does not know, on TPUs (TpuSlice's job) and on Alibaba types that need a ticket."""
     vendor = accelerator_vendor(accelerator)
     if vendor not in VM_POOL_VENDORS:
-        raise VmPoolError(
-            f"accelerator: {accelerator!r} cannot run in a GPU VM pool; valid vendors: {list(VM_POOL_VENDORS)} "
+        raise ComponentInputError("accelerator", f"{accelerator!r} cannot run in a GPU VM pool; valid vendors: {list(VM_POOL_VENDORS)} "
             "(TPU slices are TpuSlice components)")
     family = instance_family(cloud, instance_type)
     facts = family_facts(cloud, family)
     if facts is None:
         known = sorted(f for c, f in FAMILIES if c == cloud)
-        raise VmPoolError(
-            f"instance_type: {instance_type!r} (family {family!r}) is not in the {cloud} instance-family table "
+        raise ComponentInputError("instance_type", f"{instance_type!r} (family {family!r}) is not in the {cloud} instance-family table "
             f"newinfra/facts.py; known families: {known}")
     if facts.sales_ticket:
-        raise VmPoolError(
-            f"instance_type: {instance_type!r} (family {family!r}) is sold only after an Alibaba Cloud sales "
+        raise ComponentInputError("instance_type", f"{instance_type!r} (family {family!r}) is sold only after an Alibaba Cloud sales "
             "ticket; choose a family that is generally available or open the ticket and add it to the table")
     if facts.accelerator and facts.accelerator != accelerator:
-        raise VmPoolError(
-            f"accelerator: {accelerator!r} does not match instance_type {instance_type!r}, whose family "
+        raise ComponentInputError("accelerator", f"{accelerator!r} does not match instance_type {instance_type!r}, whose family "
             f"{family!r} carries {facts.accelerator!r}")
     # Hosts that take several GPU models (GCP n1) get theirs from the placement.
     architecture = facts.architecture or ACCELERATOR_ARCHITECTURE.get(accelerator)
     if architecture is None:
-        raise VmPoolError(f"accelerator: {accelerator!r} has no architecture in newinfra/facts.py")
+        raise ComponentInputError("accelerator", f"{accelerator!r} has no architecture in newinfra/facts.py")
     branch = ARCHITECTURES[architecture].driver_branch
     if branch is None:
-        raise VmPoolError(f"accelerator: {accelerator!r} ({architecture}) has no driver branch in the table")
+        raise ComponentInputError("accelerator", f"{accelerator!r} ({architecture}) has no driver branch in the table")
     efa_count = facts.efa_interfaces.get(instance_type, 1 if facts.efa_other_sizes else 0)
     return HostFacts(
         family=family,
@@ -127,10 +119,7 @@ def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_pe
 
 def require_cost_tags(tags: dict[str, str], classification: str | None = None) -> dict[str, str]:
     """Every pool is paid for by someone (owner and cost-center), and says what data it holds."""
-    try:
-        return with_cost_tags(tags, classification)
-    except PlanningError as exc:
-        raise VmPoolError(str(exc)) from None
+    return with_cost_tags(tags, classification)
 
 
 def aws_image(instance_type: str) -> tuple[str, str]:
@@ -139,8 +128,7 @@ def aws_image(instance_type: str) -> tuple[str, str]:
     facts = family_facts("aws", family)
     image = AWS_IMAGES.get(facts.eks_ami_type or "") if facts else None
     if image is None:
-        raise VmPoolError(
-            f"instance_type: {instance_type!r} has no GPU host image; families with one: "
+        raise ComponentInputError("instance_type", f"{instance_type!r} has no GPU host image; families with one: "
             f"{sorted(f for (c, f), v in FAMILIES.items() if c == 'aws' and v.eks_ami_type in AWS_IMAGES)}")
     return image
 
@@ -157,8 +145,8 @@ def efa_network_interfaces(count: int) -> list[dict[str, int | str]]:
 def vm_pool_spec(placement: Placement, *, kind: str, profile: str) -> VmPoolSpec:
     """A placement with runs_on "vm" as a pool spec (same sizes and names as a node pool)."""
     if placement.runs_on != "vm":
-        raise VmPoolError(
-            f"placement {placement.workload!r}: runs_on is {placement.runs_on!r}; a GPU VM pool needs 'vm'")
+        raise ComponentInputError(
+            "runs_on", f"{placement.runs_on!r} for placement {placement.workload!r}; a GPU VM pool needs 'vm'")
     pool = plan_node_pool(placement, kind=kind, profile=profile)
     # The node pool's plan minus what only Kubernetes reads (labels, taints), plus the workload's kind.
     spec = {key: pool[key] for key in VmPoolSpec.__annotations__ if key in pool}
@@ -175,7 +163,7 @@ def subnets_for_zones(by_zone: dict[str, str], zones: list[str]) -> list[str]:
     """The subnets of the pool's zones, in the pool's zone order."""
     missing = [z for z in zones if z not in by_zone]
     if missing:
-        raise VmPoolError(f"subnet_by_zone: no subnet for the pool's zones {missing}; it has {sorted(by_zone)}")
+        raise ComponentInputError("subnet_by_zone", f"no subnet for the pool's zones {missing}; it has {sorted(by_zone)}")
     return [by_zone[z] for z in zones]
 
 
@@ -183,19 +171,19 @@ def check_spec(spec: VmPoolSpec) -> None:
     """Shape checks the providers would make only at deploy time."""
     missing = sorted(k for k in VmPoolSpec.__required_keys__ if k not in spec)
     if missing:
-        raise VmPoolError(f"pool: missing keys {missing}")
+        raise ComponentInputError("pool", f"missing keys {missing}")
     if spec["market"] not in MARKETS:
-        raise VmPoolError(f"pool.market: {spec['market']!r} is not valid for a VM pool; valid: {list(MARKETS)}")
+        raise ComponentInputError("pool.market", f"{spec['market']!r} is not valid for a VM pool; valid: {list(MARKETS)}")
     if not spec["zones"]:
-        raise VmPoolError("pool.zones: at least one zone is needed")
+        raise ComponentInputError("pool.zones", "at least one zone is needed")
     if not 0 <= spec["min_size"] <= spec["desired_size"] <= spec["max_size"] or spec["max_size"] < 1:
-        raise VmPoolError(
-            "pool sizes must satisfy 0 <= min_size <= desired_size <= max_size and max_size >= 1, got "
+        raise ComponentInputError(
+            "pool", "sizes must satisfy 0 <= min_size <= desired_size <= max_size and max_size >= 1, got "
             f"{spec['min_size']} <= {spec['desired_size']} <= {spec['max_size']}")
     if spec["accelerators_per_node"] < 1:
-        raise VmPoolError(f"pool.accelerators_per_node: {spec['accelerators_per_node']} must be >= 1")
+        raise ComponentInputError("pool.accelerators_per_node", f"{spec['accelerators_per_node']} must be >= 1")
     if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", spec["name"]):
-        raise VmPoolError(f"pool.name: {spec['name']!r} must be lowercase letters, digits and dashes, <= 40")
+        raise ComponentInputError("pool.name", f"{spec['name']!r} must be lowercase letters, digits and dashes, <= 40")
 
 
 def inventory(*, cloud: str, region: str, spec: VmPoolSpec, facts: HostFacts, os: str, group_name: str) -> dict:

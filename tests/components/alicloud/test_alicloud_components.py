@@ -10,10 +10,9 @@ import pytest
 from newinfra.components.alicloud.cluster import GpuCluster
 from newinfra.components.alicloud.network import Network
 from newinfra.components.alicloud.storage import Storage
-from newinfra.components.plain import ComponentArgError
-from newinfra.components.planning.alicloud import AlicloudInstanceTypeError
 from newinfra.components.planning.pools import plan_node_pool
 
+from newinfra.errors import ComponentInputError
 from newinfra.offline import run_callable
 from newinfra.placement import Placement
 
@@ -143,14 +142,14 @@ VSWITCHES = {"cn-beijing-h": "vsw-h", "cn-beijing-i": "vsw-i"}
 
 
 @pytest.mark.parametrize(("pool", "extra", "error", "message"), [
-    (_pool(instance_type="ecs.g7.8xlarge", accelerator="A10"), {}, AlicloudInstanceTypeError,
+    (_pool(instance_type="ecs.g7.8xlarge", accelerator="A10"), {}, ComponentInputError,
      r"instance_type: 'ecs.g7.8xlarge' is family 'g7', not a GPU family"),
-    (_pool(instance_type="ecs.gn8v.8xlarge", accelerator="H20"), {}, AlicloudInstanceTypeError,
+    (_pool(instance_type="ecs.gn8v.8xlarge", accelerator="H20"), {}, ComponentInputError,
      r"family 'gn8v' is sold only after a sales ticket; set allow_sales_ticket_types true"),
-    (_pool(instance_type="ecs.gn7i-c8g1.2xlarge", accelerator="H100"), {}, AlicloudInstanceTypeError,
+    (_pool(instance_type="ecs.gn7i-c8g1.2xlarge", accelerator="H100"), {}, ComponentInputError,
      r"accelerator: 'H100' is not offered on Alibaba Cloud"),
-    (_pool(market="capacity-block"), {}, ComponentArgError, r"market: 'capacity-block' is not sold on Alibaba"),
-    (_pool(zones=("cn-beijing-k",)), {}, ComponentArgError, r"zones: \['cn-beijing-k'\] have no vSwitch"),
+    (_pool(market="capacity-block"), {}, ComponentInputError, r"market: 'capacity-block' is not sold on Alibaba"),
+    (_pool(zones=("cn-beijing-k",)), {}, ComponentInputError, r"zones: \['cn-beijing-k'\] have no vSwitch"),
     (_pool(), {"vpc_cidr": "172.16.0.0/12"}, ValueError, r"pod_cidr: '172.20.0.0/16' overlaps the VPC's 172.16.0.0/12"),
 ])
 def test_cluster_bad_input(pool, extra, error, message):

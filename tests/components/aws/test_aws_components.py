@@ -10,9 +10,9 @@ import pytest
 from newinfra.components.aws.cluster import GpuCluster, ami_type
 from newinfra.components.aws.network import Network
 from newinfra.components.aws.storage import Storage
-from newinfra.components.plain import ComponentArgError
 from newinfra.components.planning.pools import plan_node_pool
 
+from newinfra.errors import ComponentInputError
 from newinfra.offline import run_callable
 from newinfra.placement import Placement
 
@@ -105,7 +105,7 @@ def test_storage_lustre_encrypted_and_linked():
 
 
 def test_storage_rejects_bad_lustre_size():
-    with pytest.raises(ComponentArgError, match="capacity_gib: 1000 .* 1200, 2400"):
+    with pytest.raises(ComponentInputError, match="capacity_gib: 1000 .* 1200, 2400"):
         run_callable(lambda: Storage("ds", {"dataset": "t", "classification": "c", "shared_file_system": {
             "vpc_id": "v", "vpc_cidr": "10.0.0.0/16", "subnet_id": "s", "capacity_gib": 1000}}, _provider()))
 
@@ -165,13 +165,13 @@ def test_prod_keeps_the_floor_and_neuron_and_bottlerocket_ami_types():
     assert pool["min_size"] == 1
     assert ami_type("trn1.32xlarge", "al2023") == "AL2023_x86_64_NEURON"
     assert ami_type("g6.xlarge", "bottlerocket") == "BOTTLEROCKET_x86_64_NVIDIA"
-    with pytest.raises(ComponentArgError, match="no accelerated EKS AMI"):
+    with pytest.raises(ComponentInputError, match="no accelerated EKS AMI"):
         ami_type("m5.large", "al2023")
 
 
 def test_capacity_block_needs_its_offering_and_gets_a_reservation():
     pool = _pool(market="capacity-block")
-    with pytest.raises(ComponentArgError, match="capacity_block_offerings: pool 'train-capacity-block'"):
+    with pytest.raises(ComponentInputError, match="capacity_block_offerings: pool 'train-capacity-block'"):
         _cluster_record([pool])
     record = _cluster_record([pool], capacity_block_offerings={pool["name"]: "cb-0123456789abcdef"})
     assert record.of_type("aws:ec2/capacityBlockReservation:CapacityBlockReservation")
@@ -185,5 +185,5 @@ def test_public_endpoint_only_with_explicit_cidrs():
     record = _cluster_record([_pool()], public_access_cidrs=["203.0.113.0/24"])
     vpc = record.of_type("aws:eks/cluster:Cluster")[0]["inputs"]["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
-    with pytest.raises(ComponentArgError, match="open the API"):
+    with pytest.raises(ComponentInputError, match="open the API"):
         _cluster_record([_pool()], public_access_cidrs=["0.0.0.0/0"])

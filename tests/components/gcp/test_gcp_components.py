@@ -11,11 +11,10 @@ from newinfra.components.gcp.cluster import GpuCluster
 from newinfra.components.gcp.network import Network
 from newinfra.components.gcp.storage import Storage
 from newinfra.components.gcp.tpu import TpuSlice
-from newinfra.components.plain import ComponentArgError
-from newinfra.components.planning.gcp import IAP_RANGE, UnsupportedAcceleratorError
+from newinfra.components.planning.gcp import IAP_RANGE
 from newinfra.components.planning.pools import plan_node_pool
-from newinfra.components.planning.tpu import TpuTopologyError
 
+from newinfra.errors import ComponentInputError
 from newinfra.offline import run_callable
 from newinfra.placement import Placement
 
@@ -214,15 +213,15 @@ def check_refused(body, error, message):
 
 @pytest.mark.parametrize(("pools", "extra", "error", "message"), [
     ([_pool(accelerator="A10G", instance_type="g5.xlarge", accelerators_per_node=1)], {},
-     UnsupportedAcceleratorError, r"accelerator: 'A10G' is not offered on GCP"),
+     ComponentInputError, r"accelerator: 'A10G' is not offered on GCP"),
     ([_pool(**{**TPU_MULTI, "tpu_topology": "2x8"})], {},
-     TpuTopologyError, r"tpu_topology: '2x8' does not match v5litepod-16 \(16 chips\).*\['4x4'\]"),
+     ComponentInputError, r"tpu_topology: '2x8' does not match v5litepod-16 \(16 chips\).*\['4x4'\]"),
     ([_pool(**{**TPU_MULTI, "instance_type": "v5litepod-12", "tpu_topology": None})], {},
-     TpuTopologyError, r"'v5litepod-12' \(12 chips\) is not a v5litepod slice"),
-    ([_pool(market="capacity-block")], {}, ComponentArgError, r"market: 'capacity-block' is not sold on GCP"),
-    ([_pool()], {"release_channel": "NIGHTLY"}, ComponentArgError, r"release_channel: 'NIGHTLY' is not valid"),
-    ([_pool()], {"private_endpoint": False}, ComponentArgError, r"master_authorized_cidrs: required"),
-    ([_pool()], {"master_authorized_cidrs": ["0.0.0.0/0"]}, ComponentArgError, r"opens the control plane"),
+     ComponentInputError, r"'v5litepod-12' \(12 chips\) is not a v5litepod slice"),
+    ([_pool(market="capacity-block")], {}, ComponentInputError, r"market: 'capacity-block' is not sold on GCP"),
+    ([_pool()], {"release_channel": "NIGHTLY"}, ComponentInputError, r"release_channel: 'NIGHTLY' is not valid"),
+    ([_pool()], {"private_endpoint": False}, ComponentInputError, r"master_authorized_cidrs: required"),
+    ([_pool()], {"master_authorized_cidrs": ["0.0.0.0/0"]}, ComponentInputError, r"opens the control plane"),
     ([_pool()], {"master_cidr": "10.64.0.0/28"}, ValueError, r"master_cidr: '10.64.0.0/28' overlaps"),
     ([_pool()], {"tags": {"owner": "x"}}, ValueError, r"tags: missing required keys \['cost-center'\]"),
     ([{**_pool(), "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "Never"}]}], {},
@@ -239,7 +238,7 @@ def test_cluster_refuses_an_output_for_the_pools():
     def body():
         GpuCluster("gke", {"location": "us-central1", "network": "n", "subnetwork": "s", "kms_key": KEY,
                            "node_pools": pulumi.Output.from_input([]), "tags": TAGS}, _opts())
-    check_refused(body, ComponentArgError, "node_pools: must be a plain value")
+    check_refused(body, ComponentInputError, "node_pools: must be a plain value")
 
 
 def _tpu(**extra):
@@ -319,14 +318,14 @@ def test_tpu_queued_resource():
 
 
 @pytest.mark.parametrize(("extra", "error", "message"), [
-    ({"topology": "4x2"}, TpuTopologyError, r"tpu_topology: '4x2' does not match v5litepod-8 \(8 chips\); "
+    ({"topology": "4x2"}, ComponentInputError, r"topology: '4x2' does not match v5litepod-8 \(8 chips\); "
                                              r"valid topologies for v5litepod-8: \['2x4'\]"),
-    ({"accelerator_type": "v5p-9"}, TpuTopologyError, r"count TensorCores"),
-    ({"accelerator_type": "v3-8"}, TpuTopologyError, r"'v3-8' is not a TPU type GCP offers"),
-    ({"market": "capacity-block"}, ComponentArgError, r"market: 'capacity-block' is not valid for TPU VMs"),
-    ({"count": pulumi.Output.from_input(2)}, ComponentArgError, r"count: must be a plain value"),
-    ({"queued": True, "market": "spot"}, ComponentArgError, r"cannot be combined with queued=true"),
-    ({"queued": True, "accelerator_type": "v5p-1024", "topology": "4x4x32"}, ComponentArgError,
+    ({"accelerator_type": "v5p-9"}, ComponentInputError, r"count TensorCores"),
+    ({"accelerator_type": "v3-8"}, ComponentInputError, r"'v3-8' is not a TPU type GCP offers"),
+    ({"market": "capacity-block"}, ComponentInputError, r"market: 'capacity-block' is not valid for TPU VMs"),
+    ({"count": pulumi.Output.from_input(2)}, ComponentInputError, r"count: must be a plain value"),
+    ({"queued": True, "market": "spot"}, ComponentInputError, r"cannot be combined with queued=true"),
+    ({"queued": True, "accelerator_type": "v5p-1024", "topology": "4x4x32"}, ComponentInputError,
      r"topology: '4x4x32' needs acceleratorConfig"),
 ])
 def test_tpu_bad_input(extra, error, message):
@@ -342,7 +341,7 @@ def test_tpu_bad_input(extra, error, message):
 ])
 def test_storage_bad_input(extra, message):
     check_refused(lambda: Storage("data", {"location": "us-central1", "tags": TAGS, **extra}, _opts()),
-             ComponentArgError, message)
+             ComponentInputError, message)
 
 
 def test_cross_language_schema_keeps_plans_plain_and_wiring_as_inputs():

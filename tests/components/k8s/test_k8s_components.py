@@ -3,9 +3,10 @@
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from newinfra.components.planning.k8s import GPU_OPERATOR_VERSION, KUEUE_API, KUEUE_VERSION, PlatformError
+from newinfra.components.planning.k8s import GPU_OPERATOR_VERSION, KUEUE_API, KUEUE_VERSION
 from newinfra.components.planning.pools import plan_node_pool
 
+from newinfra.errors import ComponentInputError
 from newinfra.offline import run_callable
 from newinfra.placement import Placement
 
@@ -154,5 +155,5 @@ def test_tpu_only_cluster_gets_kueue_but_no_gpu_operator():
     ({"node_pools": []}, "node_pools: at least one"),
 ])
 def test_bad_platform_args_fail_before_any_resource(extra, message):
-    with pytest.raises(PlatformError, match=message):
+    with pytest.raises(ComponentInputError, match=message):
         platform(**extra)

@@ -9,7 +9,6 @@ from newinfra.components.planning.k8s import (
     DEFAULT,
     PREEMPTIBLE_BATCH,
     PRIORITY_CLASSES,
-    PlatformError,
     alert_rules,
     check_teams,
     cluster_queue_spec,
@@ -22,6 +21,7 @@ from newinfra.components.planning.k8s import (
 )
 from newinfra.components.planning.pools import plan_node_pool
 
+from newinfra.errors import ComponentInputError
 from newinfra.placement import Placement
 
 
@@ -59,7 +59,7 @@ def test_only_batch_never_preempts():
 @pytest.mark.parametrize(("kind", "priority", "message"), [
     ("serving", 5, "kind: 'serving' is not valid"), ("batch", 1001, "priority: 1001"), ("batch", "high", "priority")])
 def test_bad_workloads_fail_clearly(kind, priority, message):
-    with pytest.raises(PlatformError, match=message):
+    with pytest.raises(ComponentInputError, match=message):
         priority_class_for(kind, priority)
 
 
@@ -91,7 +91,7 @@ def test_flavors_per_accelerator_and_market_with_summed_quota_and_tolerations():
 def test_flavor_needs_the_pool_labels():
     bad = pool()
     bad["labels"] = {}
-    with pytest.raises(PlatformError, match="newinfra.io/accelerator"):
+    with pytest.raises(ComponentInputError, match="newinfra.io/accelerator"):
         plan_flavors([bad])
 
 
@@ -99,7 +99,7 @@ def test_flavor_needs_the_pool_labels():
 def test_flavor_names_are_dns_labels_or_a_clear_error(accelerator, market):
     try:
         name = flavor_name(accelerator, market)
-    except PlatformError as error:
+    except ComponentInputError as error:
         assert "flavor name" in str(error)
     else:
         assert len(name) <= 63 and name == name.lower() and not name.startswith("-")
@@ -109,11 +109,11 @@ def test_team_quotas():
     assert team_quota_hard({"name": "vision", "gpus": 16}) == {"requests.nvidia.com/gpu": "16"}
     assert team_quota_hard({"name": "tpu-team", "gpus": 0, "tpus": 32}) == {
         "requests.nvidia.com/gpu": "0", "requests.google.com/tpu": "32"}
-    with pytest.raises(PlatformError, match="teams\\[\\].name: 'Vision'"):
+    with pytest.raises(ComponentInputError, match="teams\\[\\].name: 'Vision'"):
         team_quota_hard({"name": "Vision", "gpus": 1})
-    with pytest.raises(PlatformError, match="gpus: -1"):
+    with pytest.raises(ComponentInputError, match="gpus: -1"):
         team_quota_hard({"name": "vision", "gpus": -1})
-    with pytest.raises(PlatformError, match="repeated: \\['a'\\]"):
+    with pytest.raises(ComponentInputError, match="repeated: \\['a'\\]"):
         check_teams([{"name": "a", "gpus": 1}, {"name": "a", "gpus": 2}])
 
 
@@ -130,7 +130,7 @@ def test_operator_installs_drivers_when_told_the_image_has_none_and_knows_gke_pa
     gke = gpu_operator_values("gcp")
     assert gke["hostPaths"]["driverInstallDir"] == "/home/kubernetes/bin/nvidia"
     assert gke["toolkit"] == {"enabled": True, "installDir": "/home/kubernetes/bin/nvidia"}
-    with pytest.raises(PlatformError, match="cloud: 'azure'"):
+    with pytest.raises(ComponentInputError, match="cloud: 'azure'"):
         gpu_operator_values("azure")
 
 
@@ -149,7 +149,7 @@ def test_alert_expressions_and_thresholds():
     ({"idle_minutes": 1}, "idle_minutes: 1"), ({"temperature_celsius": 120}, "temperature_celsius: 120"),
     ({"temperature_minutes": 0}, "temperature_minutes: 0")])
 def test_bad_thresholds_fail_clearly(kwargs, message):
-    with pytest.raises(PlatformError, match=message):
+    with pytest.raises(ComponentInputError, match=message):
         alert_rules(**kwargs)
 
 
@@ -172,5 +172,5 @@ def test_platform_inputs_from_the_config_and_placements():
     assert team_quotas(workloads, placements) == [{"name": "default", "gpus": 4},
                                                   {"name": "vision", "gpus": 24, "tpus": 8}]
     assert [w["name"] for w in workload_priorities(workloads)] == ["fleet", "serve", "tpu", "train"]
-    with pytest.raises(PlatformError, match="workload 'ghost'"):
+    with pytest.raises(ComponentInputError, match="workload 'ghost'"):
         team_quotas(workloads, [placed("ghost", "H100", 8, 1)])

@@ -10,14 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from newinfra.components.planning.gcp import (
     GCP_ACCELERATOR_TYPES,
-    UnsupportedAcceleratorError,
     gcp_accelerator_type,
     gcp_labels,
     gke_taint_effect,
     plan_subnetworks,
     private_block,
 )
-from newinfra.components.planning.network import PlanningError
+
+from newinfra.errors import ComponentInputError
 
 
 @pytest.mark.parametrize(("ours", "machine", "gcp"), [
@@ -38,7 +38,7 @@ def test_accelerator_names(ours, machine, gcp):
 
 @pytest.mark.parametrize("accelerator", ["A10G", "Trainium", "L40S", "A10", "tpu-v5litepod"])
 def test_accelerator_gcp_does_not_offer(accelerator):
-    with pytest.raises(UnsupportedAcceleratorError, match=rf"accelerator: '{accelerator}' is not offered on GCP; valid: \["):
+    with pytest.raises(ComponentInputError, match=rf"accelerator: '{accelerator}' is not offered on GCP; valid: \["):
         gcp_accelerator_type(accelerator, "n1-standard-8")
 
 
@@ -53,13 +53,13 @@ def test_labels_are_lowercase_and_carry_classification():
 
 
 def test_labels_need_the_cost_keys():
-    with pytest.raises(PlanningError, match=r"tags: missing required keys \['cost-center'\]"):
+    with pytest.raises(ComponentInputError, match=r"tags: missing required keys \['cost-center'\]"):
         gcp_labels({"owner": "me"})
 
 
 def test_taint_effects():
     assert gke_taint_effect("NoSchedule") == "NO_SCHEDULE"
-    with pytest.raises(PlanningError, match="'Never' is not valid"):
+    with pytest.raises(ComponentInputError, match="'Never' is not valid"):
         gke_taint_effect("Never")
 
 
@@ -82,15 +82,15 @@ def test_subnetwork_ranges_never_overlap(regions):
     ("10.0.0.0/24", "too small"),
 ])
 def test_bad_network_blocks(cidr, message):
-    with pytest.raises(PlanningError, match=message):
+    with pytest.raises(ComponentInputError, match=message):
         plan_subnetworks(cidr, ["us-central1"])
 
 
 def test_control_plane_block():
     assert private_block("172.16.0.0/28", 28, "master_cidr", outside="10.64.0.0/12") == "172.16.0.0/28"
-    with pytest.raises(PlanningError, match="master_cidr: '10.64.0.16/28' overlaps the network's range"):
+    with pytest.raises(ComponentInputError, match="master_cidr: '10.64.0.16/28' overlaps the network's range"):
         private_block("10.64.0.16/28", 28, "master_cidr", outside="10.64.0.0/12")
-    with pytest.raises(PlanningError, match="must be a private IPv4 /28"):
+    with pytest.raises(ComponentInputError, match="must be a private IPv4 /28"):
         private_block("172.16.0.0/24", 28, "master_cidr", outside="10.64.0.0/12")
 
 

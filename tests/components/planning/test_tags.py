@@ -1,8 +1,9 @@
 """Every resource carries the cost tags; data-bearing ones carry their data classification."""
 
 import pytest
-from newinfra.components.planning.network import PlanningError
 from newinfra.components.planning.tags import with_cost_tags
+
+from newinfra.errors import ComponentInputError
 
 
 def test_cost_tags_and_classification():
@@ -12,5 +13,5 @@ def test_cost_tags_and_classification():
 
 
 def test_missing_cost_tags():
-    with pytest.raises(PlanningError, match=r"tags: missing required keys \['owner', 'cost-center'\]; got \[\]"):
+    with pytest.raises(ComponentInputError, match=r"tags: missing required keys \['owner', 'cost-center'\]; got \[\]"):
         with_cost_tags({})

@@ -11,11 +11,12 @@ from newinfra.components.planning.tpu import (
     GENERATIONS,
     SMALL_TOPOLOGIES_3D,
     TOPOLOGIES_2D,
-    TpuTopologyError,
     parse_accelerator_type,
     plan_tpu_slice,
     valid_topologies,
 )
+
+from newinfra.errors import ComponentInputError
 
 
 @pytest.mark.parametrize(("accelerator_type", "chips", "topology", "hosts", "machine", "runtime"), [
@@ -35,9 +36,9 @@ def test_standard_slices(accelerator_type, chips, topology, hosts, machine, runt
 
 
 def test_wrong_topology_names_the_valid_ones():
-    with pytest.raises(TpuTopologyError, match=r"tpu_topology: '4x4' does not match v5litepod-8 \(8 chips\).*\['2x4'\]"):
+    with pytest.raises(ComponentInputError, match=r"tpu_topology: '4x4' does not match v5litepod-8 \(8 chips\).*\['2x4'\]"):
         plan_tpu_slice("v5litepod-8", "4x4")
-    with pytest.raises(TpuTopologyError, match=r"'2x2x2' does not match v5p-8 \(4 chips\).*\['2x2x1'\]"):
+    with pytest.raises(ComponentInputError, match=r"'2x2x2' does not match v5p-8 \(4 chips\).*\['2x2x1'\]"):
         plan_tpu_slice("v5p-8", "2x2x2")
 
 
@@ -50,7 +51,7 @@ def test_wrong_topology_names_the_valid_ones():
     ("a3-highgpu-8g", r"is not a TPU type"),
 ])
 def test_slices_gcp_does_not_offer(accelerator_type, message):
-    with pytest.raises(TpuTopologyError, match=message):
+    with pytest.raises(ComponentInputError, match=message):
         plan_tpu_slice(accelerator_type)
 
 
@@ -73,7 +74,7 @@ def test_names_count_chips_or_cores(generation_name, size):
     generation = GENERATIONS[generation_name]
     name = f"{generation.name}-{size}"
     if size % generation.cores_per_chip_in_name:
-        with pytest.raises(TpuTopologyError):
+        with pytest.raises(ComponentInputError):
             parse_accelerator_type(name)
     else:
         assert parse_accelerator_type(name) == (generation, size // generation.cores_per_chip_in_name)

@@ -3,8 +3,8 @@ inventory each pool exports."""
 
 import pulumi
 import pytest
-from newinfra.components.planning.vm_pool import VmPoolError
 
+from newinfra.errors import ComponentInputError
 from newinfra.offline import run_callable
 
 TAGS = {"owner": "ml-platform", "cost-center": "cc-42"}
@@ -233,7 +233,7 @@ def test_alicloud_on_demand_pool_never_asks_for_spot():
     (ali_spec(), {"image_id": ""}, "image_id and os"),
 ])
 def test_alicloud_bad_args_fail_clearly(pool, extra, message):
-    with pytest.raises(VmPoolError, match=message):
+    with pytest.raises(ComponentInputError, match=message):
         alicloud_pool(pool, **extra)
 
 
@@ -271,7 +271,7 @@ def test_aws_pool_from_a_node_pool_plan_with_subnets_by_zone_and_its_own_key():
 
 
 def test_aws_pool_needs_exactly_one_way_to_name_its_subnets():
-    with pytest.raises(VmPoolError, match="give exactly one"):
+    with pytest.raises(ComponentInputError, match="give exactly one"):
         aws_pool(subnet_by_zone={"use1-az4": "subnet-x"})
 
 
