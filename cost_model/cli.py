@@ -64,17 +64,15 @@ def pools_json(solution) -> dict:
 
 
 def read_request_file(path: Path):
-    import yaml
     from newinfra.cost_model.validate import RequestError, parse_request
+    from newinfra.inputs import InputError, load_yaml
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise Failure(f"{path}: no such request file", EXIT_BAD_INPUT) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise Failure(f"{path}: not valid YAML: {err}", EXIT_BAD_INPUT) from None
+        data = load_yaml(Path(path), "request file")
+    except InputError as err:
+        raise Failure(str(err), EXIT_BAD_INPUT) from None
     if isinstance(data, dict):  # the stack config's namespaced keys work too
-        data = {k.removeprefix("newinfra:"): v for k, v in data.items()}
+        data = {k.removeprefix("newinfra:") if isinstance(k, str) else k: v for k, v in data.items()}
     try:
         return parse_request(data, where=str(path))
     except RequestError as err:
