@@ -122,6 +122,13 @@ def check_lock_shape(doc: object, path: Path) -> dict:
     return doc
 
 
+def locked_placements(doc: dict | None) -> dict[str, tuple[Placement, ...]]:
+    if not doc:
+        return {}
+    return {name: tuple(Placement.model_validate(p) for p in entry["placements"])
+            for name, entry in sorted(doc.get("workloads", {}).items())}
+
+
 def lock_document(request: PlacementRequest, catalog, solution: Solution, exclusions: tuple[Exclusion, ...],
                   alternatives: dict[str, list[dict]] | None = None) -> dict:
     alternatives = alternatives or {}

@@ -128,8 +128,11 @@ _SUBPATH = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\[[^\]]*\])?(\.[A-Za-z][A-Za-z0-9]
 def format_validation_error(exc: ValidationError, model: type = EnvConfig) -> str:
     """One line per problem: the key path, the (truncated) bad value, what is valid."""
     lines = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    errors = exc.errors()
+    locs = [tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))) for e in errors]
+    for err, loc in zip(errors, locs, strict=True):
+        if err["type"] != "value_error" and any(o != loc and o[:len(loc)] == loc for o in locs):
+            continue  # a container whose items are reported below it: the items say what is wrong
         where = _path(loc)
         value = err.get("input")
         msg = err["msg"].removeprefix("Value error, ")

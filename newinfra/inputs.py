@@ -143,6 +143,9 @@ def _expanded_size(root: Node, name: str) -> None:
 
 
 def _yaml_message(name: str, err: yaml.YAMLError) -> str:
+    if isinstance(err, yaml.reader.ReaderError):
+        return (f"{name}: character {err.character:#04x} at offset {err.position} is not allowed in YAML "
+                f"({err.reason}); remove it")
     if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
@@ -153,8 +156,9 @@ def _yaml_message(name: str, err: yaml.YAMLError) -> str:
 
 def parse_yaml(text: str, name: str) -> Any:
     """The one YAML reader: safe tags only, bounded depth and alias expansion, duplicate keys refused."""
-    loader = _Loader(text, name)
+    loader = None
     try:
+        loader = _Loader(text, name)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -165,7 +169,8 @@ def parse_yaml(text: str, name: str) -> Any:
     except RecursionError:
         raise InputError(f"{name}: nested too deeply; a config is a few levels of mappings and lists") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_yaml(path: Path, what: str = "YAML file") -> Any:
