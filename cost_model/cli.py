@@ -39,13 +39,15 @@ def load_catalog_checked(path: str | Path | None = None):
     return cat
 
 
-def checked(request, catalog):
+def checked(request, catalog, where: str | None = None):
+    """check_request as a Failure (exit 2); each line names ``where`` (the request file) when given."""
     from newinfra.cost_model.validate import RequestError, check_request
 
     try:
         check_request(request, catalog)
     except RequestError as err:
-        raise Failure(str(err), EXIT_BAD_INPUT) from None
+        lines = str(err).splitlines()
+        raise Failure("\n".join(f"{where}: {line}" if where else line for line in lines), EXIT_BAD_INPUT) from None
 
 
 def pools_json(solution) -> dict:
@@ -87,7 +89,7 @@ def solve_request(path: Path, as_json: bool, catalog_path: Path | None = None) -
     try:
         request = read_request_file(path)
         cat = load_catalog_checked(catalog_path)
-        checked(request, cat)
+        checked(request, cat, str(path))
         try:
             solution = solve(request, cat)
         except Infeasible as err:

@@ -119,7 +119,7 @@ class Workload(Model):
         if self.per_node is not None and self.count % self.per_node:
             raise ValueError(
                 f"perNode ({self.per_node}) must divide count ({self.count}); "
-                f"valid perNode values: {sorted(d for d in range(1, self.count + 1) if self.count % d == 0)}"
+                f"valid perNode values: {', '.join(str(d) for d in range(1, self.count + 1) if self.count % d == 0)}"
             )
         if self.max_spot_share is not None and not self.spot and self.max_spot_share > 0:
             raise ValueError("maxSpotShare > 0 needs spot: true")
