@@ -67,6 +67,7 @@ def pools_json(solution) -> dict:
 
 def read_request_file(path: Path):
     from newinfra.cost_model.validate import RequestError, parse_request
+
     from newinfra.inputs import InputError, load_yaml
 
     try:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from newinfra.cost_model.lock import BadLock, load_placements, read_lock
 from typer.testing import CliRunner
 
 from newinfra.cli.app import app
 from newinfra.config import ConfigError, config_notes, load_env_config, parse_config
-from newinfra.cost_model.lock import BadLock, load_placements, read_lock
 from newinfra.inputs import MAX_ECHO, InputError, did_you_mean, echo, load_yaml, parse_yaml
 from newinfra.project import Project, ProjectError, read_project_file
 from tests.paths import REPO_ROOT

@@ -18,12 +18,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from newinfra.cost_model.__main__ import main as cost_model_main
+from newinfra.cost_model.lock import BadLock, StaleLock, load_placements, read_lock
 from typer.testing import CliRunner
 
 from newinfra.cli.app import app
 from newinfra.config import ConfigError, load_env_config
-from newinfra.cost_model.__main__ import main as cost_model_main
-from newinfra.cost_model.lock import BadLock, StaleLock, load_placements, read_lock
 from newinfra.project import read_project_file
 from tests.paths import REPO_ROOT
 
