@@ -65,7 +65,7 @@ def _read_text(path: Path, what: str) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such {what}") from None
+        raise InputError(f"{path}: does not exist (no such {what})") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory; a {what} is a file") from None
     except OSError as err:
@@ -209,9 +209,9 @@ def parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, parse_constant=_finite)
     except json.JSONDecodeError as err:
-        raise InputError(f"{name}: line {err.lineno}, column {err.colno}: not valid JSON: {err.msg}") from None
+        raise InputError(f"{name}: line {err.lineno}, column {err.colno}: is not JSON: {err.msg}") from None
     except ValueError as err:
-        raise InputError(f"{name}: not valid JSON: {err}") from None
+        raise InputError(f"{name}: is not JSON newinfra accepts: {err}") from None
 
 
 def load_json(path: Path, what: str = "JSON file") -> Any:

@@ -174,7 +174,7 @@ def test_pulumi_yaml_goes_through_the_same_loader(tmp_path):
 LOCK_CASES = {
     "a JSON list": ("[]", "(document)"),
     "not UTF-8": (b'{"workloads": {}, "x": "\xff"}', "0xff"),
-    "not JSON": ("{", "not valid JSON"),
+    "not JSON": ("{", "is not JSON"),
     "NaN totals": ('{"totals": {"monthlyUsd": NaN}}', "not a finite number"),
     "bad exclusions": ({**DEV_LOCK, "exclusions": ["aws us-east-1"]}, "exclusions[0]"),
     "exclusions not a list": ({**DEV_LOCK, "exclusions": "aws/us-east-1"}, "exclusions"),
@@ -346,3 +346,16 @@ def test_reference_files_load_unchanged():
         path = REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml"
         assert load_yaml(path) == yaml.safe_load(path.read_text())
         assert read_lock(REPO_ROOT / "stacks" / "placements" / f"{name}.json") is not None
+
+
+@pytest.mark.parametrize(("text", "fragment"), [("[" * 5000 + "]" * 5000, "nested deeper"),
+                                                ('{"all": NaN}', "not a finite number"),
+                                                ('{"all": "advisory",}', "is not JSON")])
+def test_policy_config_through_the_json_reader(tmp_path, text, fragment):
+    from newinfra.policies.config import PolicyConfigError, read_policy_config
+
+    path = tmp_path / "policy.json"
+    path.write_text(text)
+    with pytest.raises(PolicyConfigError) as err:
+        read_policy_config(path)
+    one_line(str(err.value), "--policy-config", str(path), fragment)
