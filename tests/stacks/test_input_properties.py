@@ -62,6 +62,8 @@ def mutated(draw, doc):
     doc = copy.deepcopy(doc)
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(doc) if p]
+        if not paths:  # everything deleted already
+            break
         path = draw(st.sampled_from(paths))
         parent = doc
         for part in path[:-1]:
