@@ -62,7 +62,7 @@ def unknown_targets(exclusions: tuple[Exclusion, ...], catalog) -> list[str]:
         zones = sorted({o.zone for o in in_region if o.zone})
         types = sorted({o.instance_type for o in in_region if not e.zone or o.zone in (e.zone, "")})
         if not in_region:
-            out.append(f"--exclude {e}: {e.region!r} is not a {e.cloud} region of the catalog"
+            out.append(f"--exclude {e}: {e.region!r} is not a region of {e.cloud} in the catalog"
                        f"{did_you_mean(e.region, regions)}; valid: {listing(regions)}")
         elif e.zone and zones and e.zone not in zones:
             out.append(f"--exclude {e}: {e.zone!r} is not a zone of {e.cloud}/{e.region} in the catalog"

@@ -94,10 +94,10 @@ def _check_quotas(request: PlacementRequest, catalog) -> list[str]:
         regions = catalog.regions(q.cloud)
         families = quota_families(catalog, q.cloud)
         if q.region not in regions:
-            out.append(f"quotas[{i}].region: {echo(q.region)} is not a {q.cloud} region of the catalog, so the "
+            out.append(f"quotas[{i}].region: {echo(q.region)} is not a region of {q.cloud} in the catalog, so the "
                        f"quota would limit nothing{did_you_mean(q.region, regions)}; valid: {listing(regions)}")
         if q.family not in families:
-            out.append(f"quotas[{i}].family: {echo(q.family)} is not a {q.cloud} quota family of the catalog, so "
+            out.append(f"quotas[{i}].family: {echo(q.family)} is not a quota family of {q.cloud} in the catalog, so "
                        f"the quota would limit nothing{did_you_mean(q.family, families)}; "
                        f"valid: {listing(families)}")
     return out

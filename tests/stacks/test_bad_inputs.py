@@ -305,7 +305,7 @@ def test_unknown_exclude_region_exits_2_and_writes_nothing(tmp_path, monkeypatch
     before = path.read_bytes()
     result = cli(tmp_path, monkeypatch, "place", "dev", "--exclude", "aws/us-east-9")
     assert result.exit_code == 2, result.output
-    one_line(cli_error(result.output), "--exclude aws/us-east-9", "'us-east-9' is not a aws region", "did you mean")
+    one_line(cli_error(result.output), "--exclude aws/us-east-9", "'us-east-9' is not a region of aws", "did you mean")
     bad_zone = cli(tmp_path, monkeypatch, "place", "dev", "--exclude", "aws/us-east-1/use1-az99")
     assert bad_zone.exit_code == 2 and "'use1-az99' is not a zone" in bad_zone.output
     assert path.read_bytes() == before
