@@ -39,13 +39,15 @@ def load_catalog_checked(path: str | Path | None = None):
     return cat
 
 
-def checked(request, catalog):
+def checked(request, catalog, where: str | None = None):
+    """check_request as a Failure (exit 2); each line names ``where`` (the request file) when given."""
     from newinfra.cost_model.validate import RequestError, check_request
 
     try:
         check_request(request, catalog)
     except RequestError as err:
-        raise Failure(str(err), EXIT_BAD_INPUT) from None
+        lines = str(err).splitlines()
+        raise Failure("\n".join(f"{where}: {line}" if where else line for line in lines), EXIT_BAD_INPUT) from None
 
 
 def pools_json(solution) -> dict:
@@ -64,17 +66,16 @@ def pools_json(solution) -> dict:
 
 
 def read_request_file(path: Path):
-    import yaml
     from newinfra.cost_model.validate import RequestError, parse_request
 
+    from newinfra.inputs import InputError, load_yaml
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise Failure(f"{path}: no such request file", EXIT_BAD_INPUT) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise Failure(f"{path}: not valid YAML: {err}", EXIT_BAD_INPUT) from None
+        data = load_yaml(Path(path), "request file")
+    except InputError as err:
+        raise Failure(str(err), EXIT_BAD_INPUT) from None
     if isinstance(data, dict):  # the stack config's namespaced keys work too
-        data = {k.removeprefix("newinfra:"): v for k, v in data.items()}
+        data = {k.removeprefix("newinfra:") if isinstance(k, str) else k: v for k, v in data.items()}
     try:
         return parse_request(data, where=str(path))
     except RequestError as err:
@@ -89,7 +90,7 @@ def solve_request(path: Path, as_json: bool, catalog_path: Path | None = None) -
     try:
         request = read_request_file(path)
         cat = load_catalog_checked(catalog_path)
-        checked(request, cat)
+        checked(request, cat, str(path))
         try:
             solution = solve(request, cat)
         except Infeasible as err:

@@ -41,13 +41,85 @@ def render(doc: dict) -> str:
     return json.dumps(doc, sort_keys=True, indent=2) + "\n"
 
 
+class BadLock(ValueError):
+    """A lock newinfra did not write (or that was edited into a wrong shape): one line naming the file, the key,
+    the value and what is valid. Bad input (exit 2), never read as a stale lock that could be solved around."""
+
+
 def read_lock(path: Path) -> dict | None:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """The lock's document, checked for shape; None when there is no lock. Raises BadLock."""
+    from newinfra.inputs import InputError, load_json
+
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise StaleLock(f"{path}: not a placement lock ({err}); run `newinfra place {Path(path).stem}`") from None
+    try:
+        doc = load_json(path, "placement lock")
+    except InputError as err:
+        raise BadLock(f"{err}; {_fix(path)}") from None
+    return check_lock_shape(doc, path)
+
+
+def parse_lock(text: str, path: Path) -> dict:
+    """A lock's text from elsewhere (the base branch), checked the same way. Raises BadLock."""
+    from newinfra.inputs import InputError, parse_json
+
+    try:
+        return check_lock_shape(parse_json(text, str(path)), path)
+    except InputError as err:
+        raise BadLock(f"{err}; {_fix(path)}") from None
+
+
+def _fix(path: Path) -> str:
+    return f"restore it from git or delete it and run `newinfra place {Path(path).stem}`"
+
+
+def check_lock_shape(doc: object, path: Path) -> dict:
+    """The keys newinfra reads from a lock hold what it wrote: workloads of valid placements, parseable
+    exclusions, numbers where totals are. Raises BadLock naming the first bad key."""
+    from pydantic import ValidationError
+
+    from newinfra.inputs import echo
+
+    def bad(key: str, value: object, valid: str) -> BadLock:
+        return BadLock(f"{path}: {key}: {echo(value)} is not valid: expected {valid}; {_fix(path)}")
+
+    if not isinstance(doc, dict):
+        raise bad("(document)", doc, "a JSON object with format, configHash, workloads, ...")
+    for key in ("configHash", "catalogVersion"):
+        if key in doc and not isinstance(doc[key], str):
+            raise bad(key, doc[key], "a string")
+    workloads = doc.get("workloads", {})
+    if not isinstance(workloads, dict):
+        raise bad("workloads", workloads, "an object of workload name -> {placements: [...]}")
+    for name, entry in workloads.items():
+        placements = entry.get("placements") if isinstance(entry, dict) else None
+        if not isinstance(placements, list):
+            raise bad(f"workloads.{name}", entry, "an object with a placements list")
+        for i, p in enumerate(placements):
+            where = f"workloads.{name}.placements[{i}]"
+            try:
+                placement = Placement.model_validate(p)
+            except ValidationError as err:
+                e = err.errors()[0]
+                sub = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in e["loc"])
+                raise BadLock(f"{path}: {where}{sub}: {echo(e.get('input'))} is not valid: {e['msg']}; "
+                              f"{_fix(path)}") from None
+            if placement.workload != name:
+                raise bad(f"{where}.workload", placement.workload, f"the workload's name {name!r}")
+    exclusions = doc.get("exclusions", [])
+    if not isinstance(exclusions, list) or not all(isinstance(e, str) for e in exclusions):
+        raise bad("exclusions", exclusions, "a list of CLOUD/REGION[/ZONE][:TYPE] strings")
+    for i, text in enumerate(exclusions):
+        try:
+            Exclusion.parse(text)
+        except ValueError:
+            raise bad(f"exclusions[{i}]", text, "CLOUD/REGION[/ZONE][:TYPE], e.g. aws/us-east-1/use1-az4") from None
+    totals = doc.get("totals", {})
+    if not isinstance(totals, dict) or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                               for v in totals.values()):
+        raise bad("totals", totals, "an object of numbers (hourlyUsd, monthlyUsd)")
+    return doc
 
 
 def locked_placements(doc: dict | None) -> dict[str, tuple[Placement, ...]]:
@@ -220,7 +292,15 @@ def load_placements(request: PlacementRequest, lock_path: Path, catalog) -> tupl
         problems.append(f"it was made with catalog {doc.get('catalogVersion')}, this is {catalog.version}")
     if problems:
         raise StaleLock(f"{lock_path}: stale placement lock: {'; '.join(problems)}; run `newinfra place {env}`")
-    placements = [p for ps in locked_placements(doc).values() for p in ps]
+    locked = locked_placements(doc)
+    from newinfra.inputs import listing
+
+    names = {w.name for w in request.workloads}
+    extra = sorted(set(locked) - names)
+    if extra:
+        raise BadLock(f"{lock_path}: workloads: {listing(extra)} is not a workload of the config; valid: "
+                      f"{listing(names)}; {_fix(lock_path)}")
+    placements = [p for ps in locked.values() for p in ps]
     return tuple(sorted(placements, key=lambda p: (p.workload, p.market)))
 
 

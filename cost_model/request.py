@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from newinfra.placement import CLOUDS, Cloud, Placement
@@ -31,15 +31,30 @@ def tpu_slice_chips(accelerator: str) -> int | None:
     return max(1, int(match[2]) // TENSORCORES_PER_CHIP[match[1]])
 
 
-class Model(BaseModel):
-    """camelCase keys in files, snake_case in code, unknown keys rejected."""
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"{value} is a boolean, not a number; write a number")
+    return value
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+# Whole numbers as written (true, 1e30 or "8" are not counts); numbers finite (Model: allow_inf_nan=False)
+# and never booleans. Maxima sit far above any real stack so that a typo cannot reach the optimizer.
+Int = Annotated[int, Strict()]
+Number = Annotated[float, BeforeValidator(_not_bool)]
+MAX_ACCELERATORS = 1_000_000
+MAX_NODES = 100_000
+
+
+class Model(BaseModel):
+    """camelCase keys in files, snake_case in code, unknown keys rejected, numbers finite."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+                              allow_inf_nan=False)
 
 
 class NodeRange(Model):
-    min: int = Field(ge=0)
-    max: int = Field(ge=1)
+    min: Int = Field(ge=0, le=MAX_NODES)
+    max: Int = Field(ge=1, le=MAX_NODES)
 
     @model_validator(mode="after")
     def _ordered(self) -> NodeRange:
@@ -50,12 +65,12 @@ class NodeRange(Model):
 
 class Dataset(Model):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
-    size_gb: float = Field(gt=0)
+    size_gb: Number = Field(gt=0, le=1e9)
     classification: str = Field(min_length=1)
     home_cloud: Cloud
     home_region: str = Field(min_length=1)
     # How much of the dataset is read per month by its workloads (GB); egress is priced on this.
-    monthly_read_gb: float | None = Field(default=None, ge=0)
+    monthly_read_gb: Number | None = Field(default=None, ge=0, le=1e12)
     shared_file_system: bool = False
 
     @property
@@ -67,14 +82,14 @@ class Workload(Model):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
     kind: Literal["training", "inference", "batch"]
     accelerator: str = Field(min_length=1)
-    count: int = Field(gt=0, description="total accelerators")
-    per_node: int | None = Field(default=None, gt=0, description="accelerators each node holds")
+    count: Int = Field(gt=0, le=MAX_ACCELERATORS, description="total accelerators")
+    per_node: Int | None = Field(default=None, gt=0, le=MAX_ACCELERATORS, description="accelerators each node holds")
     nodes: NodeRange | None = None
     spot: bool = False
-    max_spot_share: float | None = Field(default=None, ge=0, le=1)
-    priority: int = Field(default=0, ge=0, le=1000)
+    max_spot_share: Number | None = Field(default=None, ge=0, le=1)
+    priority: Int = Field(default=0, ge=0, le=1000)
     dataset: str | None = None
-    hours_per_month: float = Field(default=HOURS_PER_MONTH, gt=0, le=744)
+    hours_per_month: Number = Field(default=HOURS_PER_MONTH, gt=0, le=744)
     runs_on: Literal["kubernetes", "vm"] = "kubernetes"
     team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     # EC2 Capacity Block offering to reserve when a placement's market is capacity-block (AWS only).
@@ -104,7 +119,7 @@ class Workload(Model):
         if self.per_node is not None and self.count % self.per_node:
             raise ValueError(
                 f"perNode ({self.per_node}) must divide count ({self.count}); "
-                f"valid perNode values: {sorted(d for d in range(1, self.count + 1) if self.count % d == 0)}"
+                f"valid perNode values: {', '.join(str(d) for d in range(1, self.count + 1) if self.count % d == 0)}"
             )
         if self.max_spot_share is not None and not self.spot and self.max_spot_share > 0:
             raise ValueError("maxSpotShare > 0 needs spot: true")
@@ -125,7 +140,7 @@ class Quota(Model):
     # Alibaba: instance family (gn7i, ebmgn7e).
     family: str = Field(min_length=1)
     market: Literal["on-demand", "spot", "any"] = "any"
-    limit: float = Field(ge=0, description="in the unit the cloud counts: AWS vCPUs, GCP GPUs/TPU chips")
+    limit: Number = Field(ge=0, le=1e9, description="in the unit the cloud counts: AWS vCPUs, GCP GPUs/TPU chips")
 
 
 class PlacementRequest(Model):
@@ -137,7 +152,7 @@ class PlacementRequest(Model):
     # classification -> region patterns (fnmatch), e.g. {"cn-resident": ["cn-*"], "internal": ["us-*"]}
     data_residency: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     quotas: tuple[Quota, ...] = ()
-    monthly_budget_usd: float | None = Field(default=None, gt=0)
+    monthly_budget_usd: Number | None = Field(default=None, gt=0, le=1e10)
 
     @field_validator("allowed_clouds")
     @classmethod
@@ -146,21 +161,23 @@ class PlacementRequest(Model):
 
     @model_validator(mode="after")
     def _references(self) -> PlacementRequest:
-        names = [w.name for w in self.workloads]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"workload names must be unique, repeated: {dupes}")
+        from newinfra.inputs import did_you_mean, echo, listing
+
+        for key, names in (("workloads", [w.name for w in self.workloads]),
+                           ("datasets", [d.name for d in self.datasets])):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{key}: names must be unique; repeated: {listing(dupes)}")
         known = {d.name for d in self.datasets}
         for i, w in enumerate(self.workloads):
             if w.dataset is not None and w.dataset not in known:
-                raise ValueError(
-                    f"workloads[{i}].dataset: {w.dataset!r} is not a dataset; valid: {sorted(known) or 'none'}"
-                )
+                raise ValueError(f"workloads[{i}].dataset: {echo(w.dataset)} is not a dataset"
+                                 f"{did_you_mean(w.dataset, known)}; valid: {listing(known)}")
         for d in self.datasets:
             if self.data_residency and d.classification not in self.data_residency:
                 raise ValueError(
-                    f"datasets[{d.name}].classification: {d.classification!r} has no dataResidency entry; "
-                    f"valid: {sorted(self.data_residency)}"
+                    f"datasets[{d.name}].classification: {echo(d.classification)} has no dataResidency entry"
+                    f"{did_you_mean(d.classification, self.data_residency)}; valid: {listing(self.data_residency)}"
                 )
         return self
 

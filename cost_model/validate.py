@@ -12,6 +12,8 @@ import fnmatch
 from newinfra.cost_model.request import PlacementRequest
 from pydantic import ValidationError
 
+from newinfra.inputs import did_you_mean, echo, listing
+
 
 class RequestError(ValueError):
     """A malformed request: the message names the key path."""
@@ -27,17 +29,16 @@ def _path(loc: tuple) -> str:
 def parse_request(data: object, where: str = "request") -> PlacementRequest:
     """Validate raw keys (camelCase) into a PlacementRequest, or raise RequestError naming each bad key."""
     if not isinstance(data, dict):
-        raise RequestError(f"{where}: expected a mapping of keys (allowedClouds, workloads, ...), "
-                           f"got {type(data).__name__}")
+        raise RequestError(f"{where}: {echo(data)} is not valid: expected a mapping of keys (allowedClouds, "
+                           f"workloads, ...)")
     try:
         return PlacementRequest.model_validate(data)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            loc = _path(tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
-            got = f" (got {e['input']!r})" if e["type"] != "missing" and not isinstance(e["input"], dict) else ""
-            lines.append(f"{where}: {loc}: {e['msg']}{got}")
-        raise RequestError("\n".join(lines)) from None
+        from newinfra.config import format_validation_error
+
+        lines = [line.removeprefix("newinfra:").removeprefix("newinfra")
+                 for line in format_validation_error(err, PlacementRequest).splitlines()]
+        raise RequestError("\n".join(f"{where}: {line.lstrip(': ') or line}" for line in lines)) from None
 
 
 def check_request(request: PlacementRequest, catalog) -> None:
@@ -50,23 +51,56 @@ def check_request(request: PlacementRequest, catalog) -> None:
         try:
             accel = catalog.normalise_accelerator(w.accelerator)
         except UnknownAccelerator as err:
-            problems.append(f"{key}.accelerator: {err}")
+            hint = did_you_mean(w.accelerator, catalog.accelerators)
+            problems.append(f"{key}.accelerator: {str(err).replace('; valid:', hint + '; valid:', 1)}")
             continue
         offers = [o for o in catalog.offers_for(accel) if o.cloud in request.allowed_clouds]
         if not offers:
             clouds = sorted({o.cloud for o in catalog.offers_for(accel)})
             problems.append(f"{key}.accelerator: {accel} is not offered in allowedClouds "
-                            f"{list(request.allowed_clouds)}; it is offered on {clouds}")
+                            f"{listing(request.allowed_clouds)}; it is offered on {listing(clouds)}")
             continue
         shapes = sorted({o.accelerators_per_node for o in offers})
         if w.per_node is not None and w.per_node not in shapes:
-            problems.append(f"{key}.perNode: no {accel} offer in {list(request.allowed_clouds)} holds "
-                            f"{w.per_node} per node; valid perNode values: {shapes}")
+            problems.append(f"{key}.perNode: no {accel} offer in {listing(request.allowed_clouds)} holds "
+                            f"{w.per_node} per node; valid perNode values: {', '.join(map(str, shapes))}")
         if w.placement is not None:
             problems += _check_pinned(key, w, accel, catalog)
     problems += _check_residency(request, catalog)
+    problems += _check_quotas(request, catalog)
     if problems:
         raise RequestError("\n".join(problems))
+
+
+def quota_families(catalog, cloud: str) -> set[str]:
+    """Families a quota of ``cloud`` can name: those some offer of the catalog counts against."""
+    from newinfra.cost_model.catalog.quota import MARKETS, quota_family
+
+    out = set()
+    for o in catalog.offers:
+        if o.cloud == cloud:
+            for market in MARKETS:
+                try:
+                    out.add(quota_family(o, market))
+                except ValueError:  # a family without a quota class: nothing can count against it
+                    pass
+    return out
+
+
+def _check_quotas(request: PlacementRequest, catalog) -> list[str]:
+    """A quota for a region or family the catalog does not know would limit nothing: refused, not ignored."""
+    out = []
+    for i, q in enumerate(request.quotas):
+        regions = catalog.regions(q.cloud)
+        families = quota_families(catalog, q.cloud)
+        if q.region not in regions:
+            out.append(f"quotas[{i}].region: {echo(q.region)} is not a region of {q.cloud} in the catalog, so the "
+                       f"quota would limit nothing{did_you_mean(q.region, regions)}; valid: {listing(regions)}")
+        if q.family not in families:
+            out.append(f"quotas[{i}].family: {echo(q.family)} is not a quota family of {q.cloud} in the catalog, so "
+                       f"the quota would limit nothing{did_you_mean(q.family, families)}; "
+                       f"valid: {listing(families)}")
+    return out
 
 
 def _check_residency(request: PlacementRequest, catalog) -> list[str]:
@@ -77,8 +111,8 @@ def _check_residency(request: PlacementRequest, catalog) -> list[str]:
             out.append(f"dataResidency.{cls}: empty list allows no region; give region patterns such as "
                        f"'eu-*' or 'us-east-1'")
         elif not any(fnmatch.fnmatchcase(r, p) for r in regions for p in patterns):
-            out.append(f"dataResidency.{cls}: {list(patterns)} matches no region of allowedClouds "
-                       f"{list(request.allowed_clouds)}; regions there: {regions}")
+            out.append(f"dataResidency.{cls}: {listing(patterns)} matches no region of allowedClouds "
+                       f"{listing(request.allowed_clouds)}; regions there: {listing(regions)}")
     return out
 
 
@@ -98,7 +132,7 @@ def _check_pinned(key: str, w, accel: str, catalog) -> list[str]:
             if not catalog.offered(p.cloud, p.region, zone, p.instance_type):
                 valid = facts.zones_in(p.region)
                 out.append(f"{where}.zones: {p.instance_type} is not offered in {p.cloud}/{p.region}/{zone}; "
-                           f"offered there in zones {list(valid)}" if valid else
+                           f"offered there in zones {listing(valid)}" if valid else
                            f"{where}.region: {p.instance_type} is not offered in {p.cloud}/{p.region}; "
-                           f"regions: {list(facts.regions)}")
+                           f"regions: {listing(facts.regions)}")
     return out

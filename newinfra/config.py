@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from newinfra.components.planning.profile import DEFAULT_PROFILE, Profile
-from newinfra.components.planning.tags import REQUIRED_TAGS
-from newinfra.cost_model.request import Model, PlacementRequest
+from newinfra.components.planning.tags import REQUIRED_TAGS, tag_problems
+from newinfra.cost_model.request import Int, Model, Number, PlacementRequest
+from newinfra.inputs import InputError, did_you_mean, echo, listing, load_yaml
 from newinfra.project import Project, ProjectError, find_project
 
 NAMESPACE = "newinfra"
@@ -31,7 +31,7 @@ class ConfigError(ValueError):
 
 class Team(Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
-    gpu_quota: int = Field(ge=0, description="accelerators the team's namespace may request")
+    gpu_quota: Int = Field(ge=0, le=1_000_000, description="accelerators the team's namespace may request")
 
 
 class EnvConfig(PlacementRequest):
@@ -39,7 +39,7 @@ class EnvConfig(PlacementRequest):
     # production | development: node floors, NAT per zone, --accept for moves (components/planning/profile.py)
     profile: Profile = DEFAULT_PROFILE
     tags: dict[str, str]
-    replan_threshold: float = Field(default=0.10, ge=0, le=1)
+    replan_threshold: Number = Field(default=0.10, ge=0, le=1)
     # /16 networks are carved from this range, one per (cloud, region) in use, in sorted order.
     network_supernet: str = "10.0.0.0/8"
     # A public Kubernetes API endpoint exists only when CIDRs are listed here (never 0.0.0.0/0).
@@ -65,15 +65,35 @@ class EnvConfig(PlacementRequest):
     def _required_tags(cls, tags: dict[str, str]) -> dict[str, str]:
         missing = [t for t in REQUIRED_TAGS if not tags.get(t)]
         if missing:
-            raise ValueError(f"missing required cost tags {missing}; required: {list(REQUIRED_TAGS)}")
+            raise ValueError(f"missing required cost tags {listing(missing)}; required: {listing(REQUIRED_TAGS)}")
         return dict(sorted(tags.items()))
 
     @field_validator("cluster_public_cidrs")
     @classmethod
     def _no_open_endpoint(cls, cidrs: tuple[str, ...]) -> tuple[str, ...]:
         if any(c.endswith("/0") for c in cidrs):
-            raise ValueError(f"{list(cidrs)} opens the API to the internet; list your office/VPN ranges instead")
+            raise ValueError(f"{listing(cidrs)} opens the API to the internet; list your office/VPN ranges instead")
         return cidrs
+
+    @model_validator(mode="after")
+    def _stack_references(self) -> EnvConfig:
+        """What the program would build wrongly or not at all: every problem, one line each."""
+        problems = [f"tags: {p}" for p in tag_problems(self.tags, self.allowed_clouds)]
+        names = [t.name for t in self.teams]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"teams: names must be unique; repeated: {listing(dupes)}")
+        for i, w in enumerate(self.workloads):
+            if w.team is not None and w.team not in names:
+                problems.append(f"workloads[{i}].team: {echo(w.team)} is not in teams{did_you_mean(w.team, names)}; "
+                                f"valid: {listing(names)}")
+        for i, d in enumerate(self.datasets):
+            if d.home_cloud not in self.allowed_clouds:
+                problems.append(f"datasets[{i}].homeCloud: {d.home_cloud!r} is not in allowedClouds, so the "
+                                f"dataset would not be built; valid: {listing(self.allowed_clouds)}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @property
     def request(self) -> PlacementRequest:
@@ -115,34 +135,54 @@ def _valid_keys(model: type, loc: tuple[Any, ...]) -> list[str]:
     return sorted(f.alias or n for n, f in current.model_fields.items())
 
 
+_SUBPATH = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\[[^\]]*\])?(\.[A-Za-z][A-Za-z0-9]*(\[[^\]]*\])?)*: ")
+
+
 def format_validation_error(exc: ValidationError, model: type = EnvConfig) -> str:
+    """One line per problem: the key path, the (truncated) bad value, what is valid."""
     lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
+    errors = exc.errors()
+    locs = [tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))) for e in errors]
+    for err, loc in zip(errors, locs, strict=True):
+        if err["type"] != "value_error" and any(o != loc and o[:len(loc)] == loc for o in locs):
+            continue  # a container whose items are reported below it: the items say what is wrong
         where = _path(loc)
         value = err.get("input")
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key; valid keys here: {_valid_keys(model, loc)}")
+            valid = _valid_keys(model, loc)
+            lines.append(f"{where}: unknown key{did_you_mean(loc[-1], valid)}; valid keys here: {listing(valid)}")
         elif err["type"] == "missing":
             lines.append(f"{where}: required key is missing")
+        elif isinstance(value, dict) and err["type"] == "value_error":
+            # a check across keys: its message names the keys below ``where`` itself
+            sep = ":" if where == NAMESPACE else "."
+            lines += [f"{where}{sep}{line}" if _SUBPATH.match(line) else f"{where}: {line}"
+                      for line in msg.splitlines()]
         else:
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{where}: {value!r} is not valid: {msg}")
+            hint = ""
+            if err["type"] == "literal_error":
+                hint = did_you_mean(value, re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
+            lines.append(f"{where}: {echo(value)} is not valid{hint}: {msg}")
     return "\n".join(lines)
 
 
 def parse_config(raw: dict[str, Any], source: str) -> EnvConfig:
-    """Validate the `newinfra:` keys (without the namespace). Raises ConfigError."""
+    """Validate the `newinfra:` keys (without the namespace). Raises ConfigError, one line per problem."""
     try:
         cfg = EnvConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{source}:\n{format_validation_error(exc)}") from None
+        raise ConfigError(_prefixed(source, format_validation_error(exc).splitlines())) from None
     from newinfra.config_catalog import check_against_catalog
 
     problems = check_against_catalog(cfg)
     if problems:
-        raise ConfigError(f"{source}:\n" + "\n".join(problems))
+        raise ConfigError(_prefixed(source, problems))
     return cfg
+
+
+def _prefixed(source: str, lines: list[str]) -> str:
+    return "\n".join(f"{source}: {line}" for line in lines)
 
 
 def _project(project: Project | None) -> Project:
@@ -161,13 +201,16 @@ def lock_path(env: str, project: Project | None = None) -> Path:
     return _project(project).lock_path(env)
 
 
-def read_namespaced(raw_config: dict[str, Any], source: str) -> dict[str, Any]:
+def read_namespaced(raw_config: Any, source: str) -> dict[str, Any]:
     """`newinfra:key` entries of a stack file's config, without the namespace; other namespaces ignored."""
+    if not isinstance(raw_config, dict):
+        raise ConfigError(f"{source}: config: {echo(raw_config)} is not valid: expected a mapping of "
+                          f"namespaced keys such as {NAMESPACE}:environment")
     out = {}
     for key, value in raw_config.items():
-        ns, _, name = key.partition(":")
+        ns, _, name = str(key).partition(":")
         if not name:
-            raise ConfigError(f"{source}: config key {key!r} has no namespace; write it as {NAMESPACE}:{key}")
+            raise ConfigError(f"{source}: config key {echo(key)} has no namespace; write it as {NAMESPACE}:{key}")
         if ns == NAMESPACE:
             out[name] = value
     return out
@@ -179,13 +222,29 @@ def load_env_config(env: str, project: Project | None = None) -> EnvConfig:
     path = project.config_path(env)
     if not path.is_file():
         known = project.stacks()
-        raise ConfigError(f"environment {env!r} has no stack file {path.name}; valid environments: {known}")
+        raise ConfigError(f"environment {env!r} has no stack file {path.name}{did_you_mean(env, known)}; "
+                          f"valid environments: {listing(known)}")
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
+        doc = load_yaml(path, "stack file")
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path.name}: {echo(doc)} is not valid: a stack file is a mapping with a config: key")
     raw = read_namespaced(doc.get("config") or {}, path.name)
     cfg = parse_config(raw, path.name)
     if cfg.environment != env:
         raise ConfigError(f"{path.name}: newinfra:environment is {cfg.environment!r}; it must be {env!r}")
     return cfg
+
+
+def config_notes(cfg: EnvConfig) -> list[str]:
+    """What the program does with the config that the config does not say: one line each, printed by plan and
+    place. Outside prod accelerator pools scale to zero (components.planning.pools.plan_node_pool, and the
+    accelerator-scale-to-zero policy asks for it), so a workload's nodes.min is not kept as a floor there."""
+    if cfg.environment == "prod":
+        return []
+    return [f"newinfra:workloads[{i}].nodes.min: {w.nodes.min} is kept only in prod; in {cfg.environment} the "
+            f"{w.name} pools scale to zero when idle (write min: 0 to say so)"
+            for i, w in enumerate(cfg.workloads) if w.nodes is not None and w.nodes.min > 0]

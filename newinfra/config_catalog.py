@@ -26,6 +26,8 @@ def check_against_catalog(cfg: EnvConfig) -> list[str]:
 
 def pinned_problems(cfg: EnvConfig) -> list[str]:
     """A hand-written placement obeys the same rules the optimizer does: allowed clouds and residency."""
+    from newinfra.inputs import listing
+
     out = []
     for i, workload in enumerate(cfg.workloads):
         for j, p in enumerate(workload.placement or ()):
@@ -33,9 +35,9 @@ def pinned_problems(cfg: EnvConfig) -> list[str]:
             if p.workload != workload.name:
                 out.append(f"{where}.workload: {p.workload!r} must be the workload's name {workload.name!r}")
             if p.cloud not in cfg.allowed_clouds:
-                out.append(f"{where}.cloud: {p.cloud!r} is not allowed; allowedClouds: {list(cfg.allowed_clouds)}")
+                out.append(f"{where}.cloud: {p.cloud!r} is not allowed; allowedClouds: {listing(cfg.allowed_clouds)}")
             if not cfg.region_allowed(workload, p.region):
                 ds = cfg.dataset(workload.dataset)
                 out.append(f"{where}.region: {p.region!r} is outside the regions allowed for "
-                           f"{ds.classification!r} data; valid: {list(cfg.allowed_regions(workload) or ())}")
+                           f"{ds.classification!r} data; valid: {listing(cfg.allowed_regions(workload) or ())}")
     return out

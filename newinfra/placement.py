@@ -7,22 +7,23 @@ Placement per market. Components read everything here except the prices.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic.alias_generators import to_camel
 
 Cloud = Literal["aws", "gcp", "alicloud"]
 Market = Literal["on-demand", "spot", "capacity-block"]
 RunsOn = Literal["kubernetes", "vm"]
 CLOUDS: tuple[str, ...] = ("aws", "gcp", "alicloud")
+Int = Annotated[int, Strict()]  # a count as written: true or 2.0 are not node counts
 
 
 class Placement(BaseModel):
     """Where one pool of a workload runs. Keys are camelCase in files (lock, config), snake_case in code."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, allow_inf_nan=False
     )
 
     workload: str = Field(min_length=1)
@@ -33,10 +34,10 @@ class Placement(BaseModel):
     # EC2/GCE/ECS instance type; for a TPU slice the accelerator type such as "v5litepod-8".
     instance_type: str = Field(min_length=1)
     accelerator: str = Field(min_length=1)
-    accelerators_per_node: int = Field(ge=1)
-    nodes: int = Field(ge=0, description="desired node count")
-    min_nodes: int = Field(ge=0)
-    max_nodes: int = Field(ge=1)
+    accelerators_per_node: Int = Field(ge=1, le=100_000)
+    nodes: Int = Field(ge=0, le=100_000, description="desired node count")
+    min_nodes: Int = Field(ge=0, le=100_000)
+    max_nodes: Int = Field(ge=1, le=100_000)
     market: Market = "on-demand"
     runs_on: RunsOn = "kubernetes"
     tpu_topology: str | None = None

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 
 class ProjectError(ValueError):
     """No Pulumi project where one was expected, or a malformed Pulumi.yaml."""
@@ -49,10 +47,12 @@ def find_project(start: Path | None = None) -> Project:
 
 
 def read_project_file(path: Path) -> Project:
+    from newinfra.inputs import InputError, load_yaml
+
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as err:
-        raise ProjectError(f"{path}: not a readable Pulumi.yaml ({type(err).__name__})") from None
+        doc = load_yaml(path, "Pulumi.yaml")
+    except InputError as err:
+        raise ProjectError(str(err)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
         raise ProjectError(f"{path}: 'name' is missing; a Pulumi.yaml needs at least name and runtime")
     config_dir = doc.get("stackConfigDir", ".")

@@ -43,12 +43,12 @@ class PolicySettings:
 
 def read_policy_config(path: Path) -> dict[str, Any]:
     """A ``--policy-pack-config`` file (JSON, as the Pulumi CLI reads it)."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError as e:
-        raise PolicyConfigError(f"--policy-config: {path} does not exist") from e
-    except json.JSONDecodeError as e:
-        raise PolicyConfigError(f"--policy-config: {path} is not JSON: {e}") from e
+    from newinfra.inputs import InputError, load_json
+
+    try:  # bounded nesting, finite numbers, UTF-8: one line naming the file
+        data = load_json(Path(path), "policy config")
+    except InputError as e:
+        raise PolicyConfigError(f"--policy-config: {e}") from None
     if not isinstance(data, dict):
         raise PolicyConfigError(f"--policy-config: {path} must hold a JSON object keyed by policy name or 'all'")
     return data

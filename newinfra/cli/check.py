@@ -46,31 +46,33 @@ def _relative_to_git(path: Path) -> tuple[Path, str] | None:
 
 def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None):
     """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s."""
-    import json
-
+    from newinfra.cost_model.lock import BadLock, parse_lock, read_lock
     from newinfra.policies.report import LockDiff, lock_total
 
     if lock_path is None or not lock_path.is_file():
         return None
-    current = lock_total(json.loads(lock_path.read_text()))
-    if base_lock is not None:
-        if not base_lock.is_file():
-            raise CheckInputError(f"--base-lock: {base_lock} does not exist")
-        return LockDiff(current, lock_total(json.loads(base_lock.read_text())))
-    located = _relative_to_git(lock_path)
-    if located is None:
-        return LockDiff(current, None, f"{lock_path} is not in a git repository: no base lock to compare")
-    root, rel = located
-    ref = base_ref or DEFAULT_BASE_REF
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
-        if base_ref is not None:
-            raise CheckInputError(f"--base-ref: {base_ref!r} is not a commit in {root}")
-        return LockDiff(current, None, f"no {DEFAULT_BASE_REF} here: the change against the base lock is skipped "
-                                       "(pass --base-ref or --base-lock)")
-    shown = _git(root, "show", f"{ref}:{rel}")
-    if shown.returncode != 0:
-        return LockDiff(current, None, f"{rel} does not exist on {ref}: a new lock")
-    return LockDiff(current, lock_total(json.loads(shown.stdout)))
+    try:
+        current = lock_total(read_lock(lock_path))
+        if base_lock is not None:
+            if not base_lock.is_file():
+                raise CheckInputError(f"--base-lock: {base_lock} does not exist")
+            return LockDiff(current, lock_total(read_lock(base_lock)))
+        located = _relative_to_git(lock_path)
+        if located is None:
+            return LockDiff(current, None, f"{lock_path} is not in a git repository: no base lock to compare")
+        root, rel = located
+        ref = base_ref or DEFAULT_BASE_REF
+        if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+            if base_ref is not None:
+                raise CheckInputError(f"--base-ref: {base_ref!r} is not a commit in {root}")
+            return LockDiff(current, None, f"no {DEFAULT_BASE_REF} here: the change against the base lock is "
+                                           "skipped (pass --base-ref or --base-lock)")
+        shown = _git(root, "show", f"{ref}:{rel}")
+        if shown.returncode != 0:
+            return LockDiff(current, None, f"{rel} does not exist on {ref}: a new lock")
+        return LockDiff(current, lock_total(parse_lock(shown.stdout, Path(f"{ref}:{rel}"))))
+    except BadLock as err:
+        raise CheckInputError(str(err)) from None
 
 
 def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None):
@@ -84,8 +86,13 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
     if env is not None:
         if env not in environments():
             raise CheckInputError(f"ENV: {env!r} is not an environment; valid: {environments()}")
+        from newinfra.config import ConfigError, load_env_config
         from newinfra.project import find_project
 
+        try:  # every config error as one line before the program runs
+            load_env_config(env)
+        except ConfigError as e:
+            raise CheckInputError(str(e)) from None
         directory, name = find_project().root, env
     else:
         directory, name = cwd.resolve(), stack
@@ -106,10 +113,9 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
 
 
 def _stack_file(directory: Path, stack: str) -> Path:
-    import yaml
+    from newinfra.project import read_project_file
 
-    project = yaml.safe_load((directory / "Pulumi.yaml").read_text()) or {}
-    return directory / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    return read_project_file(directory / "Pulumi.yaml").config_path(stack)
 
 
 def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: bool = False,

@@ -42,26 +42,33 @@ def place(
 
 
 def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, as_json: bool) -> int:
-    from newinfra.config import ConfigError, load_env_config, lock_path
-    from newinfra.cost_model.exclusions import parse_exclusions
+    from newinfra.config import ConfigError, config_notes, load_env_config, lock_path
+    from newinfra.cost_model.exclusions import parse_exclusions, unknown_targets
     from newinfra.cost_model.explain import alternatives, baselines, binding_constraints, report
-    from newinfra.cost_model.lock import StaleLock, lock_document, plan, read_lock, write_if_changed
+    from newinfra.cost_model.lock import BadLock, StaleLock, lock_document, plan, read_lock, write_if_changed
     from newinfra.cost_model.model import Infeasible
 
     try:
         cfg = load_env_config(env)
     except ConfigError as err:
         raise Failure(str(err), EXIT_BAD_INPUT) from None
+    for note in config_notes(cfg):
+        print(f"note: {note}", file=sys.stderr)
     try:
         new_exclusions = parse_exclusions(exclude)
     except ValueError as err:
         raise Failure(str(err), EXIT_BAD_INPUT) from None
     base = load_catalog_checked()
+    problems = unknown_targets(new_exclusions, base)
+    if problems:
+        raise Failure("\n".join(problems), EXIT_BAD_INPUT)
     request = cfg.request
     checked(request, base)
     path = lock_path(env)
     try:
         previous = read_lock(path)
+    except BadLock as err:
+        raise Failure(str(err), EXIT_BAD_INPUT) from None
     except StaleLock as err:
         print(f"warning: {err}; planning from scratch", file=sys.stderr)
         previous = None

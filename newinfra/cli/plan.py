@@ -97,7 +97,7 @@ def plan_command(
     stack: str = typer.Option(None, "--stack", help="with --cwd: the stack whose Pulumi.<stack>.yaml to use"),
 ) -> None:
     """Run the stack program offline (no credentials, no CLI) and record what `pulumi up` would create."""
-    from newinfra.config import ConfigError, load_env_config
+    from newinfra.config import ConfigError, config_notes, load_env_config
     from newinfra.offline import OfflineError
     from newinfra.project import ProjectError, find_project
 
@@ -106,9 +106,11 @@ def plan_command(
             _fail("ENV is required (a stack of this project), or --cwd DIR --stack NAME")
         try:
             project = find_project()
-            load_env_config(env, project)  # every config error before anything runs or is written
+            cfg = load_env_config(env, project)  # every config error before anything runs or is written
         except (ConfigError, ProjectError) as exc:
             _fail(str(exc))
+        for note in config_notes(cfg):
+            typer.echo(f"note: {note}", err=True)
         cwd, stack = project.root, env
         out_dir = out or project.build_dir(stack)
     elif stack is None:

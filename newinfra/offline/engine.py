@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -119,11 +118,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _load_yaml(path: Path) -> Any:
+    """The CLI's one YAML reader (bounded aliases and depth, duplicate keys refused), as an OfflineError."""
+    from newinfra.inputs import InputError, load_yaml
+
+    try:
+        return load_yaml(path)
+    except InputError as err:
+        raise OfflineError(str(err)) from None
+
+
 def read_project(cwd: Path) -> dict[str, Any]:
     path = cwd / "Pulumi.yaml"
     if not path.is_file():
         raise OfflineError(f"{path} does not exist: --cwd must name a Pulumi project directory")
-    project = yaml.safe_load(path.read_text()) or {}
+    project = _load_yaml(path) or {}
+    if not isinstance(project, dict):
+        raise OfflineError(f"{path}: a Pulumi.yaml is a mapping (name, runtime, main, ...)")
     runtime = project.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
@@ -141,7 +152,11 @@ def read_stack_config(cwd: Path, stack: str) -> dict[str, Any]:
     path = stack_config_path(cwd, project, stack)
     if not path.is_file():
         raise OfflineError(f"{path} does not exist: no stack {stack!r} in {cwd}")
-    raw = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    doc = _load_yaml(path) or {}
+    raw = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(raw or {}, dict):
+        raise OfflineError(f"{path}: config: expected a mapping of namespaced keys")
+    raw = raw or {}
     config = {}
     for key, value in raw.items():
         full = key if ":" in key else f"{project['name']}:{key}"

@@ -45,7 +45,7 @@ CASES = {
     "negative count": (_mutate(["workloads", 0, "count"], -4), ["newinfra:workloads[0].count", "-4", "greater than 0"]),
     "zero count": (_mutate(["workloads", 1, "count"], 0), ["newinfra:workloads[1].count", "0"]),
     "perNode not dividing": (_mutate(["workloads", 0, "perNode"], 3),
-                             ["newinfra:workloads[0]", "perNode (3) must divide count (16)", "[1, 2, 4, 8, 16]"]),
+                             ["newinfra:workloads[0]", "perNode (3) must divide count (16)", "values: 1, 2, 4, 8, 16"]),
     "unknown accelerator": (_mutate(["workloads", 0, "accelerator"], "H900"),
                             ["newinfra:workloads[0].accelerator", "H900", "H100"]),
     "missing dataset": (_mutate(["workloads", 0, "dataset"], "nope"),
@@ -114,5 +114,5 @@ def test_profile_is_declared_not_derived_from_the_name():
 
 
 def test_unknown_environment_lists_valid_ones():
-    with pytest.raises(ConfigError, match=r"valid environments: \[.*'dev'.*\]"):
+    with pytest.raises(ConfigError, match=r"valid environments: dev, prod, staging$"):
         load_env_config("qa")
