@@ -284,6 +284,9 @@ def _job(runs: list[_PackRun], data: _Resources, stack: str, job: tuple[int, str
     return out.violations, out.not_applicable
 
 
+from newinfra.policies.rules.common import NOT_EVALUATED  # noqa: E402 (next to its one use)
+
+
 class _Collected:
     """Diagnostics of analyzer responses as Violations (description prefix removed from messages)."""
 
@@ -300,6 +303,10 @@ class _Collected:
             prefix = self.descriptions.get(d.policyName, "")
             if prefix and message.startswith(prefix):
                 message = message[len(prefix):].lstrip("\n") or prefix
+            if message.startswith(NOT_EVALUATED):  # the rule could not read the input: no verdict
+                self.not_applicable.append((self.pack.name, d.policyName,
+                                            f"{_name_of(urn) or self.stack}: {message}"))
+                continue
             self.violations.append(Violation(self.pack.name, d.policyName, urn, message,
                                              LEVEL_NAMES[d.enforcementLevel], _name_of(urn) or self.stack,
                                              self.types.get(urn, "")))

@@ -149,6 +149,7 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
             typer.echo(report.dumps({"error": {"kind": "program", "message": str(e)}}), nl=False)
         typer.echo(f"newinfra check: {e}", err=True)
         return PROGRAM_ERROR
+    not_inspected(ev, record)
     est = report.cost_estimate(record.resources, record.config)
     budget = stack_value(record.config, "monthlyBudgetUsd")
     if markdown_path is not None:
@@ -165,7 +166,35 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
         if ev.violations:
             console.print(report.table(ev, est))
         console.print(report.summary(ev, est))
+        line = coverage_line(record)
+        if line:
+            console.print(line)
     return 0 if ev.passed else 1
+
+
+REMOTE_ADVICE = ("is a multi-language component: its resources are created by its own plugin, which the offline "
+                 "engine does not run, so no policy judged them. Judge it with a real `pulumi preview "
+                 "--policy-pack`.")
+
+
+def coverage_line(record: Any) -> str | None:
+    """'27 of 28 resources judged; not inspected: eks:index:Cluster', when remote components exist."""
+    remote = sorted({r["type"] for r in record.resources if r.get("remote")})
+    if not remote:
+        return None
+    judged = sum(1 for r in record.resources if not r.get("remote"))
+    return f"{judged} of {len(record.resources)} resources judged; not inspected: {', '.join(remote)}"
+
+
+def not_inspected(ev: Any, record: Any) -> None:
+    """One advisory finding per remote component, so a reviewer cannot read silence as a pass."""
+    from newinfra.policies.runner import Violation
+
+    for r in record.resources:
+        if r.get("remote"):
+            ev.violations.append(Violation("newinfra", "not-inspected", r["urn"], f"'{r['name']}' ({r['type']}) "
+                                           f"{REMOTE_ADVICE}", "advisory", r["name"], r["type"]))
+    ev.violations.sort()
 
 
 Opt = typer.Option
