@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from newinfra.policies.rules.budget.taggable import taggable
 from collections.abc import Mapping
 from typing import Any
 
+from newinfra.policies.rules.budget.taggable import taggable
 from newinfra.policies.rules.common import get, items, provider_props, resource_rule, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
