@@ -61,9 +61,11 @@ def _level(value: Any, where: str) -> EnforcementLevel:
 
 
 def stack_value(config: Mapping[str, Any], key: str) -> Any:
-    """``newinfra:<key>`` from a record's config; structured values may arrive as JSON text."""
+    """``newinfra:<key>`` from a record's config, read as ``pulumi.Config`` reads it: `pulumi config set`
+    writes every top-level value as a string, so text that parses as JSON (a number, a boolean, an object or
+    a list) is that value; other text stays text."""
     value = config.get(f"newinfra:{key}")
-    if isinstance(value, str) and value[:1] in "[{":
+    if isinstance(value, str) and value.strip()[:1] in "[{-0123456789tf":
         try:
             return json.loads(value)
         except json.JSONDecodeError:

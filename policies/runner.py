@@ -99,8 +99,10 @@ def _name_of(urn: str) -> str:
 class _Resources:
     """The record's resources as analyzer messages, built once."""
 
-    def __init__(self, resources: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, resources: Iterable[Mapping[str, Any]],
+                 stack_config: Mapping[str, Any] | None = None) -> None:
         self.items = sorted(resources, key=lambda r: r["urn"])
+        self.stack_config = stack_config or {}
         self.by_urn = {r["urn"]: r for r in self.items}
         self.props = {r["urn"]: _struct(r.get("inputs") or {}) for r in self.items}
         self.types = {r["urn"]: r["type"] for r in self.items}
@@ -108,11 +110,26 @@ class _Resources:
 
     def provider(self, r: Mapping[str, Any]) -> proto.AnalyzerProviderResource | None:
         urn = (r.get("provider") or "").rsplit("::", 1)[0]
+        if not urn:
+            return self._default_provider(r["type"].split(":", 1)[0])
         if urn not in self._providers:
             p = self.by_urn.get(urn)
             self._providers[urn] = None if p is None else proto.AnalyzerProviderResource(
                 type=p["type"], properties=self.props[urn], urn=urn, name=p["name"])
         return self._providers[urn]
+
+    def _default_provider(self, package: str) -> proto.AnalyzerProviderResource | None:
+        """The default provider the engine creates for a package, configured from the stack (its
+        ``aws:region``, ``aws:defaultTags``, ...): what a policy sees as ``args.provider`` under the CLI."""
+        key = f"default:{package}"
+        if key not in self._providers:
+            from newinfra.offline.engine import provider_defaults
+
+            settings = provider_defaults(dict(self.stack_config)).get(package)
+            self._providers[key] = None if not settings else proto.AnalyzerProviderResource(
+                type=f"pulumi:providers:{package}", properties=_struct(settings), name="default",
+                urn=f"urn:pulumi:stack::project::pulumi:providers:{package}::default")
+        return self._providers[key]
 
     def options(self, r: Mapping[str, Any]) -> proto.AnalyzerResourceOptions:
         return proto.AnalyzerResourceOptions(parent=r.get("parent") or "")
@@ -208,7 +225,7 @@ def evaluate(
     check_names(policy_config or {}, chosen)
     env = environment or stack_config.get("newinfra:environment") or stack or None
     defaults = stack_defaults(stack_config, env)
-    data = _Resources(resources)
+    data = _Resources(resources, stack_config)
     result = Evaluation(project=project, stack=stack, environment=env, resource_count=len(data.items))
     runs = []
     for pack in chosen:
@@ -267,6 +284,9 @@ def _job(runs: list[_PackRun], data: _Resources, stack: str, job: tuple[int, str
     return out.violations, out.not_applicable
 
 
+from newinfra.policies.rules.common import NOT_EVALUATED  # noqa: E402 (next to its one use)
+
+
 class _Collected:
     """Diagnostics of analyzer responses as Violations (description prefix removed from messages)."""
 
@@ -283,6 +303,10 @@ class _Collected:
             prefix = self.descriptions.get(d.policyName, "")
             if prefix and message.startswith(prefix):
                 message = message[len(prefix):].lstrip("\n") or prefix
+            if message.startswith(NOT_EVALUATED):  # the rule could not read the input: no verdict
+                self.not_applicable.append((self.pack.name, d.policyName,
+                                            f"{_name_of(urn) or self.stack}: {message}"))
+                continue
             self.violations.append(Violation(self.pack.name, d.policyName, urn, message,
                                              LEVEL_NAMES[d.enforcementLevel], _name_of(urn) or self.stack,
                                              self.types.get(urn, "")))

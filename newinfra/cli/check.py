@@ -1,7 +1,8 @@
 """`newinfra check`: run a Pulumi program offline and evaluate both policy packs over what it registers.
 
-Exit status: 1 when a mandatory violation exists, 0 otherwise, 2 for bad input (unknown environment,
-missing stack file, bad policy config, a program that cannot run offline).
+Exit status (newinfra/cli/exits.py): 1 when a mandatory violation exists, 0 otherwise, 2 for bad input
+(unknown environment, missing or malformed Pulumi.yaml / stack file, bad policy config), 4 when the program
+raises or cannot run offline.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ DEFAULT_BASE_REF = "origin/main"
 
 class CheckInputError(ValueError):
     """Bad input to `newinfra check`; exit status 2."""
+
+
+class CheckProgramError(RuntimeError):
+    """The checked program raised or cannot run offline; exit status 4 (never a verdict)."""
 
 
 def environments(root: Path | None = None) -> list[str]:
@@ -75,7 +80,8 @@ def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | No
         raise CheckInputError(str(err)) from None
 
 
-def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None):
+def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
+            preview: bool = True):
     """(record, program dir, stack config file) for the check's inputs."""
     from newinfra.offline import OfflineError, load_record, run_program
 
@@ -103,13 +109,17 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
             return load_record(record_dir), directory, name
         except FileNotFoundError as e:
             raise CheckInputError(f"--record: {e}") from e
+    from newinfra.offline.engine import ProjectFileError
+
     try:
-        return run_program(directory, name), directory, name
-    except OfflineError as e:
-        raise CheckInputError(f"the program in {directory} cannot run offline for stack {name!r}: {e}") from e
-    except Exception as e:  # noqa: BLE001 - the program's own error is the user's input error
-        raise CheckInputError(f"the program in {directory} failed for stack {name!r}: "
-                              f"{type(e).__name__}: {e}") from e
+        return run_program(directory, name, preview=preview), directory, name
+    except ProjectFileError as e:  # Pulumi.yaml or the stack file: the user's input
+        raise CheckInputError(str(e)) from e
+    except OfflineError as e:  # the program raised, or needs what the offline engine cannot give
+        raise CheckProgramError(f"stack {name!r}: {e}") from e
+    except Exception as e:  # noqa: BLE001 - the program's own error, however the SDK surfaced it
+        raise CheckProgramError(f"the program in {directory} failed for stack {name!r}: "
+                                f"{type(e).__name__}: {' '.join(str(e).split())}") from e
 
 
 def _stack_file(directory: Path, stack: str) -> Path:
@@ -121,7 +131,7 @@ def _stack_file(directory: Path, stack: str) -> Path:
 def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: bool = False,
               markdown_path: Path | None = None, sarif_path: Path | None = None,
               policy_config: Path | None = None, base_ref: str | None = None, base_lock: Path | None = None,
-              record_dir: Path | None = None) -> int:
+              record_dir: Path | None = None, preview: bool = True) -> int:
     from rich.console import Console
 
     from newinfra.policies import report
@@ -131,13 +141,21 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
 
     try:
         user_config = read_policy_config(policy_config) if policy_config else None
-        record, directory, name = _record(env, cwd, stack, record_dir)
+        record, directory, name = _record(env, cwd, stack, record_dir, preview)
         ev = evaluate(record.resources, record.config, project=record.project, stack=record.stack,
                       policy_config=user_config)
         lock = lock_diff(read_project_file(directory / "Pulumi.yaml").lock_path(name), base_ref, base_lock)
     except (CheckInputError, PolicyConfigError, ProjectError) as e:
         typer.echo(f"newinfra check: {e}", err=True)
         return 2
+    except CheckProgramError as e:
+        from newinfra.cli.exits import PROGRAM_ERROR
+
+        if as_json:
+            typer.echo(report.dumps({"error": {"kind": "program", "message": str(e)}}), nl=False)
+        typer.echo(f"newinfra check: {e}", err=True)
+        return PROGRAM_ERROR
+    not_inspected(ev, record)
     est = report.cost_estimate(record.resources, record.config)
     budget = stack_value(record.config, "monthlyBudgetUsd")
     if markdown_path is not None:
@@ -154,7 +172,35 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
         if ev.violations:
             console.print(report.table(ev, est))
         console.print(report.summary(ev, est))
+        line = coverage_line(record)
+        if line:
+            console.print(line)
     return 0 if ev.passed else 1
+
+
+REMOTE_ADVICE = ("is a multi-language component: its resources are created by its own plugin, which the offline "
+                 "engine does not run, so no policy judged them. Judge it with a real `pulumi preview "
+                 "--policy-pack`.")
+
+
+def coverage_line(record: Any) -> str | None:
+    """'27 of 28 resources judged; not inspected: eks:index:Cluster', when remote components exist."""
+    remote = sorted({r["type"] for r in record.resources if r.get("remote")})
+    if not remote:
+        return None
+    judged = sum(1 for r in record.resources if not r.get("remote"))
+    return f"{judged} of {len(record.resources)} resources judged; not inspected: {', '.join(remote)}"
+
+
+def not_inspected(ev: Any, record: Any) -> None:
+    """One advisory finding per remote component, so a reviewer cannot read silence as a pass."""
+    from newinfra.policies.runner import Violation
+
+    for r in record.resources:
+        if r.get("remote"):
+            ev.violations.append(Violation("newinfra", "not-inspected", r["urn"], f"'{r['name']}' ({r['type']}) "
+                                           f"{REMOTE_ADVICE}", "advisory", r["name"], r["type"]))
+    ev.violations.sort()
 
 
 Opt = typer.Option
@@ -175,8 +221,9 @@ def register(app: Any) -> None:
         base_lock: Annotated[Path | None, Opt("--base-lock", help="the base branch's placement lock")] = None,
         record: Annotated[Path | None, Opt(
             "--record", help="a record directory (newinfra plan's build/ENV) instead of running the program")] = None,
+        up: Annotated[bool, Opt("--up", help="emulate `pulumi up` instead of `pulumi preview`")] = False,
     ) -> None:
         """Evaluate the budget and data-security packs offline (no credentials, no Pulumi CLI)."""
         raise typer.Exit(run_check(env, cwd, stack, as_json=as_json, markdown_path=markdown, sarif_path=sarif,
                                    policy_config=policy_config, base_ref=base_ref, base_lock=base_lock,
-                                   record_dir=record))
+                                   record_dir=record, preview=not up))

@@ -31,8 +31,24 @@ def resource_regions(record: Record) -> dict[str, str]:
             parent = by_urn[urn]["parent"]
             siblings = by_parent.get(parent, set())
             providers[urn] = next(iter(siblings)) if len(siblings) == 1 else ""
+    from newinfra.offline.engine import provider_defaults
+
+    # A resource with no explicit provider uses the package's default one, configured from the stack.
+    defaults = provider_defaults(record.config)
     return {r["urn"]: providers.get(r["urn"]) or providers.get((r["provider"] or "").rsplit("::", 1)[0], "")
+            or ("" if r["provider"] else default_region(r["type"], defaults))
             for r in record.resources}
+
+
+def default_region(resource_type: str, defaults: dict[str, dict[str, Any]]) -> str:
+    """The region a default provider puts a resource in: ``<cloud>:region``, else a GCP zone's region."""
+    package = resource_type.split(":", 1)[0]
+    settings = defaults.get(package, {})
+    region = str(settings.get("region") or "")
+    if not region and settings.get("zone"):
+        head, _, tail = str(settings["zone"]).rpartition("-")
+        region = head if head and len(tail) == 1 else str(settings["zone"])
+    return region
 
 
 def summarize(record: Record) -> dict[str, Any]:
@@ -69,17 +85,17 @@ def print_summary(summary: dict[str, Any], out_file: Path) -> None:
     console.print(f"record: {out_file}")
 
 
-def run_plan(cwd: Path, stack: str, show_progress: bool) -> Record:
+def run_plan(cwd: Path, stack: str, show_progress: bool, preview: bool = True) -> Record:
     from newinfra.offline import run_program
 
     if not show_progress:
-        return run_program(cwd, stack)
+        return run_program(cwd, stack, preview=preview)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   transient=True, console=_stderr_console()) as progress:
         task = progress.add_task(f"planning {stack}: importing the program", total=None)
-        return run_program(cwd, stack, on_register=lambda n: progress.update(
+        return run_program(cwd, stack, preview=preview, on_register=lambda n: progress.update(
             task, description=f"planning {stack}: {n} resources registered"))
 
 
@@ -95,6 +111,8 @@ def plan_command(
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
     cwd: Path = typer.Option(None, "--cwd", help="another Pulumi Python program to plan instead"),
     stack: str = typer.Option(None, "--stack", help="with --cwd: the stack whose Pulumi.<stack>.yaml to use"),
+    up: bool = typer.Option(False, "--up", help="emulate `pulumi up` instead of `pulumi preview` (is_dry_run() "
+                                                  "False, every mocked output known)"),
 ) -> None:
     """Run the stack program offline (no credentials, no CLI) and record what `pulumi up` would create."""
     from newinfra.config import ConfigError, config_notes, load_env_config
@@ -107,6 +125,7 @@ def plan_command(
         try:
             project = find_project()
             cfg = load_env_config(env, project)  # every config error before anything runs or is written
+            check_lock(cfg, project.lock_path(env))
         except (ConfigError, ProjectError) as exc:
             _fail(str(exc))
         for note in config_notes(cfg):
@@ -118,16 +137,47 @@ def plan_command(
     else:
         # Another program's record goes next to this project's own, never over it.
         out_dir = out or Path("build") / f"{cwd.resolve().name}-{stack}"
+    from newinfra.offline.engine import ProjectFileError
+
     try:
-        record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty())
-    except (ConfigError, OfflineError, ValueError) as exc:
+        record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty(), preview=not up)
+    except ProjectFileError as exc:  # Pulumi.yaml or the stack file
         _fail(str(exc))
+    except OfflineError as exc:  # the program raised, or needs what the offline engine cannot give
+        program_failed(str(exc), as_json)
     record.write(out_dir)
     summary = summarize(record)
     if as_json:
         typer.echo(json.dumps({**summary, "record": str(out_dir / "resources.json")}, indent=2, sort_keys=True))
     else:
         print_summary(summary, out_dir / "resources.json")
+
+
+def program_failed(message: str, as_json: bool) -> None:
+    """The program raised: exit 4 with one line (and the JSON error object under --json), never a verdict."""
+    from newinfra.cli.exits import PROGRAM_ERROR
+
+    if as_json:
+        typer.echo(json.dumps({"error": {"kind": "program", "message": message}}, sort_keys=True))
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(PROGRAM_ERROR)
+
+
+def check_lock(cfg, path: Path) -> None:
+    """A lock that is wrong (not merely stale) is the user's input error, found before the program runs: raised
+    inside the program it would read as the program's own failure (exit 4)."""
+    from newinfra.config import ConfigError
+    from newinfra.cost_model import lock
+    from newinfra.cost_model.catalog import load_catalog
+
+    if all(w.placement for w in cfg.workloads):
+        return
+    try:
+        lock.load_placements(cfg.request, path, load_catalog())
+    except lock.StaleLock:
+        return  # preview re-solves and shows the difference; `pulumi up` refuses (the program says so)
+    except (lock.BadLock, ValueError) as err:
+        raise ConfigError(str(err)) from None
 
 
 def _fail(message: str) -> None:

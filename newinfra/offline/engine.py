@@ -17,9 +17,13 @@ import runpy
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
+from pulumi import Archive, Asset
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -27,8 +31,9 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from newinfra.offline import assets, secrets
 from newinfra.offline.mocks import OfflineError, ResourceMocks
-from newinfra.offline.record import SECRET, Record
+from newinfra.offline.record import SECRET, UNKNOWN, Record
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the SDK's marker for secret values
@@ -43,6 +48,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn = ""
         self.errors: list[str] = []
+        self.remote_components: list[str] = []
         self._on_register = on_register
         # The SDK registers from a thread pool: checking and claiming a URN must be one step.
         self._claim = threading.Lock()
@@ -69,14 +75,20 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             self.errors.append(message)
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=None)
         _ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=False)
+        props = _refs_to_urns(request.object) if request.remote else request.object
+        inputs = rpc.deserialize_properties(props, keep_unknowns=True)
         custom = bool(request.custom)
+        if request.remote:
+            # A multi-language component runs in its own plugin, which the offline engine does not have:
+            # its children and outputs are not known here. Answering at once (no outputs) is what keeps
+            # the program from waiting forever on outputs nobody will resolve.
+            self.remote_components.append(request.type)
         args = sdk_mocks.MockResourceArgs(
             typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
             resource_id=request.importId, custom=custom,
         )
         args.urn = urn  # ids derive from the URN
-        rid, state = self.mocks.new_resource(args)
+        rid, state = (None, {}) if request.remote else self.mocks.new_resource(args)
         if request.type.startswith("pulumi:providers:"):
             self.mocks.provider_regions[f"{urn}::{rid}"] = inputs.get("region", "")
         self.registrations[urn] = {
@@ -87,6 +99,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             "parent": None if request.parent in ("", self.stack_urn) else request.parent,
             "provider": request.provider or None,
             "inputs": _plain(inputs),
+            **({"remote": True} if request.remote else {}),
             # What the engine hands policies too: which resources this one's inputs came from.
             "dependencies": sorted(set(request.dependencies)),
             "propertyDependencies": {k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items())
@@ -95,21 +108,66 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, rid or "", state)
         if self._on_register:
             self._on_register(len(self.registrations))
-        obj = _sync_await(rpc.serialize_properties(state, {}))
+        obj = _sync_await(rpc.serialize_properties(_known(state), {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=rid or "", object=obj)
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
         if request.urn == self.stack_urn:
             _ensure_event_loop()
-            self.stack_outputs = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=False))
+            self.stack_outputs = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
         return super().RegisterResourceOutputs(request)
 
 
+def _refs_to_urns(props: Any) -> Any:
+    """A remote component's inputs with resource references replaced by their URNs.
+
+    The SDK sends resources to a multi-language component as references; deserializing one rebuilds the
+    resource (``Role.get`` by URN), which registers again from inside this registration and never returns:
+    the hang of a program that passes an ``aws.iam.Role`` to pulumi-eks's Cluster.
+    """
+    from google.protobuf import json_format, struct_pb2
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, dict):
+            if v.get(rpc._special_sig_key) == rpc._special_resource_sig:  # noqa: SLF001
+                return v.get("urn", "")
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    out = struct_pb2.Struct()
+    json_format.ParseDict(walk(json_format.MessageToDict(props)), out)
+    return out
+
+
+def _known(state: dict[str, Any]) -> dict[str, Any]:
+    """A resource's state as the monitor answers it: inputs still unknown in a preview stay out, so the
+    SDK resolves those outputs as unknown (what the engine does for a value a provider cannot know yet)."""
+    return {k: v for k, v in state.items() if not _has_unknown(v)}
+
+
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
 def _plain(value: Any) -> Any:
-    """JSON-ready values: secrets masked, keys sorted by the writer."""
+    """JSON-ready values: secrets masked, unknowns as the engine's marker, assets by kind and hash."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, Asset | Archive):
+        return assets.describe(value)
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == SECRET_SIG:  # noqa: SLF001
             return SECRET
+        if value.get(rpc._special_sig_key) in assets.SIGS:  # noqa: SLF001
+            return assets.describe_wire(value)
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -125,7 +183,7 @@ def _load_yaml(path: Path) -> Any:
     try:
         return load_yaml(path)
     except InputError as err:
-        raise OfflineError(str(err)) from None
+        raise ProjectFileError(str(err)) from None
 
 
 def read_project(cwd: Path) -> dict[str, Any]:
@@ -133,44 +191,99 @@ def read_project(cwd: Path) -> dict[str, Any]:
     if not path.is_file():
         raise OfflineError(f"{path} does not exist: --cwd must name a Pulumi project directory")
     project = _load_yaml(path) or {}
-    if not isinstance(project, dict):
-        raise OfflineError(f"{path}: a Pulumi.yaml is a mapping (name, runtime, main, ...)")
+    if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+        raise ProjectFileError(f"{path}: a project file needs a 'name' (a string) and a 'runtime'")
     runtime = project.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise OfflineError(f"{path}: runtime is {runtime_name!r}; the offline engine runs only 'python' programs")
+        raise ProjectFileError(f"{path}: runtime is {runtime_name!r}; the offline engine runs only 'python' "
+                               "programs")
     return project
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def stack_config_path(cwd: Path, project: dict[str, Any], stack: str) -> Path:
     return cwd / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
 
 
+class ProjectFileError(OfflineError):
+    """Pulumi.yaml or the stack file is missing or malformed: bad input (exit 2), not a program error."""
+
+
+@dataclass
+class StackConfig:
+    """The stack's config as the engine hands it to the program.
+
+    ``values`` holds what the program reads (decrypted secrets included); ``secret_keys`` the keys whose
+    values are secrets (masked in every output); ``unknown`` the secret keys that could not be decrypted
+    offline (the program gets an unknown secret for each).
+    """
+
+    values: dict[str, Any]
+    secret_keys: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    def recorded(self) -> dict[str, Any]:
+        """What config.json holds: every secret masked, so neither plaintext nor ciphertext is written."""
+        return {k: SECRET if k in self.secret_keys else v for k, v in sorted(self.values.items())}
+
+
 def read_stack_config(cwd: Path, stack: str) -> dict[str, Any]:
-    """The stack's config as the engine hands it to the program: namespaced keys, JSON for objects."""
+    """The stack's config with secrets masked (what the record and the policies see)."""
+    return load_stack_config(cwd, stack).recorded()
+
+
+def load_stack_config(cwd: Path, stack: str) -> StackConfig:
+    """Pulumi.<stack>.yaml's config: namespaced keys; ``secure:`` values decrypted with the passphrase
+    provider when PULUMI_CONFIG_PASSPHRASE(_FILE) is set, else left unknown with a warning."""
     project = read_project(cwd)
     path = stack_config_path(cwd, project, stack)
     if not path.is_file():
-        raise OfflineError(f"{path} does not exist: no stack {stack!r} in {cwd}")
+        raise ProjectFileError(f"{path} does not exist: no stack {stack!r} in {cwd}")
     doc = _load_yaml(path) or {}
-    raw = doc.get("config") if isinstance(doc, dict) else None
-    if not isinstance(raw or {}, dict):
-        raise OfflineError(f"{path}: config: expected a mapping of namespaced keys")
-    raw = raw or {}
-    config = {}
-    for key, value in raw.items():
-        full = key if ":" in key else f"{project['name']}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            raise OfflineError(f"{path}: {full} is an encrypted secret; the offline engine cannot decrypt it")
-        config[full] = value
-    return config
+    if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
+        raise ProjectFileError(f"{path}: 'config' must be a mapping of keys to values")
+    raw = doc.get("config") or {}
+    key = None
+    if any(_is_secure(v) for v in raw.values()) and doc.get("encryptionsalt"):
+        try:
+            key = secrets.passphrase_key(path, str(doc["encryptionsalt"]))
+        except secrets.SecretError as e:
+            raise ProjectFileError(str(e)) from None
+    out = StackConfig(values={})
+    for name, value in raw.items():
+        full = name if ":" in name else f"{project['name']}:{name}"
+        if _is_secure(value):
+            out.secret_keys.append(full)
+            plaintext = None
+            if key is not None:
+                try:
+                    plaintext = secrets.decrypt_value(key, str(value["secure"]))
+                except ValueError:
+                    raise ProjectFileError(f"{path}: {full}'s secure value does not decrypt with this stack's "
+                                           "passphrase") from None
+            if plaintext is None:
+                out.unknown.append(full)
+                out.values[full] = SECRET
+            else:
+                out.values[full] = plaintext
+            continue
+        out.values[full] = value
+    return out
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
 
 
 @contextlib.contextmanager
-def _program_context(cwd: Path, program_dir: Path) -> Iterator[None]:
+def _program_context(workdir: Path, program_dir: Path) -> Iterator[None]:
     """cwd and sys.path as the language host sets them; restored afterwards."""
     old_cwd, old_path = Path.cwd(), list(sys.path)
-    os.chdir(cwd)
+    os.chdir(workdir)
     sys.path.insert(0, str(program_dir))
     try:
         yield
@@ -179,28 +292,56 @@ def _program_context(cwd: Path, program_dir: Path) -> Iterator[None]:
         sys.path[:] = old_path
 
 
+def program_entry(cwd: Path, project: dict[str, Any]) -> tuple[Path, Path]:
+    """(working directory, entry file) as the engine's getPwdMain picks them: ``main`` is relative and
+    inside the project; a directory becomes the working directory, a file's directory does."""
+    main_setting = str(project.get("main") or ".")
+    pyproject = cwd / "Pulumi.yaml"
+    if Path(main_setting).is_absolute():
+        raise ProjectFileError(f"{pyproject}: main {main_setting!r} must be a relative path")
+    main = (cwd / main_setting).resolve()
+    if not main.is_relative_to(cwd):
+        raise ProjectFileError(f"{pyproject}: main {main_setting!r} must be a subfolder of the project")
+    entry = main / "__main__.py" if main.is_dir() else main
+    if not entry.is_file():
+        raise ProjectFileError(f"{entry} does not exist: Pulumi.yaml's main must name the program")
+    return (main if main.is_dir() else main.parent), entry
+
+
 def run_program(
     cwd: Path,
     stack: str,
     *,
     config: dict[str, Any] | None = None,
     on_register: Callable[[int], None] | None = None,
+    preview: bool = True,
 ) -> Record:
     """Run the Pulumi program in ``cwd`` for ``stack`` under mocks; return its record.
 
-    ``config`` replaces the stack file's config (tests use it); otherwise Pulumi.<stack>.yaml is read.
+    ``preview`` (the default) runs it as `pulumi preview` does (``is_dry_run()`` is True; outputs no mock
+    computes are unknown); False emulates `pulumi up`. ``config`` replaces the stack file's config (tests
+    use it); otherwise Pulumi.<stack>.yaml is read.
     """
     cwd = Path(cwd).resolve()
     project = read_project(cwd)
-    stack_config = read_stack_config(cwd, stack) if config is None else config
-    main = cwd / project.get("main", ".")
-    entry = main / "__main__.py" if main.is_dir() else main
-    if not entry.is_file():
-        raise OfflineError(f"{entry} does not exist: Pulumi.yaml's main must name the program")
+    stack_config = load_stack_config(cwd, stack) if config is None else StackConfig(values=dict(config))
+    workdir, entry = program_entry(cwd, project)
 
-    with _program_context(cwd, entry.parent):
-        return _run(project["name"], stack, stack_config,
-                    lambda: runpy.run_path(str(entry), run_name="__main__"), on_register)
+    def body() -> None:
+        try:
+            runpy.run_path(str(entry), run_name="__main__")
+        except ProgramError:
+            raise
+        except Exception as e:
+            raise ProgramError(f"{entry}: {type(e).__name__}: {_one_line(e)}") from e
+
+    with _program_context(workdir, entry.parent):
+        try:
+            return _run(project["name"], stack, stack_config, body, on_register, preview)
+        except OfflineError:
+            raise
+        except Exception as e:  # the program's error, surfaced by the SDK (an apply, a RunError)
+            raise ProgramError(f"{entry}: {type(e).__name__}: {_one_line(e)}") from e
 
 
 def run_callable(
@@ -209,27 +350,137 @@ def run_callable(
     project: str = "test",
     stack: str = "test",
     config: dict[str, Any] | None = None,
+    preview: bool = False,
 ) -> Record:
     """Run ``body`` (which creates resources and may call pulumi.export) as a program; return its record.
 
     For component tests: the same monitor, mocks and record as ``run_program``.
     """
-    return _run(project, stack, config or {}, body, None)
+    return _run(project, stack, StackConfig(values=dict(config or {})), body, None, preview)
 
 
-def _run(project: str, stack: str, config: dict[str, Any], body: Callable[[], Any],
-         on_register: Callable[[int], None] | None) -> Record:
-    monitor = RecordingMonitor(ResourceMocks({}), on_register=on_register)
+class ProgramError(OfflineError):
+    """The program itself raised (exit 4): the message names its file and the error."""
+
+
+def _run(project: str, stack: str, config: StackConfig, body: Callable[[], Any],
+         on_register: Callable[[int], None] | None, preview: bool) -> Record:
+    mocks = ResourceMocks({}, defaults=provider_defaults(config.values))
+    monitor = RecordingMonitor(mocks, on_register=on_register)
     settings.configure(sdk_mocks.MockSettings(
         monitor=monitor,
         monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
         engine=sdk_mocks.MockEngine(logging.getLogger("newinfra.offline")),
-        project=project, stack=stack, dry_run=False, organization="organization", callbacks=None,
+        project=project, stack=stack, dry_run=preview, organization="organization", callbacks=None,
     ))
-    set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, secret_keys=[])
-    _sync_await(run_pulumi_func(lambda: run_in_stack(body)))
+    set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.values.items()},
+                   secret_keys=list(config.secret_keys))
+    for key in config.unknown:
+        _warn(f"{key} is a secure value the offline engine cannot decrypt (set PULUMI_CONFIG_PASSPHRASE or "
+              "_FILE for the passphrase provider); the program gets an unknown secret")
+    with unknown_secrets(config.unknown):
+        _sync_await(run_pulumi_func(lambda: run_in_stack(body)))
     if monitor.errors:
         raise OfflineError("; ".join(monitor.errors))
+    if mocks.unanswered:
+        _warn("no emulator answers these invokes, so their results are unknown (as a preview shows values "
+              f"not yet known): {', '.join(sorted(mocks.unanswered))}")
     resources = sorted(monitor.registrations.values(), key=lambda r: r["urn"])
     return Record(project=project, stack=stack, resources=resources,
-                  outputs=monitor.stack_outputs, config=dict(sorted(config.items())))
+                  outputs=_mask(monitor.stack_outputs, config), config=config.recorded())
+
+
+def _warn(message: str) -> None:
+    """One line on stderr: the run goes on, the reviewer sees what the record could not know."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _mask(value: Any, config: StackConfig) -> Any:
+    """Decrypted secret values never reach an output, even where the program exported one unwrapped."""
+    plaintexts = {v for k, v in config.values.items() if k in config.secret_keys and isinstance(v, str) and v
+                  and v != SECRET}
+    if not plaintexts:
+        return value
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, str) and any(p in v for p in plaintexts):
+            return SECRET
+        return v
+
+    return walk(value)
+
+
+_SECRET_GETTERS = ("get_secret", "require_secret", "get_secret_bool", "require_secret_bool", "get_secret_int",
+                   "require_secret_int", "get_secret_float", "require_secret_float", "get_secret_object",
+                   "require_secret_object")
+
+
+@contextlib.contextmanager
+def unknown_secrets(keys: list[str]) -> Iterator[None]:
+    """For keys that could not be decrypted, pulumi.Config's secret getters give an unknown secret Output
+    (what the program would see for a value it cannot know), instead of the placeholder text."""
+    if not keys:
+        yield
+        return
+    wanted = set(keys)
+    originals = {name: getattr(pulumi.Config, name) for name in _SECRET_GETTERS}
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def getter(self: pulumi.Config, key: str, *args: Any, **kwargs: Any) -> Any:
+            if self.full_key(key) in wanted:
+                return unknown_output(secret=True)
+            return original(self, key, *args, **kwargs)
+        return getter
+
+    for name, original in originals.items():
+        setattr(pulumi.Config, name, wrap(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(pulumi.Config, name, original)
+
+
+def unknown_output(secret: bool = False) -> pulumi.Output:
+    """An Output whose value is not known (preview's ``output<T>``)."""
+    import asyncio
+
+    def done(value: Any) -> asyncio.Future:
+        fut = asyncio.get_event_loop().create_future()
+        fut.set_result(value)
+        return fut
+
+    return pulumi.Output(set(), done(None), done(False), done(secret))
+
+
+def provider_defaults(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What each default provider is configured with: the stack's ``<package>:<key>`` values first, then
+    the provider's own environment variables, only where the stack sets nothing (the providers' documented
+    precedence: pulumi-aws takes ``aws:region`` over AWS_REGION / AWS_DEFAULT_REGION)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in config.items():
+        package, _, name = key.partition(":")
+        if package in PROVIDER_ENV and name:
+            out.setdefault(package, {})[name] = value
+    for package, env in PROVIDER_ENV.items():
+        for name, variables in env.items():
+            if name not in out.get(package, {}):
+                found = next((os.environ[v] for v in variables if os.environ.get(v)), None)
+                if found:
+                    out.setdefault(package, {})[name] = found
+    return out
+
+
+# package -> config key -> environment variables the provider reads when the key is unset, in its order.
+PROVIDER_ENV: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws": {"region": ("AWS_REGION", "AWS_DEFAULT_REGION")},
+    "gcp": {"project": ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"),
+            "region": ("GOOGLE_REGION", "GCLOUD_REGION", "CLOUDSDK_COMPUTE_REGION"),
+            "zone": ("GOOGLE_ZONE", "GCLOUD_ZONE", "CLOUDSDK_COMPUTE_ZONE")},
+    "alicloud": {"region": ("ALICLOUD_REGION", "ALIBABA_CLOUD_REGION")},
+    "kubernetes": {"namespace": ()},
+}

@@ -194,9 +194,18 @@ def _alicloud_state(typ: str, name: str, urn: str, inputs: dict[str, Any]) -> tu
 class ResourceMocks(pulumi.runtime.Mocks):
     """Ids and computed outputs per cloud; invokes answered from real data."""
 
-    def __init__(self, provider_regions: dict[str, str]) -> None:
+    def __init__(self, provider_regions: dict[str, str], defaults: dict[str, dict[str, Any]] | None = None) -> None:
         # provider reference ("urn::id") -> region, filled by the monitor as providers register
         self.provider_regions = provider_regions
+        # package -> the default provider's settings (the stack's aws:region, gcp:project, ...)
+        self.defaults = defaults or {}
+        self.unanswered: set[str] = set()
+
+    def region(self, package: str, provider: str | None) -> str:
+        """An explicit provider's region, else the default provider's (the stack's config)."""
+        if provider:
+            return self.provider_regions.get(provider, "")
+        return str(self.defaults.get(package, {}).get("region") or "")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         typ, inputs = args.typ, dict(args.inputs)
@@ -206,30 +215,62 @@ class ResourceMocks(pulumi.runtime.Mocks):
         if not args.custom:
             return None, {}
         if typ.startswith("aws:"):
-            region = inputs.get("region") or self.provider_regions.get(args.provider or "", "us-east-1")
+            region = inputs.get("region") or self.region("aws", args.provider) or "us-east-1"
             rid, computed = _aws_state(typ, args.name, urn, inputs, region)
         elif typ.startswith("gcp:"):
             rid, computed = _gcp_state(typ, args.name, urn, inputs)
         elif typ.startswith("alicloud:"):
             rid, computed = _alicloud_state(typ, args.name, urn, inputs)
-        else:  # kubernetes and others: the object name is the id, as the API server would report it
-            meta = inputs.get("metadata") or {}
-            ns = meta.get("namespace")
-            nm = meta.get("name") or physical_name(typ, args.name, inputs, urn)
-            rid = f"{ns}/{nm}" if ns else nm
-            computed = {}
+        elif typ.startswith("kubernetes:"):
+            return _kubernetes_state(typ, args.name, urn, inputs, self.defaults.get("kubernetes", {}))
+        else:  # others: the logical name is the id
+            rid, computed = physical_name(typ, args.name, inputs, urn), {}
         return rid, {**inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         answer = INVOKES.get(args.token)
         if answer is None:
-            raise OfflineError(
-                f"the offline engine has no answer for invoke {args.token!r}; "
-                f"answered: {sorted(INVOKES)}. Use the placement's data instead, or add a real answer "
-                "to newinfra/offline/mocks.py"
-            )
-        region = args.args.get("region") or self.provider_regions.get(args.provider or "", "")
+            # No emulator knows: the result's fields are empty (the SDK's result classes type-check each
+            # field, so an unknown marker cannot stand in for a string or a bool), and the engine lists
+            # every such invoke once at the end of the run instead of ending it.
+            self.unanswered.add(args.token)
+            return {}, []
+        package = args.token.split(":", 1)[0]
+        region = args.args.get("region") or self.region(package, args.provider)
+        if not region and package == "gcp":
+            region = zone_region(str(self.defaults.get("gcp", {}).get("zone") or ""))
         return answer(args.args, region), []
+
+
+def zone_region(zone: str) -> str:
+    head, _, tail = zone.rpartition("-")
+    return head if head and len(tail) == 1 else zone
+
+
+def _kubernetes_state(typ: str, name: str, urn: str, inputs: dict[str, Any],
+                      defaults: dict[str, Any]) -> tuple[str, dict]:
+    """A Kubernetes object as the API server returns it: the provider auto-names ``metadata.name`` (the
+    logical name plus a suffix) when the program sets none, namespaced kinds land in the provider's
+    namespace (``default`` unless configured), the labels and annotations given are kept; ``status`` is
+    not returned, so it is unknown in a preview."""
+    meta = dict(inputs.get("metadata") or {})
+    if not meta.get("name"):
+        meta["name"] = f"{name}-{digest(urn, size=8)}"
+    kind = typ.rsplit(":", 1)[-1]
+    if kind not in CLUSTER_SCOPED and not meta.get("namespace"):
+        meta["namespace"] = defaults.get("namespace") or "default"
+    meta.setdefault("labels", {})
+    meta.setdefault("annotations", {})
+    meta["uid"] = f"{digest(urn, 'uid', size=8)}-{digest(urn, 'u1', size=4)}-{digest(urn, 'u2', size=4)}-" \
+                  f"{digest(urn, 'u3', size=4)}-{digest(urn, 'u4', size=12)}"
+    rid = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+    return rid, {**inputs, "metadata": meta}
+
+
+# Kubernetes kinds that live outside namespaces (their ids carry no namespace).
+CLUSTER_SCOPED = {"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+                  "CustomResourceDefinition", "PriorityClass", "RuntimeClass", "MutatingWebhookConfiguration",
+                  "ValidatingWebhookConfiguration", "APIService", "CSIDriver", "IngressClass"}
 
 
 def _aws_zones(args: dict, region: str) -> dict:

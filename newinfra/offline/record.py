@@ -15,6 +15,9 @@ RESOURCES_FILE = "resources.json"
 OUTPUTS_FILE = "outputs.json"
 CONFIG_FILE = "config.json"
 SECRET = "[secret]"
+# A value not known until `pulumi up` (preview's "output<T>"): the engine's own marker, which pulumi-policy
+# reads as unknown too, so rules see the record as they would under `pulumi preview --policy-pack`.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 @dataclass

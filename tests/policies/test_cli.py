@@ -153,10 +153,10 @@ def test_check_reads_a_record_and_prints_a_table(tmp_path) -> None:
     assert missing.exit_code == 2 and "run `newinfra plan` first" in missing.stderr
 
 
-def test_a_failing_program_exits_2_naming_its_error(tmp_path) -> None:
+def test_a_failing_program_exits_4_naming_its_error(tmp_path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
     (tmp_path / "__main__.py").write_text("raise ValueError('workloads[0].count: -1 is not positive')\n")
     result = cli.invoke(app, ["check", "--cwd", str(tmp_path), "--stack", "dev"])
-    assert result.exit_code == 2
-    assert "failed for stack 'dev': ValueError: workloads[0].count: -1 is not positive" in result.stderr
+    assert result.exit_code == 4  # exits.PROGRAM_ERROR: a crash is never read as a verdict or bad input
+    assert "__main__.py: ValueError: workloads[0].count: -1 is not positive" in result.stderr

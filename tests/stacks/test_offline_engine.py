@@ -35,9 +35,10 @@ def test_top_level_urns_have_no_stack_prefix_and_children_are_qualified():
     assert child["parent"] == urns["b"]
 
 
-def test_unknown_invoke_is_an_error_not_an_empty_answer():
-    with pytest.raises(Exception, match="no answer for invoke 'aws:ec2/getVpc:getVpc'"):
-        run_callable(lambda: aws.ec2.get_vpc(default=True))
+def test_unanswered_invoke_goes_on_with_one_warning(capsys):
+    # As a preview shows values not yet known: the run continues and names the invoke once.
+    run_callable(lambda: [aws.ec2.get_vpc(default=True), aws.ec2.get_vpc(default=True)])
+    assert capsys.readouterr().err.count("aws:ec2/getVpc:getVpc") == 1
 
 
 def test_zone_invoke_answers_from_the_emulator_tables():
@@ -81,8 +82,7 @@ def test_bad_projects_are_clear_errors(tmp_path: Path):
     with pytest.raises(OfflineError, match="no stack 'dev'"):
         read_stack_config(tmp_path, "dev")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  x:password:\n    secure: AAAB\n")
-    with pytest.raises(OfflineError, match="encrypted secret"):
-        read_stack_config(tmp_path, "dev")
+    assert read_stack_config(tmp_path, "dev") == {"x:password": "[secret]"}  # unknown to the program, masked
 
 
 def test_committed_zone_tables_equal_the_emulators():

@@ -73,8 +73,10 @@ def test_outputs_hide_the_kubeconfig(two_runs):
 def test_up_refuses_a_stale_lock_and_names_the_command():
     from newinfra.config import ConfigError
     from newinfra.offline import read_stack_config, run_program
+    from newinfra.offline.engine import ProgramError
 
     config = read_stack_config(REPO_ROOT, "dev")
     config["newinfra:monthlyBudgetUsd"] = config["newinfra:monthlyBudgetUsd"] + 500  # the request changed
-    with pytest.raises(ConfigError, match=r"stale placement lock: .*run `newinfra place dev`"):
-        run_program(REPO_ROOT, "dev", config=config)
+    with pytest.raises(ProgramError, match=r"stale placement lock: .*run `newinfra place dev`") as info:
+        run_program(REPO_ROOT, "dev", config=config, preview=False)
+    assert isinstance(info.value.__cause__, ConfigError)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from newinfra.policies.rules.budget.taggable import taggable
-from newinfra.policies.rules.common import get, provider_props, resource_rule, with_defaults
+from newinfra.policies.rules.common import get, items, provider_props, resource_rule, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
 TAGS_SCHEMA = PolicyConfigSchema(
@@ -14,12 +17,19 @@ TAGS_SCHEMA = PolicyConfigSchema(
 )
 
 
+def tag_keys(tags: Any) -> set[str]:
+    """Keys with a value: a map (most resources) or a list of {key, value} (an autoscaling group's tags)."""
+    if isinstance(tags, Mapping):
+        return {str(k) for k in tags if tags[k] not in (None, "")}
+    return {str(t["key"]) for t in items(tags) if isinstance(t, Mapping) and t.get("key")
+            and t.get("value") not in (None, "")}
+
+
 def _tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
     path = taggable()[args.resource_type]
-    own = get(args.props, path) or {}
     provider = provider_props(args)
     defaults = get(provider, "defaultTags.tags") or get(provider, "defaultLabels") or {}
-    have = {k for k in own if own[k] not in (None, "")} | {k for k in defaults if defaults[k] not in (None, "")}
+    have = tag_keys(get(args.props, path)) | tag_keys(defaults)
     required = with_defaults(TAGS_SCHEMA, args.get_config())["requiredTags"]
     missing = [t for t in required if t not in have]
     if missing:
