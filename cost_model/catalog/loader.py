@@ -21,7 +21,8 @@ from pathlib import Path
 from newinfra.cost_model.catalog import rates
 from newinfra.cost_model.catalog.names import alias_key
 from newinfra.cost_model.catalog.schema import Exclusion, InstanceFacts, Offer
-from newinfra.cost_model.request import TPU_SLICE
+
+from newinfra.facts import TPU_SLICE
 
 DATA_DIR = Path(__file__).parent / "data"
 FILES = ("aliases.csv", "egress.csv", "excluded.csv", "fx.csv", "offers.csv", "sources.csv")
