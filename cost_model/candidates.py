@@ -42,6 +42,7 @@ import numpy as np
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
+
 from newinfra.facts import RUNS_ON, runs_on
 
 MARKETS = ("on-demand", "spot")

@@ -197,13 +197,15 @@ TPU_TYPE = re.compile(r"^(v[0-9]+[a-z]*)-([0-9]+)$")
 TPU_SLICE = re.compile(r"^tpu-(v[0-9]+[a-z]*)-([0-9]+)$")
 _NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
     # p5.48xlarge -> p5; p6-b200.48xlarge -> p6-b200
-    "aws": (re.compile(r"^([a-z0-9-]+)\.[a-z0-9-]+$"), "<family>.<size>, e.g. p5.48xlarge"),
+    "aws": (re.compile(r"^([a-z0-9-]+)\.[a-z0-9-]+$"), "an EC2 instance type (<family>.<size>, e.g. p5.48xlarge)"),
     # a3-highgpu-8g -> a3-highgpu; n1-standard-8 -> n1-standard
     "gcp": (re.compile(r"^([a-z][a-z0-9]*-[a-z0-9-]+?)-[a-z0-9]+$"),
-            "<series>-<kind>-<size>, e.g. a3-highgpu-8g, or a TPU type <generation>-<size>, e.g. v5p-8"),
+            "a GCE machine type (<series>-<kind>-<size>, e.g. a3-highgpu-8g) or a TPU type (<generation>-<size>, "
+            "e.g. v5p-8)"),
     # ecs.gn7i-c8g1.2xlarge -> gn7i; ecs.ebmgn7e.32xlarge -> ebmgn7e
-    "alicloud": (re.compile(r"^ecs\.([a-z0-9]+)(?:-[a-z0-9]+)*\.[a-z0-9-]+$"),
-                 "ecs.<family>[-<spec>].<size>, e.g. ecs.gn7i-c8g1.2xlarge"),
+    # (a spec may hold a dot: ecs.ebmgn9ge-1.5t.64xlarge -> ebmgn9ge)
+    "alicloud": (re.compile(r"^ecs\.([a-z0-9]+)[-.][a-z0-9][a-z0-9.-]*$"),
+                 "an ECS instance type (ecs.<family>[-<spec>].<size>, e.g. ecs.gn7i-c8g1.2xlarge)"),
 }
 
 
@@ -219,7 +221,7 @@ def family_of(cloud: str, instance_type: str) -> str:
     pattern, shape = _NAME_RULES[cloud]
     match = pattern.match(name)
     if not match:
-        raise FamilyNameError(f"instance_type: {instance_type!r} is not a {cloud} instance type name ({shape})")
+        raise FamilyNameError(f"instance_type: {instance_type!r} is not {shape}")
     return match.group(1)
 
 
