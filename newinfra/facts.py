@@ -1,8 +1,11 @@
-"""Instance family facts, one table: interconnect, drivers, images and quota classes.
+"""Hardware facts, one place: the family rule per cloud, interconnect, drivers, images, quota classes, TPU
+generations and topologies, and where each type can run.
 
-Plain data so that components (node pools, AMIs), the Ansible inventory (driver branch, Fabric
-Manager, EFA) and the policy packs can import it without the catalog. Keyed by (cloud, family)
-where the family is ``Offer.family`` (p5, a3-highgpu, gn7e; TPUs: tpu-v5p).
+Plain data and pure functions, importing nothing of the project, so that the components (node pools, VM pools,
+TPU slices, AMIs), the cost model (catalog build, loader, quotas, candidates), the Ansible inventory (driver
+branch, Fabric Manager, EFA) and the policy packs derive from it without the catalog. Keyed by (cloud, family)
+where the family is ``family_of(cloud, instance_type)`` (p5, a3-highgpu, gn7e; TPUs: tpu-v5p), which is also
+``Offer.family``.
 
 Sources: AWS "Accelerated computing instances" and "EFA supported instance types" pages and the
 Service Quotas console codes; GCP "GPU machine types"; Alibaba "GPU-accelerated compute-optimized
