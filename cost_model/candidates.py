@@ -43,6 +43,8 @@ from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 
+from newinfra.facts import RUNS_ON, runs_on
+
 MARKETS = ("on-demand", "spot")
 # Constraint families a diagnosis can relax one at a time (candidate filters and shared rows).
 FAMILIES = ("allowedClouds", "dataResidency", "exclude", "maxSpotShare", "nodes", "quotas", "monthlyBudgetUsd")
@@ -89,6 +91,10 @@ class OfferIndex:
         for i, o in enumerate(offers):
             by_accel.setdefault(o.accelerator, []).append(i)
         self.by_accel = {a: np.array(ix, np.int64) for a, ix in by_accel.items()}
+        # Where each offer can run (newinfra/facts.py): a Kubernetes workload never lands on a type the node
+        # pools refuse (TPU v2 on GKE), nor any workload on one no pool takes (no accelerated node image).
+        modes = [runs_on(o.cloud, o.instance_type) for o in offers]
+        self.runs_on = {mode: np.array([mode in m for m in modes], bool) for mode in RUNS_ON}
 
     @cached_property
     def families(self) -> tuple[tuple[str | None, ...], ...]:
@@ -199,6 +205,7 @@ class CandidateBuilder:
             keep &= ~self.excluded[rows]
         if w.per_node is not None:
             keep &= ix.apn[rows] == w.per_node
+        keep &= ix.runs_on[w.runs_on][rows]
         return rows[keep]
 
     def spot_cap(self, w: Workload) -> float:
@@ -210,7 +217,7 @@ class CandidateBuilder:
     def build(self, w: Workload, accelerator: str) -> Candidates:
         """Candidates of w; workloads that ask the same thing share one computation."""
         key = (accelerator, w.count, w.per_node, w.nodes, w.spot, w.max_spot_share, w.hours_per_month,
-               w.dataset)
+               w.dataset, w.runs_on)
         if key not in self._built:
             self._built[key] = self._build(w, accelerator)
         return dataclasses.replace(self._built[key], workload=w)

@@ -8,27 +8,23 @@ checks that need the catalog (known accelerators and instance types) live in ``n
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from newinfra.facts import TPU_GENERATIONS, TPU_SLICE
 from newinfra.placement import CLOUDS, Cloud, Placement
 
 HOURS_PER_MONTH = 730.0
-# A TPU slice named like GCP names it: tpu-v5litepod-8, tpu-v5p-16. v2-v5p names count TensorCores (two per
-# chip), v5e (v5litepod) and v6e names count chips.
-TPU_SLICE = re.compile(r"^tpu-(v[0-9]+[a-z]*)-([0-9]+)$")
-TENSORCORES_PER_CHIP = {"v2": 2, "v3": 2, "v4": 2, "v5p": 2, "v5litepod": 1, "v6e": 1}
-
-
 def tpu_slice_chips(accelerator: str) -> int | None:
-    """Chips in a slice-qualified TPU name (tpu-v5p-16 -> 8), None for any other accelerator name."""
+    """Chips in a slice-qualified TPU name (tpu-v5p-16 -> 8), None for any other accelerator name. Whether a
+    name counts chips or TensorCores is the generation's fact (newinfra/facts.py)."""
     match = TPU_SLICE.match(accelerator.lower())
-    if not match or match[1] not in TENSORCORES_PER_CHIP:
+    generation = TPU_GENERATIONS.get(match[1]) if match else None
+    if match is None or generation is None:
         return None
-    return max(1, int(match[2]) // TENSORCORES_PER_CHIP[match[1]])
+    return max(1, int(match[2]) // generation.cores_per_chip_in_name)
 
 
 def _not_bool(value: Any) -> Any:

@@ -36,3 +36,10 @@ def input_path(prefix: str) -> Iterator[None]:
         yield
     except ComponentInputError as exc:
         raise exc.under(prefix) from None
+
+
+def from_keyed(exc: ValueError) -> ComponentInputError:
+    """A plain ``key: reason`` error of the core (the facts' naming rules raise those without importing pulumi)
+    as the component error for the same property."""
+    key, sep, reason = str(exc).partition(": ")
+    return ComponentInputError(key, reason) if sep and " " not in key else ComponentInputError("value", str(exc))

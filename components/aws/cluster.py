@@ -14,7 +14,8 @@ from newinfra.components.planning.pools import NodePoolArgs
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError, input_path
-from newinfra.facts import family_facts
+from newinfra.facts import FamilyNameError, instance_facts
+from newinfra.facts import efa_interfaces as family_efa_interfaces
 
 EKS_VERSION = "1.33"
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -48,7 +49,10 @@ class GpuClusterArgs(TypedDict):
 
 def ami_type(instance_type: str, node_image: str) -> str:
     """The EKS AMI type from the families table; Bottlerocket where it has an accelerated variant."""
-    facts = family_facts("aws", instance_type.split(".")[0])
+    try:
+        facts = instance_facts("aws", instance_type)
+    except FamilyNameError:
+        facts = None
     if facts is None or facts.eks_ami_type is None:
         raise ComponentInputError("instance_type", f"{instance_type!r} has no accelerated EKS AMI (NVIDIA or Neuron)")
     if node_image not in AMI_TYPES:
@@ -57,8 +61,8 @@ def ami_type(instance_type: str, node_image: str) -> str:
 
 
 def efa_interfaces(instance_type: str) -> int:
-    facts = family_facts("aws", instance_type.split(".")[0])
-    return facts.efa_interfaces.get(instance_type, 0) if facts else 0
+    """EFA interfaces per node: the same answer the VM pools get (newinfra/facts.py)."""
+    return family_efa_interfaces("aws", instance_type)
 
 
 def _check_pools(pools: list[NodePoolArgs], node_image: str, offerings: dict[str, str]) -> None:

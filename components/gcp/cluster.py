@@ -20,7 +20,7 @@ from newinfra.components.planning.gcp import (
 )
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
 from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor
-from newinfra.components.planning.tpu import TpuSlicePlan, plan_tpu_slice
+from newinfra.components.planning.tpu import TpuSlicePlan, plan_gke_tpu_slice
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError, input_path
@@ -194,7 +194,7 @@ def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
                    for t in pool["taints"]],
     }
     if accelerator_vendor(pool["accelerator"]) == "tpu":
-        tpu = plan_tpu_slice(pool["instance_type"], pool.get("tpu_topology"))
+        tpu = plan_gke_tpu_slice(pool["instance_type"], pool.get("tpu_topology"))
         return _PoolShape({**scheduling, "machine_type": tpu.gke_machine_type},
                           {"type": "COMPACT", "tpu_topology": tpu.topology}, tpu)
     accelerator_type = gcp_accelerator_type(pool["accelerator"], pool["instance_type"])

@@ -10,17 +10,12 @@ from newinfra.components.gcp.keys import rotating_key
 from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.gcp import gcp_labels
-from newinfra.components.planning.tpu import GENERATIONS, plan_tpu_slice
+from newinfra.components.planning.tpu import plan_tpu_slice
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError
+from newinfra.facts import TPU_GENERATIONS
 
-# TPU API acceleratorConfig.type per generation.
-ACCELERATOR_CONFIG_TYPES: dict[str, str] = {"v4": "V4", "v5litepod": "V5LITE_POD", "v5p": "V5P", "v6e": "V6E"}
-# Data disk types each generation's hosts attach (v5e and later take Hyperdisk only).
-DATA_DISK_TYPES: dict[str, str] = {
-    "v4": "pd-balanced", "v5litepod": "hyperdisk-balanced", "v5p": "hyperdisk-balanced", "v6e": "hyperdisk-balanced",
-}
 # market -> schedulingConfig
 SCHEDULING: dict[str, dict[str, bool]] = {
     "on-demand": {},
@@ -75,11 +70,11 @@ class TpuSlice(pulumi.ComponentResource):
         if queued and disk_gib is not None:
             raise ComponentInputError("data_disk_gib", "queued resources cannot attach data disks; use queued=false")
         runtime = args.get("runtime_version", plan.runtime_version)
-        shielded = {"enable_secure_boot": True} if GENERATIONS[plan.generation].secure_boot else None
+        shielded = {"enable_secure_boot": True} if TPU_GENERATIONS[plan.generation].secure_boot else None
         # The slice's standard topology goes by its type name (what price books and policies key on);
         # another valid topology of the same chips needs acceleratorConfig (the two are exclusive).
         shape = {"accelerator_type": plan.accelerator_type} if plan.topology == plan.default_topology else {
-            "accelerator_config": {"type": ACCELERATOR_CONFIG_TYPES[plan.generation], "topology": plan.topology}}
+            "accelerator_config": {"type": TPU_GENERATIONS[plan.generation].api_type, "topology": plan.topology}}
 
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
@@ -113,7 +108,7 @@ class TpuSlice(pulumi.ComponentResource):
             data_disks = []
             if disk_gib is not None:
                 disk = gcp.compute.Disk(
-                    f"{node_name}-data", zone=zone, size=int(disk_gib), type=DATA_DISK_TYPES[plan.generation],
+                    f"{node_name}-data", zone=zone, size=int(disk_gib), type=TPU_GENERATIONS[plan.generation].data_disk_type,
                     disk_encryption_key={"kms_key_self_link": disk_key}, labels=labels,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=grants))
                 data_disks = [{"source_disk": disk.id, "mode": "READ_WRITE"}]

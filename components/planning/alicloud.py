@@ -3,52 +3,26 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 
-from newinfra.errors import ComponentInputError
+from newinfra.errors import ComponentInputError, from_keyed
+from newinfra.facts import FAMILIES, FamilyNameError, family_of
 
-# Whole-GPU ECS families (gn*: virtualised, ebmgn*: bare metal) -> our normalised accelerator name.
-# From Alibaba's "GPU-accelerated compute-optimized instance families" (GPU model and memory per GPU);
-# vgn*/sgn* are vGPU slices, not whole GPUs, and are not node-pool material.
+# Whole-GPU ECS families (gn*: virtualised, ebmgn*: bare metal) -> our normalised accelerator name, and the
+# families sold only after a sales ticket: both derived from the one family table, newinfra/facts.py.
 GPU_FAMILIES: dict[str, str] = {
-    "ebmgn6e": "V100-32GB",
-    "ebmgn6i": "T4",
-    "ebmgn6ia": "T4",
-    "ebmgn6v": "V100",
-    "ebmgn7": "A100",
-    "ebmgn7e": "A100-80GB",
-    "ebmgn7ex": "A100-80GB",
-    "ebmgn7i": "A10",
-    "ebmgn7ix": "A10",
-    "ebmgn8is": "L20",
-    "ebmgn8v": "H20",
-    "gn5": "P100",
-    "gn5i": "P4",
-    "gn6e": "V100-32GB",
-    "gn6i": "T4",
-    "gn6v": "V100",
-    "gn7": "A100",
-    "gn7e": "A100-80GB",
-    "gn7i": "A10",
-    "gn7r": "GA107",
-    "gn7s": "A30",
-    "gn8is": "L20",
-    "gn8v": "H20",
+    family: facts.accelerator for (cloud, family), facts in sorted(FAMILIES.items())
+    if cloud == "alicloud" and facts.accelerator
 }
 GPU_FAMILY_PREFIXES = ("gn", "ebmgn")
-# Families Alibaba sells only after a sales ticket: treated as unavailable unless the user says otherwise.
-SALES_TICKET_FAMILIES = frozenset({"ebmgn8v", "gn7s", "gn8is", "gn8v"})
+SALES_TICKET_FAMILIES = frozenset(f for (c, f), v in FAMILIES.items() if c == "alicloud" and v.sales_ticket)
 
 
 def instance_family(instance_type: str) -> str:
-    """ecs.gn7i-c8g1.2xlarge -> gn7i; ecs.ebmgn7e.32xlarge -> ebmgn7e."""
-    match = re.fullmatch(r"ecs\.([a-z0-9]+)(?:-[a-z0-9]+)*\.[a-z0-9-]+", instance_type or "")
-    if not match:
-        raise ComponentInputError(
-            "instance_type", f"{instance_type!r} is not an ECS instance type (ecs.<family>[-<spec>].<size>, "
-            "e.g. ecs.gn7i-c8g1.2xlarge)"
-        )
-    return match.group(1)
+    """ecs.gn7i-c8g1.2xlarge -> gn7i; ecs.ebmgn7e.32xlarge -> ebmgn7e (newinfra/facts.py ``family_of``)."""
+    try:
+        return family_of("alicloud", instance_type)
+    except FamilyNameError as exc:
+        raise from_keyed(exc) from None
 
 
 def check_gpu_instance_type(instance_type: str, accelerator: str, *, allow_sales_ticket_types: bool = False) -> str:

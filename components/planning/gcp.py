@@ -10,6 +10,7 @@ from newinfra.components.planning.network import private_network
 from newinfra.components.planning.tags import with_cost_tags
 
 from newinfra.errors import ComponentInputError
+from newinfra.facts import FamilyNameError, family_of
 
 # Our normalised accelerator names (cost_model/catalog/names.py) -> GCP's acceleratorType.
 GCP_ACCELERATOR_TYPES: dict[str, str] = {
@@ -41,14 +42,15 @@ GKE_TAINT_EFFECTS: dict[str, str] = {
 IAP_RANGE = "35.235.240.0/20"
 
 
-def machine_family(machine_type: str) -> str:
-    """a3-highgpu-8g -> a3-highgpu; g2-standard-8 -> g2-standard; n1-standard-8 -> n1-standard."""
-    return machine_type.rsplit("-", 1)[0]
 
 
 def gcp_accelerator_type(accelerator: str, machine_type: str = "") -> str:
     """GCP's acceleratorType for a normalised name (GCP's own names pass through)."""
-    by_family = GCP_ACCELERATOR_BY_FAMILY.get(machine_family(machine_type)) if machine_type else None
+    try:
+        family = family_of("gcp", machine_type) if machine_type else None
+    except FamilyNameError:
+        family = None
+    by_family = GCP_ACCELERATOR_BY_FAMILY.get(family) if family else None
     if by_family:
         return by_family
     if accelerator in GCP_ACCELERATOR_TYPES:

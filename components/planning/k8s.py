@@ -8,10 +8,9 @@ real annotations: no ``from __future__ import annotations`` in this module.
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from newinfra.components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
-from newinfra.cost_model.request import Workload
 
 from newinfra.errors import ComponentInputError
 from newinfra.placement import Placement
@@ -19,6 +18,20 @@ from newinfra.placement import Placement
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 CLOUDS = ("alicloud", "aws", "gcp")
 KINDS = ("batch", "inference", "training")
+
+
+class Workload(Protocol):
+    """What the GPU layer reads of a configured workload (the cost model's ``Workload`` has these fields):
+    a structural type, so that the components never import the cost model."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def team(self) -> str | None: ...
 
 
 class NodeTaint(TypedDict):

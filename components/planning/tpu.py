@@ -1,55 +1,20 @@
 """Pure TPU slice planning: chips, topology, hosts, machine types and runtime per generation.
 
-Slice names count chips for v5e/v6e (v5litepod-8 = 8 chips) and TensorCores for v4/v5p (v5p-8 = 4 chips,
-two cores each). A slice's topology must multiply out to its chips and be one GCP provisions.
+Slice names count chips for v5e/v6e (v5litepod-8 = 8 chips) and TensorCores for v2/v3/v4/v5p (v5p-8 = 4 chips,
+two cores each). A slice's topology must multiply out to its chips and be one GCP provisions. v2 and v3 run
+as TPU VMs; GKE has node pools from v3 on (``plan_gke_tpu_slice`` refuses v2).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import re
 from dataclasses import dataclass
 
 from newinfra.errors import ComponentInputError
+from newinfra.facts import TPU_GENERATIONS, TPU_TYPE, TpuGeneration, tpu_topologies
 
-
-@dataclass(frozen=True)
-class TpuGeneration:
-    name: str  # the prefix of accelerator types: v5litepod, v5p, v6e
-    cores_per_chip_in_name: int  # 1: the name counts chips; 2: it counts TensorCores
-    dims: int  # 2D torus (v5e, v6e) or 3D (v4, v5p)
-    max_chips: int
-    runtime_version: str  # the TPU VM software version for this generation
-    single_host_machines: dict[int, str]  # chips -> GKE machine type for slices on one host
-    multi_host_machine: str  # GKE machine type of each host of a larger slice
-    chips_per_host: int  # on multi-host slices
-    gke_accelerator: str  # GKE's node label cloud.google.com/gke-tpu-accelerator
-    secure_boot: bool  # shieldedInstanceConfig.enableSecureBoot accepted
-
-
-# 2D generations: the topologies GCP provisions, by chip count.
-TOPOLOGIES_2D: dict[int, str] = {
-    1: "1x1", 4: "2x2", 8: "2x4", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16",
-}
-# 3D generations below a full 4x4x4 cube: the documented shapes; above it every dimension is a multiple of 4.
-SMALL_TOPOLOGIES_3D: dict[int, str] = {4: "2x2x1", 8: "2x2x2", 16: "2x2x4", 32: "2x4x4"}
-
-GENERATIONS: dict[str, TpuGeneration] = {
-    g.name: g
-    for g in (
-        TpuGeneration("v4", 2, 3, 4096, "tpu-ubuntu2204-base", {4: "ct4p-hightpu-4t"}, "ct4p-hightpu-4t", 4,
-                      "tpu-v4-podslice", True),
-        TpuGeneration("v5litepod", 1, 2, 256, "v2-alpha-tpuv5-lite",
-                      {1: "ct5lp-hightpu-1t", 4: "ct5lp-hightpu-4t", 8: "ct5lp-hightpu-8t"}, "ct5lp-hightpu-4t",
-                      4, "tpu-v5-lite-podslice", True),
-        TpuGeneration("v5p", 2, 3, 8960, "v2-alpha-tpuv5", {4: "ct5p-hightpu-4t"}, "ct5p-hightpu-4t", 4,
-                      "tpu-v5p-slice", True),
-        TpuGeneration("v6e", 1, 2, 256, "v2-alpha-tpuv6e",
-                      {1: "ct6e-standard-1t", 4: "ct6e-standard-4t", 8: "ct6e-standard-8t"}, "ct6e-standard-4t",
-                      4, "tpu-v6e-slice", True),
-    )
-}
+# The generations, their sizes, topologies, hosts and GKE machines are hardware facts (newinfra/facts.py).
+GENERATIONS = TPU_GENERATIONS
 
 
 @dataclass(frozen=True)
@@ -59,18 +24,18 @@ class TpuSlicePlan:
     chips: int
     topology: str
     hosts: int
-    gke_machine_type: str
+    gke_machine_type: str | None  # None: GKE has no node pools for this generation (v2: TPU VMs only)
     runtime_version: str
     default_topology: str  # the first of the valid ones: what GCP provisions for the bare type name
 
 
 def parse_accelerator_type(accelerator_type: str, key: str = "instance_type") -> tuple[TpuGeneration, int]:
-    match = re.fullmatch(r"(v\w+?)-(\d+)", accelerator_type or "")
+    match = TPU_TYPE.match(accelerator_type if isinstance(accelerator_type, str) else "")
     generation = GENERATIONS.get(match.group(1)) if match else None
     if generation is None or match is None:
         raise ComponentInputError(
             key, f"{accelerator_type!r} is not a TPU type GCP offers; valid: "
-            f"<generation>-<size> with generation in {sorted(GENERATIONS)} (e.g. v5litepod-8, v5p-8, v6e-8)"
+            f"<generation>-<size> with generation in {sorted(GENERATIONS)} (e.g. v3-8, v5litepod-8, v5p-8, v6e-8)"
         )
     count = int(match.group(2))
     if count % generation.cores_per_chip_in_name:
@@ -83,27 +48,12 @@ def parse_accelerator_type(accelerator_type: str, key: str = "instance_type") ->
 
 def valid_topologies(generation: TpuGeneration, chips: int) -> list[str]:
     """Every topology GCP provisions for this many chips of a generation (empty: no such slice)."""
-    if chips > generation.max_chips:
-        return []
-    if generation.dims == 2:
-        return [TOPOLOGIES_2D[chips]] if chips in TOPOLOGIES_2D else []
-    if chips in SMALL_TOPOLOGIES_3D:
-        return [SMALL_TOPOLOGIES_3D[chips]]
-    if chips % 64:
-        return []
-    # A <= B <= C, each a multiple of 4: the slice is whole 4x4x4 cubes wired as a torus.
-    quads = chips // 64
-    shapes = {
-        tuple(sorted((4 * a, 4 * b, 4 * c)))
-        for a, b in itertools.product(range(1, quads + 1), repeat=2)
-        if quads % (a * b) == 0
-        for c in (quads // (a * b),)
-    }
-    return ["x".join(map(str, s)) for s in sorted(shapes, key=lambda s: (max(s), s))]
+    return tpu_topologies(generation, chips)
 
 
 def _slice_sizes(generation: TpuGeneration) -> list[str]:
-    sizes = TOPOLOGIES_2D if generation.dims == 2 else SMALL_TOPOLOGIES_3D
+    sizes = generation.standard_topologies if generation.dims == 2 else \
+        [c for c in generation.standard_topologies if c < 64]
     examples = [f"{generation.name}-{chips * generation.cores_per_chip_in_name}" for chips in sorted(sizes)]
     return examples if generation.dims == 2 else [*examples, f"{generation.name}-<128 x k>"]
 
@@ -128,15 +78,27 @@ def plan_tpu_slice(accelerator_type: str, topology: str | None = None,
             topology_key, f"{chosen!r} does not match {accelerator_type} ({chips} chips); "
             f"valid topologies for {accelerator_type}: {valid}"
         )
-    single = generation.single_host_machines.get(chips)
+    single = chips in generation.single_host_chips
     hosts = 1 if single else math.ceil(chips / generation.chips_per_host)
+    gke = generation.gke_single_host_machines.get(chips) if single else generation.gke_multi_host_machine
     return TpuSlicePlan(
         accelerator_type=accelerator_type,
         generation=generation.name,
         chips=chips,
         topology=chosen,
         hosts=hosts,
-        gke_machine_type=single or generation.multi_host_machine,
+        gke_machine_type=gke,
         runtime_version=generation.runtime_version,
         default_topology=valid[0],
     )
+
+
+def plan_gke_tpu_slice(accelerator_type: str, topology: str | None = None) -> TpuSlicePlan:
+    """A slice for a GKE TPU node pool: as ``plan_tpu_slice``, refusing generations GKE does not run."""
+    plan = plan_tpu_slice(accelerator_type, topology)
+    if plan.gke_machine_type is None:
+        gke = sorted(g.name for g in GENERATIONS.values() if g.gke_multi_host_machine)
+        raise ComponentInputError(
+            "instance_type", f"{accelerator_type!r}: GKE has no TPU {plan.generation} node pools; run it as a TPU "
+            f"VM (runsOn: vm) or use a generation GKE offers: {gke}")
+    return plan

@@ -14,8 +14,16 @@ from typing import NotRequired, TypedDict
 from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool
 from newinfra.components.planning.tags import with_cost_tags
 
-from newinfra.errors import ComponentInputError
-from newinfra.facts import ACCELERATOR_ARCHITECTURE, ARCHITECTURES, FAMILIES, family_facts
+from newinfra.errors import ComponentInputError, from_keyed
+from newinfra.facts import (
+    ACCELERATOR_ARCHITECTURE,
+    ARCHITECTURES,
+    FAMILIES,
+    FamilyNameError,
+    efa_interfaces,
+    family_facts,
+    family_of,
+)
 from newinfra.placement import Placement
 
 MARKETS = ("on-demand", "spot")
@@ -68,17 +76,11 @@ class HostFacts:
 
 
 def instance_family(cloud: str, instance_type: str) -> str:
-    """The family key of newinfra/facts.py (same rule as ``Offer.family``)."""
-    if cloud == "alicloud":
-        parts = instance_type.split(".")
-        if len(parts) < 3 or parts[0] != "ecs":
-            raise ComponentInputError("instance_type", f"{instance_type!r} is not an ECS type (ecs.<family>.<size>)")
-        return parts[1].split("-")[0]
-    if cloud == "gcp":
-        return instance_type.rsplit("-", 1)[0]
-    if cloud == "aws":
-        return instance_type.split(".")[0]
-    raise ComponentInputError("cloud", f"{cloud!r} is not valid; valid: {sorted(GROUP_KINDS)}")
+    """The family key of newinfra/facts.py (``family_of``), as a ComponentInputError."""
+    try:
+        return family_of(cloud, instance_type)
+    except FamilyNameError as exc:
+        raise from_keyed(exc) from None
 
 
 def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_per_node: int) -> HostFacts:
@@ -107,7 +109,7 @@ def host_facts(cloud: str, instance_type: str, accelerator: str, accelerators_pe
     branch = ARCHITECTURES[architecture].driver_branch
     if branch is None:
         raise ComponentInputError("accelerator", f"{accelerator!r} ({architecture}) has no driver branch in the table")
-    efa_count = facts.efa_interfaces.get(instance_type, 1 if facts.efa_other_sizes else 0)
+    efa_count = efa_interfaces(cloud, instance_type)
     return HostFacts(
         family=family,
         accelerator=accelerator,

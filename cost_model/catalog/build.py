@@ -22,7 +22,7 @@ from pathlib import Path
 from newinfra.cost_model.catalog import names, rates, shapes
 from newinfra.cost_model.catalog.schema import Exclusion, Offer
 
-from newinfra.facts import SALES_TICKET_FAMILIES, family_facts
+from newinfra.facts import SALES_TICKET_FAMILIES, TPU_GENERATIONS, family_facts, family_of
 
 DATA_DIR = Path(__file__).parent / "data"
 OFFER_COLUMNS = ("cloud", "region", "zone", "instanceType", "accelerator", "acceleratorsPerNode",
@@ -150,7 +150,7 @@ def aws_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
             keep = False
         if not keep:
             continue
-        efa, nvlink = _interconnect("aws", itype.split(".")[0], itype, per_node)
+        efa, nvlink = _interconnect("aws", family_of("aws", itype), itype, per_node)
         yield Offer("aws", region, zone, itype, accelerator, per_node, mem, number(row["vCPUs"]),
                     number(row["MemoryGiB"]), efa, nvlink, None, number(row["Price"]), spot, "aws",
                     SOURCES["aws"]["asOf"])
@@ -215,7 +215,7 @@ def _gcp_gpu_vm(host: dict[str, str], acc: dict[str, str], accelerator: str | No
     keep, spot = check_prices("gcp", region, zone, itype, on_demand, spot, out)
     if not keep:
         return
-    family = itype.rsplit("-", 1)[0]
+    family = family_of("gcp", itype)
     efa, nvlink = _interconnect("gcp", family, itype, count)
     if family.startswith("n1-"):
         nvlink = accelerator.startswith("V100") and count == 8  # hybrid cube-mesh on 8 × V100
@@ -232,7 +232,7 @@ def _gcp_tpu(row: dict[str, str], out: list[Exclusion]) -> Iterator[Offer]:
         return
     keep, spot = check_prices("gcp", region, zone, itype, number(row["Price"]), number(row["SpotPrice"]), out)
     if keep:
-        hbm = shapes.TPU_GENERATIONS[accelerator.removeprefix("tpu-")]["hbm_gib"]
+        hbm = TPU_GENERATIONS[accelerator.removeprefix("tpu-")].hbm_gib
         yield Offer("gcp", region, zone, itype, accelerator, chips, float(hbm), None, None,
                     False, False, topology, number(row["Price"]), spot, "gcp", SOURCES["gcp"]["asOf"])
 
@@ -244,7 +244,7 @@ def alicloud_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
     rows = read_rows(src / "alicloud/vms.csv", cols)
     for row in rows:
         itype, region, zone = row["InstanceType"], row["Region"], row["AvailabilityZone"]
-        family = itype.split(".")[1].split("-")[0]
+        family = family_of("alicloud", itype)
         if family in SALES_TICKET_FAMILIES:
             out.append(Exclusion("alicloud", region, zone, itype, "offer", "sold only after a sales ticket"))
             continue
@@ -272,9 +272,9 @@ def alicloud_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
     priced = {r["InstanceType"] for r in rows}
     for row in read_rows(src / "alicloud/gpu_specs.csv", ("InstanceType",)):
         itype = row["InstanceType"]
-        if itype in priced or itype.split(".")[1].split("-")[0].startswith(("vgn", "sgn")):
+        family = family_of("alicloud", itype)
+        if itype in priced or family.startswith(("vgn", "sgn")):
             continue
-        family = itype.split(".")[1].split("-")[0]
         reason = "sold only after a sales ticket; no list price" if family in SALES_TICKET_FAMILIES \
             else "specs only: no list price in the source"
         out.append(Exclusion("alicloud", "", "", itype, "offer", reason))

@@ -21,7 +21,8 @@ from pathlib import Path
 from newinfra.cost_model.catalog import rates
 from newinfra.cost_model.catalog.names import alias_key
 from newinfra.cost_model.catalog.schema import Exclusion, InstanceFacts, Offer
-from newinfra.cost_model.request import TPU_SLICE
+
+from newinfra.facts import TPU_SLICE
 
 DATA_DIR = Path(__file__).parent / "data"
 FILES = ("aliases.csv", "egress.csv", "excluded.csv", "fx.csv", "offers.csv", "sources.csv")
@@ -209,8 +210,8 @@ class Catalog:
     def normalise_accelerator(self, name: str) -> str:
         """'h100', 'nvidia-h100-80gb', 'H100' -> 'H100'; raises UnknownAccelerator listing valid names."""
         found = self._keys.get(alias_key(str(name)))
-        if found is None and TPU_SLICE.match(str(name).lower()):  # tpu-v5litepod-8: the slice's generation
-            found = self._keys.get(alias_key(str(name).rsplit("-", 1)[0]))
+        if found is None and (tpu := TPU_SLICE.match(str(name).lower())):  # tpu-v5litepod-8: its generation
+            found = self._keys.get(alias_key(f"tpu-{tpu.group(1)}"))
         if found is None:
             raise UnknownAccelerator(
                 f"unknown accelerator {name!r}; valid: {', '.join(self.accelerators)} "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newinfra.facts import family_of
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Offer:
@@ -26,13 +28,8 @@ class Offer:
 
     @property
     def family(self) -> str:
-        """Instance family: p5, g6e, a3-highgpu, gn7i; TPU: the generation (tpu-v5litepod)."""
-        if self.cloud == "alicloud":
-            return self.instance_type.split(".")[1].split("-")[0]
-        if self.cloud == "gcp":
-            return self.instance_type.rsplit("-", 1)[0] if not self.accelerator.startswith("tpu-") \
-                else self.accelerator
-        return self.instance_type.split(".")[0]
+        """Instance family: p5, g6e, a3-highgpu, gn7i; TPU: the generation (tpu-v5litepod); newinfra/facts.py."""
+        return family_of(self.cloud, self.instance_type)
 
 
 @dataclass(frozen=True, slots=True, order=True)

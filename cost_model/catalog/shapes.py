@@ -7,6 +7,8 @@ allows only certain pairs. These tables are GCP's documented pairs ("GPU machine
 
 from __future__ import annotations
 
+from newinfra.facts import FAMILIES, TPU_GENERATIONS, family_of
+
 # Accelerator-optimised hosts: host type -> (source accelerator name, GPUs per VM).
 GCP_GPU_HOSTS: dict[str, tuple[str, int]] = {
     "a2-highgpu-1g": ("A100", 1),
@@ -42,7 +44,8 @@ N1_GPU_LIMITS: dict[str, dict[int, tuple[int, int]]] = {
     "V100": {1: (12, 78), 2: (24, 156), 4: (48, 312), 8: (96, 624)},
     "P100": {1: (16, 104), 2: (32, 208), 4: (64, 208)},
 }
-N1_GPU_FAMILIES = ("n1-standard", "n1-highmem", "n1-highcpu")
+# Hosts that take attached GPUs of several models: the GCP families without an accelerator of their own (N1).
+N1_GPU_FAMILIES = tuple(sorted(f for (c, f), v in FAMILIES.items() if c == "gcp" and v.accelerator is None))
 
 
 def n1_hosts_for(accelerator: str, count: int, hosts: dict[str, tuple[float, float]]) -> list[str]:
@@ -54,28 +57,8 @@ def n1_hosts_for(accelerator: str, count: int, hosts: dict[str, tuple[float, flo
     gib_per_gb = 1e9 / 2**30
     return sorted(
         name for name, (vcpus, mem_gib) in hosts.items()
-        if name.rsplit("-", 1)[0] in N1_GPU_FAMILIES and vcpus <= max_vcpus and mem_gib <= max_gb * gib_per_gb
+        if family_of("gcp", name) in N1_GPU_FAMILIES and vcpus <= max_vcpus and mem_gib <= max_gb * gib_per_gb
     )
-
-
-# TPU generations: does the slice name count chips or TensorCores (2 per chip), HBM GiB per chip,
-# and the documented standard topologies by chip count.
-TPU_GENERATIONS: dict[str, dict] = {
-    "v2": {"units": "cores", "hbm_gib": 16, "topologies": {
-        4: "2x2", 16: "4x4", 64: "8x8", 128: "8x16", 256: "16x16"}},
-    "v3": {"units": "cores", "hbm_gib": 32, "topologies": {
-        4: "2x2", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16", 512: "16x32", 1024: "32x32"}},
-    "v4": {"units": "cores", "hbm_gib": 32, "topologies": {
-        4: "2x2x1", 8: "2x2x2", 16: "2x2x4", 32: "2x4x4", 64: "4x4x4", 128: "4x4x8", 256: "4x8x8",
-        512: "8x8x8", 1024: "8x8x16", 2048: "8x16x16", 4096: "16x16x16"}},
-    "v5p": {"units": "cores", "hbm_gib": 95, "topologies": {
-        4: "2x2x1", 8: "2x2x2", 16: "2x2x4", 32: "2x4x4", 64: "4x4x4", 128: "4x4x8", 256: "4x8x8",
-        512: "8x8x8", 1024: "8x8x16", 2048: "8x16x16", 4096: "16x16x16"}},
-    "v5litepod": {"units": "chips", "hbm_gib": 16, "topologies": {
-        1: "1x1", 4: "2x2", 8: "2x4", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16"}},
-    "v6e": {"units": "chips", "hbm_gib": 32, "topologies": {
-        1: "1x1", 4: "2x2", 8: "2x4", 16: "4x4", 32: "4x8", 64: "8x8", 128: "8x16", 256: "16x16"}},
-}
 
 
 class SliceError(ValueError):
@@ -83,17 +66,20 @@ class SliceError(ValueError):
 
 
 def tpu_slice(name: str) -> tuple[str, str, int, str]:
-    """'tpu-v5p-16' -> ('tpu-v5p', 'v5p-16', 8 chips, '2x2x2'); raises SliceError with the reason."""
+    """'tpu-v5p-16' -> ('tpu-v5p', 'v5p-16', 8 chips, '2x2x2'); raises SliceError with the reason.
+
+    The catalog offers the slices with a documented standard topology (newinfra/facts.py), each of which the
+    TPU planner accepts; larger non-standard 3D slices are left to a user's explicit topology."""
     body = name.removeprefix("tpu-")
     generation, _, size = body.rpartition("-")
     facts = TPU_GENERATIONS.get(generation)
     if facts is None or not size.isdigit():
         raise SliceError(f"unknown TPU generation or size in {name!r}")
-    chips = int(size) // 2 if facts["units"] == "cores" else int(size)
-    topology = facts["topologies"].get(chips)
+    chips = int(size) // facts.cores_per_chip_in_name
+    topology = facts.standard_topologies.get(chips)
     if topology is None:
         raise SliceError(
             f"{name}: {chips} chips has no standard {generation} topology "
-            f"(standard chip counts: {sorted(facts['topologies'])})"
+            f"(standard chip counts: {sorted(facts.standard_topologies)})"
         )
-    return f"tpu-{generation}", body, chips, topology
+    return facts.family, body, chips, topology

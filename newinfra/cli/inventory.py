@@ -15,16 +15,11 @@ from typing import Any
 
 import typer
 
+from newinfra.facts import FamilyNameError, family_of
+
 BAD_INPUT_EXIT = 2
 CLOUDS = ("alicloud", "aws", "gcp")
 GROUP_KINDS = {"aws": "aws-asg", "gcp": "gcp-mig", "alicloud": "alicloud-ess"}
-# Instance family as the catalog names it (Offer.family): p5.48xlarge -> p5, a3-highgpu-8g -> a3-highgpu,
-# ecs.gn7e-c16g1.32xlarge -> gn7e.
-FAMILY_PATTERNS = {
-    "aws": re.compile(r"^([a-z0-9-]+)\."),
-    "gcp": re.compile(r"^([a-z0-9]+-[a-z]+)-"),
-    "alicloud": re.compile(r"^ecs\.([a-z0-9]+)-"),
-}
 REQUIRED = {"name": str, "cloud": str, "region": str, "instanceType": str, "accelerator": str,
             "expectedAccelerators": int, "driverBranch": str, "fabricManager": bool, "efa": bool, "os": str,
             "hosts": list}
@@ -35,10 +30,11 @@ class InventoryError(ValueError):
 
 
 def instance_family(cloud: str, instance_type: str) -> str:
-    match = FAMILY_PATTERNS[cloud].match(instance_type)
-    if not match:
-        raise InventoryError(f"instanceType {instance_type!r} is not a {cloud} instance type name")
-    return match.group(1)
+    """The family the components and the catalog use (newinfra/facts.py ``family_of``)."""
+    try:
+        return family_of(cloud, instance_type)
+    except FamilyNameError:
+        raise InventoryError(f"instanceType {instance_type!r} is not a {cloud} instance type name") from None
 
 
 def group_name(*parts: str) -> str:

@@ -16,9 +16,11 @@ from typer.testing import CliRunner
 
 from newinfra.cli.app import app
 from newinfra.cli.inventory import (
+    GROUP_KINDS,
     InventoryError,
     aws_asg_resolver,
     build_inventory,
+    group_name,
     instance_family,
     pools_from_outputs,
     to_script_json,
@@ -170,3 +172,22 @@ def test_ansible_inventory_script_feeds_ansible_inventory(tmp_path: Path) -> Non
                             str(REPO / "ansible" / "stack_inventory.py"), "--host", "gn7e-1"],
                            capture_output=True, text=True, env=env, check=True)
     assert json.loads(graph.stdout)["nvidia_driver_branch"] == "580"
+
+
+@pytest.mark.parametrize(("cloud", "instance_type", "family"), [
+    ("alicloud", "ecs.ebmgn7e.32xlarge", "ebmgn7e"), ("alicloud", "ecs.ebmgn7ix.32xlarge", "ebmgn7ix"),
+    ("alicloud", "ecs.gn7i-c8g1.2xlarge", "gn7i"), ("aws", "p6-b300.48xlarge", "p6-b300"),
+    ("gcp", "n1-standard-8", "n1-standard"),
+])
+def test_regression_inventory_takes_every_type_the_components_take(cloud: str, instance_type: str,
+                                                                   family: str) -> None:
+    """Bug: the inventory's own family pattern rejected bare-metal Alibaba types (ecs.ebmgn7e.32xlarge) that the
+    components accept; now both read newinfra/facts.py's one rule."""
+    from newinfra.components.planning.vm_pool import instance_family as vm_pool_family
+
+    assert instance_family(cloud, instance_type) == vm_pool_family(cloud, instance_type) == family
+    hosts = [{"name": "node-1", "privateIp": "10.0.0.5"}]
+    entry = pool(cloud=cloud, instanceType=instance_type, hosts=hosts,
+                 group={"kind": GROUP_KINDS[cloud], "name": "g", "region": "r"})
+    inventory = build_inventory({"gpuVmPools": [entry]})
+    assert list(inventory["all"]["children"][group_name("family", cloud, family)]["hosts"]) == ["node-1"]

@@ -11,20 +11,19 @@ from newinfra.policies.rules.links import Index
 from newinfra.policies.rules.pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
-from newinfra.facts import family_facts
+from newinfra.facts import FamilyNameError, efa_interfaces
 
 PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
 
 
-def _family(pool: Pool) -> str:
-    itype = pool.instance_type or ""
-    return itype.split(".")[0] if pool.cloud == "aws" else itype
-
-
 def _efa_capable(pool: Pool, book: prices.PriceBook) -> bool:
+    """EFA by the catalog's offer or by the family table (the same answer the components build from)."""
     price = pool.price(book)
-    facts = family_facts("aws", _family(pool))
-    return bool((price and price.efa) or (facts and facts.efa(pool.instance_type or "")))
+    try:
+        listed = pool.cloud == "aws" and efa_interfaces("aws", pool.instance_type or "") > 0
+    except FamilyNameError:
+        listed = False
+    return bool((price and price.efa) or listed)
 
 
 def _aws_problem(pool: Pool, template: Any, groups: Index, book: prices.PriceBook) -> str | None:

@@ -187,3 +187,23 @@ def test_public_endpoint_only_with_explicit_cidrs():
     assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
     with pytest.raises(ComponentInputError, match="open the API"):
         _cluster_record([_pool()], public_access_cidrs=["0.0.0.0/0"])
+
+
+def test_regression_eks_p6_b300_training_gets_efa_and_a_placement_group():
+    """Bug: EKS pools on p6-b300 (EFA on every size, no per-size count listed) got no EFA interfaces and no
+    placement group, while the AWS VM pool gave the same type EFA; the interconnect rule flagged the result."""
+    from newinfra.components.planning.vm_pool import host_facts
+    from newinfra.policies.packs import pack
+    from newinfra.policies.runner import evaluate
+
+    record = _cluster_record([_pool("p6-b300.48xlarge", "B300")])
+    template = record.of_type("aws:ec2/launchTemplate:LaunchTemplate")[0]["inputs"]
+    interfaces = template["networkInterfaces"]
+    vm_pool_interfaces = host_facts("aws", "p6-b300.48xlarge", "B300", 8).efa_interfaces
+    assert len(interfaces) == vm_pool_interfaces >= 1  # the node group and the VM pool read one fact
+    assert {ni["interfaceType"] for ni in interfaces} == {"efa"}
+    assert template["placement"]["groupName"]
+    assert [g["inputs"]["strategy"] for g in record.of_type("aws:ec2/placementGroup:PlacementGroup")] == ["cluster"]
+    evaluation = evaluate(record.resources, {}, project="test", stack="dev", environment="dev",
+                          selected=[pack("data_security")])
+    assert [v.message for v in evaluation.violations if v.policy == "gpu-multi-node-interconnect"] == []

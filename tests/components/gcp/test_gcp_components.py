@@ -293,7 +293,8 @@ def test_cluster_without_a_key_gets_a_rotating_one():
 
 
 @pytest.mark.parametrize(("accelerator_type", "runtime"), [
-    ("v5p-8", "v2-alpha-tpuv5"), ("v6e-8", "v2-alpha-tpuv6e")])
+    ("v5p-8", "v2-alpha-tpuv5"), ("v6e-8", "v2-alpha-tpuv6e"), ("v3-8", "tpu-ubuntu2204-base"),
+    ("v2-8", "tpu-ubuntu2204-base")])
 def test_tpu_generations(accelerator_type, runtime):
     record = run_callable(lambda: _tpu(accelerator_type=accelerator_type))
     vm = record.of_type("gcp:tpu/v2Vm:V2Vm")[0]["inputs"]
@@ -321,7 +322,7 @@ def test_tpu_queued_resource():
     ({"topology": "4x2"}, ComponentInputError, r"topology: '4x2' does not match v5litepod-8 \(8 chips\); "
                                              r"valid topologies for v5litepod-8: \['2x4'\]"),
     ({"accelerator_type": "v5p-9"}, ComponentInputError, r"count TensorCores"),
-    ({"accelerator_type": "v3-8"}, ComponentInputError, r"'v3-8' is not a TPU type GCP offers"),
+    ({"accelerator_type": "v1-8"}, ComponentInputError, r"'v1-8' is not a TPU type GCP offers"),
     ({"market": "capacity-block"}, ComponentInputError, r"market: 'capacity-block' is not valid for TPU VMs"),
     ({"count": pulumi.Output.from_input(2)}, ComponentInputError, r"count: must be a plain value"),
     ({"queued": True, "market": "spot"}, ComponentInputError, r"cannot be combined with queued=true"),

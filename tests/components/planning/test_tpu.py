@@ -9,9 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from newinfra.components.planning.tpu import (
     GENERATIONS,
-    SMALL_TOPOLOGIES_3D,
-    TOPOLOGIES_2D,
     parse_accelerator_type,
+    plan_gke_tpu_slice,
     plan_tpu_slice,
     valid_topologies,
 )
@@ -27,6 +26,13 @@ from newinfra.errors import ComponentInputError
     ("v5p-128", 64, "4x4x4", 16, "ct5p-hightpu-4t", "v2-alpha-tpuv5"),
     ("v6e-8", 8, "2x4", 1, "ct6e-standard-8t", "v2-alpha-tpuv6e"),  # v6e names count chips
     ("v6e-256", 256, "16x16", 64, "ct6e-standard-4t", "v2-alpha-tpuv6e"),
+    # TPU v3 (GCP "TPU v3" page): v3-8 is one host of 4 chips; v3-32 ... v3-2048 are 2D-torus slices.
+    ("v3-8", 4, "2x2", 1, "ct3-hightpu-4t", "tpu-ubuntu2204-base"),
+    ("v3-32", 16, "4x4", 4, "ct3p-hightpu-4t", "tpu-ubuntu2204-base"),
+    ("v3-64", 32, "4x8", 8, "ct3p-hightpu-4t", "tpu-ubuntu2204-base"),
+    ("v3-2048", 1024, "32x32", 256, "ct3p-hightpu-4t", "tpu-ubuntu2204-base"),
+    ("v2-8", 4, "2x2", 1, None, "tpu-ubuntu2204-base"),  # v2: TPU VMs only
+    ("v2-512", 256, "16x16", 64, None, "tpu-ubuntu2204-base"),
 ])
 def test_standard_slices(accelerator_type, chips, topology, hosts, machine, runtime):
     plan = plan_tpu_slice(accelerator_type)
@@ -48,6 +54,9 @@ def test_wrong_topology_names_the_valid_ones():
     ("v5p-9", r"v5p sizes count TensorCores \(2 per chip\)"),
     ("v5p-200", r"'v5p-200' \(100 chips\) is not a v5p slice"),
     ("v6e-512", r"'v6e-512' \(512 chips\) is not a v6e slice"),
+    ("v3-16", r"'v3-16' \(8 chips\) is not a v3 slice GCP offers; valid: \['v3-8', 'v3-32'"),
+    ("v3-4096", r"'v3-4096' \(2048 chips\) is not a v3 slice"),
+    ("v2-64", r"'v2-64' \(32 chips\) is not a v2 slice"),
     ("a3-highgpu-8g", r"is not a TPU type"),
 ])
 def test_slices_gcp_does_not_offer(accelerator_type, message):
@@ -83,4 +92,18 @@ def test_names_count_chips_or_cores(generation_name, size):
 def test_large_3d_slices_are_whole_cubes():
     assert valid_topologies(GENERATIONS["v5p"], 512) == ["8x8x8", "4x8x16", "4x4x32"]
     assert all(int(d) % 4 == 0 for t in valid_topologies(GENERATIONS["v5p"], 1024) for d in t.split("x"))
-    assert set(SMALL_TOPOLOGIES_3D) == {4, 8, 16, 32} and 256 in TOPOLOGIES_2D
+    # The documented standard topology comes first: what GCP provisions for the bare type name.
+    assert valid_topologies(GENERATIONS["v5p"], 1024)[0] == "8x8x16"
+
+
+def test_regression_the_planner_takes_tpu_v3_that_the_catalog_offers():
+    """Bug: `solve` placed tpu-v3-8 while plan_tpu_slice refused v3-8 (place succeeded, plan failed)."""
+    plan = plan_tpu_slice("v3-8")
+    assert (plan.generation, plan.chips, plan.topology, plan.hosts) == ("v3", 4, "2x2", 1)
+    assert plan_gke_tpu_slice("v3-8").gke_machine_type == "ct3-hightpu-4t"
+
+
+def test_gke_refuses_generations_without_node_pools():
+    with pytest.raises(ComponentInputError, match=r"instance_type: 'v2-8': GKE has no TPU v2 node pools; run it as a TPU "
+                                               r"VM \(runsOn: vm\) or use a generation GKE offers: \['v3', 'v4'"):
+        plan_gke_tpu_slice("v2-8")

@@ -61,7 +61,7 @@ def test_n1_takes_its_driver_branch_from_the_attached_gpu():
     ("alicloud", "ecs.gn8v.8xlarge", "H100", "sales ticket"),
     ("aws", "p5.48xlarge", "A100", "does not match instance_type"),
     ("gcp", "v5litepod-8", "tpu-v5litepod", "TpuSlice"),
-    ("alicloud", "gn7i-c32g1.8xlarge", "A10", "not an ECS type"),
+    ("alicloud", "gn7i-c32g1.8xlarge", "A10", "not an ECS instance type"),
     ("azure", "nd96", "H100", "cloud: 'azure' is not valid"),
 ])
 def test_bad_hosts_fail_clearly(cloud, instance_type, accelerator, message):

@@ -1,0 +1,50 @@
+"""Import boundaries, each checked in a fresh interpreter (a clean module cache):
+- the components (every module under newinfra.components) load neither scipy, nor the price catalog, nor
+  anything from newinfra.cost_model: they plan from placements and hardware facts, never from prices;
+- the cost model and the policies never import the project's program (stacks), the offline engine or the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import importlib, json, pkgutil, sys
+root = importlib.import_module({package!r})
+names = [root.__name__]
+if {walk}:
+    for info in pkgutil.walk_packages(root.__path__, root.__name__ + "."):
+        if info.name.rsplit(".", 1)[-1] in {skip!r}:
+            continue
+        importlib.import_module(info.name)
+        names.append(info.name)
+print(json.dumps({{"imported": names, "loaded": sorted(sys.modules)}}))
+"""
+
+
+def _loaded(package: str, *, walk: bool = True, skip: tuple[str, ...] = ("__main__",)) -> dict:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(package=package, walk=walk, skip=skip)],
+                         capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _matching(loaded: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    return [m for m in loaded if any(m == p or m.startswith(p + ".") for p in prefixes)]
+
+
+def test_components_load_no_cost_model_no_catalog_no_scipy():
+    probe = _loaded("newinfra.components")
+    assert len(probe["imported"]) > 20  # every module under newinfra.components was imported
+    assert _matching(probe["loaded"], ("scipy", "newinfra.cost_model")) == []
+
+
+@pytest.mark.parametrize("package", ["newinfra.cost_model", "newinfra.policies"])
+def test_cost_model_and_policies_stay_out_of_the_program_engine_and_cli(package):
+    # Policy packs' __main__ (PulumiPolicy entry points) only run under the policy host; the rules they load
+    # are the modules walked here.
+    probe = _loaded(package)
+    assert _matching(probe["loaded"], ("stacks", "newinfra.offline", "newinfra.cli")) == []
