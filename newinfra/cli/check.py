@@ -1,7 +1,9 @@
 """`newinfra check`: run a Pulumi program offline and evaluate both policy packs over what it registers.
 
-Exit status: 1 when a mandatory violation exists, 0 otherwise, 2 for bad input (unknown environment,
-missing stack file, bad policy config, a program that cannot run offline).
+Exit status (newinfra/cli/exits.py): 1 when a mandatory violation exists, 0 otherwise, 2 for bad input
+(unknown environment, missing stack file, bad policy config, a damaged --record, a program that cannot run
+offline), 4 when the program itself raised. With --markdown, an error still writes the environment's
+section of the pull-request comment (❌ and the message), so the environment never vanishes from it.
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ from typing import Annotated, Any
 
 import typer
 
+from newinfra.cli.exits import BAD_INPUT, OK, PROGRAM_ERROR, VIOLATION
+
 DEFAULT_BASE_REF = "origin/main"
 
 
 class CheckInputError(ValueError):
     """Bad input to `newinfra check`; exit status 2."""
+
+
+class ProgramFailed(RuntimeError):
+    """The Pulumi program under check raised; exit status 4 (never read as a verdict)."""
 
 
 def environments(root: Path | None = None) -> list[str]:
@@ -46,17 +54,15 @@ def _relative_to_git(path: Path) -> tuple[Path, str] | None:
 
 def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None):
     """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s."""
-    import json
-
-    from newinfra.policies.report import LockDiff, lock_total
+    from newinfra.policies.report import LockDiff
 
     if lock_path is None or not lock_path.is_file():
         return None
-    current = lock_total(json.loads(lock_path.read_text()))
+    current = _total(lock_path.read_bytes(), str(lock_path))
     if base_lock is not None:
         if not base_lock.is_file():
             raise CheckInputError(f"--base-lock: {base_lock} does not exist")
-        return LockDiff(current, lock_total(json.loads(base_lock.read_text())))
+        return LockDiff(current, _total(base_lock.read_bytes(), f"--base-lock {base_lock}"))
     located = _relative_to_git(lock_path)
     if located is None:
         return LockDiff(current, None, f"{lock_path} is not in a git repository: no base lock to compare")
@@ -70,7 +76,22 @@ def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | No
     shown = _git(root, "show", f"{ref}:{rel}")
     if shown.returncode != 0:
         return LockDiff(current, None, f"{rel} does not exist on {ref}: a new lock")
-    return LockDiff(current, lock_total(json.loads(shown.stdout)))
+    return LockDiff(current, _total(shown.stdout.encode(), f"{ref}:{rel}"))
+
+
+def _total(data: bytes, where: str) -> float | None:
+    """A lock's monthly total; a lock that is not a JSON object is bad input, named."""
+    import json
+
+    from newinfra.policies.report import lock_total
+
+    try:
+        doc = json.loads(data.decode("utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
+        return lock_total(doc)
+    except (ValueError, TypeError, AttributeError) as e:
+        raise CheckInputError(f"{where}: not a placement lock ({' '.join(str(e).split())[:200]})") from None
 
 
 def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None):
@@ -96,12 +117,15 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
             return load_record(record_dir), directory, name
         except FileNotFoundError as e:
             raise CheckInputError(f"--record: {e}") from e
+        except (ValueError, OSError) as e:  # a truncated or hand-edited file: JSON or UTF-8 errors
+            raise CheckInputError(f"--record: {record_dir} is damaged ({type(e).__name__}: "
+                                  f"{' '.join(str(e).split())[:200]}); run `newinfra plan` again") from e
     try:
         return run_program(directory, name), directory, name
     except OfflineError as e:
         raise CheckInputError(f"the program in {directory} cannot run offline for stack {name!r}: {e}") from e
-    except Exception as e:  # noqa: BLE001 - the program's own error is the user's input error
-        raise CheckInputError(f"the program in {directory} failed for stack {name!r}: "
+    except Exception as e:  # noqa: BLE001 - the program's own error, reported with its own exit code
+        raise ProgramFailed(f"the program in {directory} failed for stack {name!r}: "
                               f"{type(e).__name__}: {e}") from e
 
 
@@ -116,6 +140,38 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
               markdown_path: Path | None = None, sarif_path: Path | None = None,
               policy_config: Path | None = None, base_ref: str | None = None, base_lock: Path | None = None,
               record_dir: Path | None = None) -> int:
+    from newinfra.cli.progress import Steps
+
+    with Steps("check", enabled=not as_json) as progress:
+        try:
+            return _run_check(env, cwd, stack, as_json=as_json, markdown_path=markdown_path,
+                              sarif_path=sarif_path, policy_config=policy_config, base_ref=base_ref,
+                              base_lock=base_lock, record_dir=record_dir, progress=progress)
+        except (CheckInputError, ProgramFailed) as e:
+            progress.stop()
+            code = PROGRAM_ERROR if isinstance(e, ProgramFailed) else BAD_INPUT
+            typer.echo(f"newinfra check: {e}", err=True)
+            if markdown_path is not None:
+                from newinfra.policies import report
+
+                markdown_path.write_text(report.comment([report.error_markdown(env or stack or "?", code, str(e))]))
+            return code
+
+
+def _record_malformed(record) -> str | None:
+    """Why a loaded record cannot be checked (wrong JSON shapes), or None."""
+    if not isinstance(record.resources, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("urn"), str) and isinstance(r.get("type"), str)
+            for r in record.resources):
+        return "resources.json is not a list of resources with urn and type"
+    if not isinstance(record.outputs, dict) or not isinstance(record.config, dict):
+        return "outputs.json or config.json is not a JSON object"
+    return None
+
+
+def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: bool,
+               markdown_path: Path | None, sarif_path: Path | None, policy_config: Path | None,
+               base_ref: str | None, base_lock: Path | None, record_dir: Path | None, progress) -> int:
     from rich.console import Console
 
     from newinfra.policies import report
@@ -125,17 +181,22 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
 
     try:
         user_config = read_policy_config(policy_config) if policy_config else None
+        progress.step("reading the record" if record_dir else "running the program offline")
         record, directory, name = _record(env, cwd, stack, record_dir)
+        malformed = _record_malformed(record)
+        if malformed:
+            raise CheckInputError(f"--record: {record_dir} is damaged ({malformed}); run `newinfra plan` again")
+        progress.step("evaluating the policy packs")
         ev = evaluate(record.resources, record.config, project=record.project, stack=record.stack,
                       policy_config=user_config)
         lock = lock_diff(read_project_file(directory / "Pulumi.yaml").lock_path(name), base_ref, base_lock)
-    except (CheckInputError, PolicyConfigError, ProjectError) as e:
-        typer.echo(f"newinfra check: {e}", err=True)
-        return 2
+    except (PolicyConfigError, ProjectError) as e:
+        raise CheckInputError(str(e)) from e
     est = report.cost_estimate(record.resources, record.config)
     budget = stack_value(record.config, "monthlyBudgetUsd")
+    progress.stop()
     if markdown_path is not None:
-        markdown_path.write_text(report.comment([report.markdown(ev, est, lock, budget)]))
+        markdown_path.write_text(report.comment([report.markdown(ev, est, lock, budget, prices=_prices())]))
     if sarif_path is not None:
         stack_file = _stack_file(directory, name)
         located = _relative_to_git(stack_file)
@@ -144,11 +205,18 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
     if as_json:
         typer.echo(report.dumps(report.payload(ev, est, lock)), nl=False)
     else:
-        console = Console(width=160)
+        console = Console()  # the terminal's width; the table folds long cells
         if ev.violations:
             console.print(report.table(ev, est))
         console.print(report.summary(ev, est))
-    return 0 if ev.passed else 1
+    return OK if ev.passed else VIOLATION
+
+
+def _prices() -> str | None:
+    """The catalog the estimate priced with, for the comment: its version and price date."""
+    from newinfra.policies.rules.prices import catalog_version_and_date
+
+    return catalog_version_and_date()
 
 
 Opt = typer.Option

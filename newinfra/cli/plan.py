@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from newinfra.cli.exits import BAD_INPUT, PROGRAM_ERROR
 from newinfra.offline.record import Record
 
-BAD_INPUT_EXIT = 2
+BAD_INPUT_EXIT = BAD_INPUT
 
 
 def resource_regions(record: Record) -> dict[str, str]:
@@ -116,11 +116,18 @@ def plan_command(
     else:
         # Another program's record goes next to this project's own, never over it.
         out_dir = out or Path("build") / f"{cwd.resolve().name}-{stack}"
+    from newinfra.cli.progress import interactive
+
     try:
-        record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty())
+        record = run_plan(cwd, stack, show_progress=not as_json and interactive())
     except (ConfigError, OfflineError, ValueError) as exc:
         _fail(str(exc))
-    record.write(out_dir)
+    except Exception as exc:  # noqa: BLE001 - the program's own crash: exit 4, never read as a verdict
+        _fail(f"the program in {cwd} failed for stack {stack!r}: {type(exc).__name__}: {exc}", PROGRAM_ERROR)
+    try:
+        record.write(out_dir)
+    except ValueError as exc:  # --out names a directory that holds other files
+        _fail(f"--out: {exc}")
     summary = summarize(record)
     if as_json:
         typer.echo(json.dumps({**summary, "record": str(out_dir / "resources.json")}, indent=2, sort_keys=True))
@@ -128,9 +135,9 @@ def plan_command(
         print_summary(summary, out_dir / "resources.json")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = BAD_INPUT) -> None:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(BAD_INPUT_EXIT)
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
