@@ -54,14 +54,14 @@ def print_summary(summary: dict[str, Any], out_file: Path) -> None:
     console = Console()
     table = Table(title=f"{summary['project']} / {summary['stack']}: {summary['resources']} resources")
     for col in ("type", "region", "count"):
-        table.add_column(col, justify="right" if col == "count" else "left")
+        table.add_column(col, justify="right" if col == "count" else "left", overflow="fold")
     for row in summary["byTypeAndRegion"]:
         table.add_row(row["type"], row["region"], str(row["count"]))
     console.print(table)
     if summary["nodeGroups"]:
         pools = Table(title="accelerator node pools")
         for col in ("cloud", "region", "pool", "instance type", "nodes (min-desired-max)", "market"):
-            pools.add_column(col)
+            pools.add_column(col, overflow="fold")
         for g in summary["nodeGroups"]:
             pools.add_row(g["cloud"], g["region"], g["pool"], g["instanceType"],
                           f"{g['minSize']}-{g['desiredSize']}-{g['maxSize']}", g["market"])

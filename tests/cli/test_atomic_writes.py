@@ -94,8 +94,9 @@ def test_two_places_at_once_both_succeed_and_the_lock_is_whole(project: Path) ->
     env = {**os.environ, "CI": "1"}
     procs = [subprocess.Popen([*NEWINFRA, "place", "dev", "--json"], cwd=project, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [(p.wait(300), *p.communicate()) for p in procs]
-    for code, out, err in results:
+    outputs = [p.communicate(timeout=300) for p in procs]
+    results = [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
+    for code, _, err in results:
         assert code == 0, err
     written = sorted(json.loads(out)["lockWritten"] for _, out, _ in results)
     assert written == [False, True]  # the second waited for the first and found its lock current

@@ -47,3 +47,16 @@ def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"newinfra {__version__}\n"
+
+
+@pytest.mark.parametrize("args", [["catalog", "--accelerator", "h100"], ["catalog", "--excluded"]],
+                         ids=["offers", "excluded"])
+def test_tables_fit_a_100_column_terminal(args: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "newinfra", *args], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "100"}, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 100

@@ -119,3 +119,16 @@ def test_check_comment_names_the_price_date(tmp_path: Path, monkeypatch) -> None
     cat = load_catalog()
     assert f"_Prices: catalog {cat.version}, as of {cat.as_of.isoformat()}_" in md.read_text()
     json.loads((out / "outputs.json").read_text())
+
+
+def test_plan_leaves_no_event_loop_for_the_collector(tmp_path: Path) -> None:
+    """The SDK's worker-thread event loops are closed at exit: no 'unclosed event loop' ResourceWarning and
+    no 'Exception ignored in BaseEventLoop.__del__' (Invalid file descriptor: -1)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-m", "newinfra", "plan", "dev",
+                           "--json", "--out", str(tmp_path / "dev")], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "unclosed event loop" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr

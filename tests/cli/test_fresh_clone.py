@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from tests.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "tests" / "fresh_clone.sh"

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from newinfra.cost_model.catalog import build, load_catalog
 from newinfra.cost_model.catalog.loader import stale_message
+
 from tests.paths import REPO_ROOT
 
 REFERENCE = build.find_reference(REPO_ROOT)
