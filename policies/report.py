@@ -93,8 +93,8 @@ def table(ev: Evaluation, est: Estimate):
     from rich.table import Table
 
     t = Table(title=f"newinfra check: {ev.project}/{ev.stack} ({ev.environment or 'no environment'})")
-    for col in ("Level", "Pack", "Policy", "Resource", "Message"):
-        t.add_column(col, overflow="fold")
+    for col in ("Level", "Pack", "Policy", "Resource", "Message"):  # names whole; the rest folds to fit
+        t.add_column(col, overflow="fold", no_wrap=col in ("Level", "Policy"))
     order = {"mandatory": 0, "advisory": 1}
     for v in sorted(ev.violations, key=lambda v: (order.get(v.level, 2), v.pack, v.policy, v.urn)):
         style = "bold red" if v.level == "mandatory" else "yellow"

@@ -2,7 +2,7 @@
 
 Exit status (newinfra/cli/exits.py): 1 when a mandatory violation exists, 0 otherwise, 2 for bad input
 (unknown environment, missing stack file, bad policy config, a damaged --record, a program that cannot run
-offline), 4 when the program itself raised. With --markdown, an error still writes the environment's
+offline or rejects its config with a ValueError), 4 when the program crashed with any other exception. With --markdown, an error still writes the environment's
 section of the pull-request comment (❌ and the message), so the environment never vanishes from it.
 """
 
@@ -117,14 +117,17 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
             return load_record(record_dir), directory, name
         except FileNotFoundError as e:
             raise CheckInputError(f"--record: {e}") from e
-        except (ValueError, OSError) as e:  # a truncated or hand-edited file: JSON or UTF-8 errors
+        except (ValueError, OSError, AttributeError, TypeError) as e:  # truncated or hand-edited: JSON, UTF-8, shapes
             raise CheckInputError(f"--record: {record_dir} is damaged ({type(e).__name__}: "
                                   f"{' '.join(str(e).split())[:200]}); run `newinfra plan` again") from e
     try:
         return run_program(directory, name), directory, name
     except OfflineError as e:
         raise CheckInputError(f"the program in {directory} cannot run offline for stack {name!r}: {e}") from e
-    except Exception as e:  # noqa: BLE001 - the program's own error, reported with its own exit code
+    except ValueError as e:  # the program's validation of its config (ConfigError, ComponentArgError): bad input
+        raise CheckInputError(f"the program in {directory} failed for stack {name!r}: "
+                              f"{type(e).__name__}: {e}") from e
+    except Exception as e:  # noqa: BLE001 - the program crashed: its own exit code, never a verdict
         raise ProgramFailed(f"the program in {directory} failed for stack {name!r}: "
                               f"{type(e).__name__}: {e}") from e
 

@@ -122,7 +122,7 @@ def plan_command(
         record = run_plan(cwd, stack, show_progress=not as_json and interactive())
     except (ConfigError, OfflineError, ValueError) as exc:
         _fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - the program's own crash: exit 4, never read as a verdict
+    except Exception as exc:  # noqa: BLE001 - the program crashed (not a ValueError about its config): exit 4
         _fail(f"the program in {cwd} failed for stack {stack!r}: {type(exc).__name__}: {exc}", PROGRAM_ERROR)
     try:
         record.write(out_dir)

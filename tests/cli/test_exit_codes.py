@@ -72,7 +72,8 @@ def record(tmp_path: Path) -> Path:
     ("resources.json", b'{"not": "a list"}'),
     ("config.json", b"[1, 2"),
     ("outputs.json", b"[]"),
-], ids=["empty", "truncated", "not-utf8", "object", "config-truncated", "outputs-list"])
+    ("config.json", b"[]"),
+], ids=["empty", "truncated", "not-utf8", "object", "config-truncated", "outputs-list", "config-list"])
 def test_check_on_a_damaged_record_is_exit_2_with_a_message(record: Path, damage, monkeypatch) -> None:
     name, data = damage
     (record / name).write_bytes(data)
@@ -132,3 +133,15 @@ def test_plan_leaves_no_event_loop_for_the_collector(tmp_path: Path) -> None:
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "unclosed event loop" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["plan"]])
+def test_a_crashing_program_is_exit_4_not_a_verdict(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    (tmp_path / "__main__.py").write_text("raise KeyError('the program has a bug')\n")
+    result = CliRunner().invoke(app, [*command, "--cwd", str(tmp_path), "--stack", "dev",
+                                      *(["--out", str(tmp_path / "out")] if command == ["plan"] else [])])
+    assert result.exit_code == exits.PROGRAM_ERROR, result.output
+    assert "KeyError" in result.output and "the program has a bug" in result.output
+    assert not (tmp_path / "out").exists()
