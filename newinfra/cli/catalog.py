@@ -100,7 +100,7 @@ def _show_offers(cat, offers) -> None:
     for col in ("accelerator", "cloud", "region", "zone", "instance type", "per node", "GiB each", "vCPUs",
                 "on-demand $/h", "spot $/h", "$/accel-h", "interconnect"):
         table.add_column(col, justify="right" if col in ("per node", "GiB each", "vCPUs") or "$" in col else "left",
-                         overflow="fold")
+                         overflow="fold", no_wrap=col in ("accelerator", "instance type", "interconnect"))  # names whole
     for o in offers:
         links = ", ".join(x for x, on in (("EFA", o.efa), ("NVLink", o.nvlink), (o.tpu_topology, o.tpu_topology))
                           if on)
