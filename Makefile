@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 ENV    ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install plan place check test test-fast lint bench clean
+.PHONY: install setup plan place check test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ place: $(STAMP)
 check: $(STAMP)
 	$(BIN)/newinfra check $(ENV)
 
+## What the slow real-target tests need from the machine (debootstrap, Ubuntu's archive keyring): installed
+## once with apt-get as root (sudo when not root), then a no-op that costs a few milliseconds.
+setup:
+	@if [ "$$(id -u)" = 0 ]; then ansible/ci-setup.sh; \
+	elif command -v sudo >/dev/null; then sudo ansible/ci-setup.sh; \
+	else echo "make setup: needs root (or sudo) to install debootstrap: run ansible/ci-setup.sh as root" >&2; exit 2; fi
+
 ## Everything, including the slow real-target tests (chroot Ansible targets, moto server).
-test: $(STAMP)
+test: $(STAMP) setup
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP)

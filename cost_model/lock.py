@@ -163,10 +163,9 @@ def write_if_changed(path: Path, doc: dict) -> bool:
     path = Path(path)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from newinfra.atomic import write_text
+
+    write_text(path, text)  # a unique temp file, fsynced, renamed: never a torn or empty lock
     return True
 
 

@@ -93,8 +93,8 @@ def table(ev: Evaluation, est: Estimate):
     from rich.table import Table
 
     t = Table(title=f"newinfra check: {ev.project}/{ev.stack} ({ev.environment or 'no environment'})")
-    for col in ("Level", "Pack", "Policy", "Resource", "Message"):
-        t.add_column(col, overflow="fold")
+    for col in ("Level", "Pack", "Policy", "Resource", "Message"):  # names whole; the rest folds to fit
+        t.add_column(col, overflow="fold", no_wrap=col in ("Level", "Policy"))
     order = {"mandatory": 0, "advisory": 1}
     for v in sorted(ev.violations, key=lambda v: (order.get(v.level, 2), v.pack, v.policy, v.urn)):
         style = "bold red" if v.level == "mandatory" else "yellow"
@@ -122,8 +122,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float | None = None) -> str:
-    """One environment's section of the pull-request comment."""
+def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float | None = None,
+             prices: str | None = None) -> str:
+    """One environment's section of the pull-request comment; ``prices`` names the catalog and its date."""
     mandatory = len(ev.mandatory)
     icon = "❌" if mandatory else "✅"
     lines = [
@@ -154,6 +155,8 @@ def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float
                          f"{_money(c.hourly_usd)} | {_money(c.monthly(p.max_nodes))} | "
                          f"{_money(c.monthly(p.desired_nodes))} |")
         lines += ["", "</details>"]
+    if prices:
+        lines += ["", f"_Prices: {prices}_"]
     if est.unpriced:
         lines += ["", f"_Not priced (no catalog offer): {', '.join(sorted(c.pool.name for c in est.unpriced))}_"]
     if ev.violations:
@@ -167,6 +170,13 @@ def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float
     if ev.remediations:
         lines += ["", "Remediated: " + ", ".join(f"`{r.resource}` ({r.policy})" for r in ev.remediations)]
     return "\n".join(lines) + "\n"
+
+
+def error_markdown(stack: str, code: int, message: str) -> str:
+    """The section of an environment whose check could not give a verdict (bad input, the program raised,
+    an internal error): ❌ with the error, so it never vanishes from the comment."""
+    text = " ".join(message.split())[:1000].replace("`", "'")
+    return "\n".join([f"### ❌ `{stack}`: the check could not run (exit {code})", "", "```", text, "```"]) + "\n"
 
 
 def comment(sections: list[str]) -> str:

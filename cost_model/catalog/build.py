@@ -1,6 +1,9 @@
 """Build the project's catalog data (cost_model/catalog/data/) from the reference CSVs.
 
-    python -m newinfra.cost_model.catalog.build --source ../shared/reference/catalog [--out DIR]
+    python -m newinfra.cost_model.catalog.build [--source DIR] [--out DIR]
+
+--source defaults to the first shared/reference/catalog found in the current directory or above it (the
+checkout's ../shared/reference/catalog), so the command the staleness warning prints works as written.
 
 Reads every file by header name, turns each cloud's rows into ``Offer``s in one schema, and writes
 sorted CSVs so that two builds give identical bytes. Rows with missing or implausible prices are
@@ -339,12 +342,30 @@ def write(files: dict[str, str], out: Path) -> None:
         (out / name).write_text(content)
 
 
+REFERENCE_DIR = Path("shared") / "reference" / "catalog"
+
+
+def find_reference(start: Path | None = None) -> Path | None:
+    """The first shared/reference/catalog in ``start`` (default: the current directory) or above it."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / REFERENCE_DIR / "aws").is_dir():
+            return directory / REFERENCE_DIR
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m newinfra.cost_model.catalog.build", description=__doc__.split("\n")[0])
-    parser.add_argument("--source", type=Path, required=True, help="the reference catalog folder")
+    parser.add_argument("--source", type=Path, default=None,
+                        help=f"the reference catalog folder (default: the first {REFERENCE_DIR} here or above)")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="where to write (default: packaged data)")
     args = parser.parse_args(argv)
-    files = build(args.source)
+    source = args.source or find_reference()
+    if source is None:
+        parser.error(f"--source: no {REFERENCE_DIR} in {Path.cwd()} or above it; pass --source DIR")
+    if not source.is_dir():
+        parser.error(f"--source: {source} is not a directory (the reference catalog folder)")
+    files = build(source)
     write(files, args.out)
     for name, content in sorted(files.items()):
         print(f"{args.out / name}: {content.count(chr(10)) - 1} rows")

@@ -289,12 +289,29 @@ def read_files(path: Path) -> dict[str, str]:
     return files
 
 
+def rebuild_command() -> str:
+    """A command that runs as written where the user is: this interpreter (relative when it is below the
+    current directory, like .venv/bin/python) and the build, which finds ../shared/reference/catalog itself."""
+    import os
+    import sys
+
+    python = Path(sys.executable)
+    try:
+        shown = str(python.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(python)
+    return f"{shown if os.sep in shown else './' + shown} -m newinfra.cost_model.catalog.build"
+
+
+REBUILD_HINT = "refresh the reference prices, then rebuild with `{command}` (--source DIR for another folder)"
+
+
 def stale_message(cat: Catalog, today: dt.date | None = None) -> str | None:
     age = cat.age_days(today)
     if age <= STALE_AFTER_DAYS:
         return None
     return (f"price catalog {cat.version} is {age} days old (oldest source {cat.as_of.isoformat()}, "
-            f"limit {STALE_AFTER_DAYS}): rebuild it with python -m newinfra.cost_model.catalog.build from fresh sources")
+            f"limit {STALE_AFTER_DAYS}): {REBUILD_HINT.format(command=rebuild_command())}")
 
 
 def warn_if_stale(cat: Catalog, today: dt.date | None = None) -> None:

@@ -99,7 +99,8 @@ def _show_offers(cat, offers) -> None:
                         f"· CNY at {cat.usd_per_cny} USD ({cat.fx_as_of})")
     for col in ("accelerator", "cloud", "region", "zone", "instance type", "per node", "GiB each", "vCPUs",
                 "on-demand $/h", "spot $/h", "$/accel-h", "interconnect"):
-        table.add_column(col, justify="right" if col in ("per node", "GiB each", "vCPUs") or "$" in col else "left")
+        table.add_column(col, justify="right" if col in ("per node", "GiB each", "vCPUs") or "$" in col else "left",
+                         overflow="fold", no_wrap=col in ("accelerator", "instance type", "interconnect"))  # names whole
     for o in offers:
         links = ", ".join(x for x, on in (("EFA", o.efa), ("NVLink", o.nvlink), (o.tpu_topology, o.tpu_topology))
                           if on)
@@ -107,7 +108,7 @@ def _show_offers(cat, offers) -> None:
                       "-" if o.accelerator_memory_gib is None else f"{o.accelerator_memory_gib:g}",
                       "-" if o.vcpus is None else f"{o.vcpus:g}", _price(o.on_demand_usd), _price(o.spot_usd),
                       _price(o.on_demand_usd / o.accelerators_per_node), links)
-    Console(width=220).print(table)
+    Console().print(table)  # the terminal's width: cells fold instead of forcing 220 columns
 
 
 def _show_excluded(cat, rows, as_json: bool) -> None:
@@ -122,10 +123,10 @@ def _show_excluded(cat, rows, as_json: bool) -> None:
 
     table = Table(title=f"{len(rows)} excluded rows (scope offer: left out; spot: spot price dropped)")
     for col in ("cloud", "region", "zone", "instance type", "scope", "reason"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for e in rows:
         table.add_row(e.cloud, e.region or "-", e.zone or "-", e.instance_type, e.scope, e.reason)
-    Console(width=220).print(table)
+    Console().print(table)  # the terminal's width: cells fold instead of forcing 220 columns
 
 
 def register(app: typer.Typer) -> None:

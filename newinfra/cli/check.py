@@ -1,8 +1,9 @@
 """`newinfra check`: run a Pulumi program offline and evaluate both policy packs over what it registers.
 
 Exit status (newinfra/cli/exits.py): 1 when a mandatory violation exists, 0 otherwise, 2 for bad input
-(unknown environment, missing or malformed Pulumi.yaml / stack file, bad policy config), 4 when the program
-raises or cannot run offline.
+(unknown environment, missing or malformed Pulumi.yaml / stack file, bad policy config, a damaged --record or
+lock), 4 when the program raises or cannot run offline. With --markdown, an error still writes the
+environment's section of the pull-request comment (❌ and the message), so the environment never vanishes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from newinfra.cli.exits import BAD_INPUT, OK, PROGRAM_ERROR, VIOLATION
+
 DEFAULT_BASE_REF = "origin/main"
 
 
@@ -20,8 +23,8 @@ class CheckInputError(ValueError):
     """Bad input to `newinfra check`; exit status 2."""
 
 
-class CheckProgramError(RuntimeError):
-    """The checked program raised or cannot run offline; exit status 4 (never a verdict)."""
+class ProgramFailed(RuntimeError):
+    """The checked program raised or cannot run offline; exit status 4 (never read as a verdict)."""
 
 
 def environments(root: Path | None = None) -> list[str]:
@@ -109,6 +112,9 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
             return load_record(record_dir), directory, name
         except FileNotFoundError as e:
             raise CheckInputError(f"--record: {e}") from e
+        except (ValueError, OSError, AttributeError, TypeError) as e:  # truncated or hand-edited: JSON, UTF-8, shapes
+            raise CheckInputError(f"--record: {record_dir} is damaged ({type(e).__name__}: "
+                                  f"{' '.join(str(e).split())[:200]}); run `newinfra plan` again") from e
     from newinfra.offline.engine import ProjectFileError
 
     try:
@@ -116,10 +122,10 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
     except ProjectFileError as e:  # Pulumi.yaml or the stack file: the user's input
         raise CheckInputError(str(e)) from e
     except OfflineError as e:  # the program raised, or needs what the offline engine cannot give
-        raise CheckProgramError(f"stack {name!r}: {e}") from e
+        raise ProgramFailed(f"stack {name!r}: {e}") from e
     except Exception as e:  # noqa: BLE001 - the program's own error, however the SDK surfaced it
-        raise CheckProgramError(f"the program in {directory} failed for stack {name!r}: "
-                                f"{type(e).__name__}: {' '.join(str(e).split())}") from e
+        raise ProgramFailed(f"the program in {directory} failed for stack {name!r}: "
+                            f"{type(e).__name__}: {' '.join(str(e).split())}") from e
 
 
 def _stack_file(directory: Path, stack: str) -> Path:
@@ -132,6 +138,43 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
               markdown_path: Path | None = None, sarif_path: Path | None = None,
               policy_config: Path | None = None, base_ref: str | None = None, base_lock: Path | None = None,
               record_dir: Path | None = None, preview: bool = True) -> int:
+    from newinfra.cli.progress import Steps
+
+    with Steps("check", enabled=not as_json) as progress:
+        try:
+            return _run_check(env, cwd, stack, as_json=as_json, markdown_path=markdown_path,
+                              sarif_path=sarif_path, policy_config=policy_config, base_ref=base_ref,
+                              base_lock=base_lock, record_dir=record_dir, preview=preview, progress=progress)
+        except (CheckInputError, ProgramFailed) as e:
+            progress.stop()
+            code = PROGRAM_ERROR if isinstance(e, ProgramFailed) else BAD_INPUT
+            if as_json and code == PROGRAM_ERROR:
+                from newinfra.policies import report
+
+                typer.echo(report.dumps({"error": {"kind": "program", "message": str(e)}}), nl=False)
+            typer.echo(f"newinfra check: {e}", err=True)
+            if markdown_path is not None:
+                from newinfra.policies import report
+
+                markdown_path.write_text(report.comment([report.error_markdown(env or stack or "?", code, str(e))]))
+            return code
+
+
+def _record_malformed(record) -> str | None:
+    """Why a loaded record cannot be checked (wrong JSON shapes), or None."""
+    if not isinstance(record.resources, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("urn"), str) and isinstance(r.get("type"), str)
+            for r in record.resources):
+        return "resources.json is not a list of resources with urn and type"
+    if not isinstance(record.outputs, dict) or not isinstance(record.config, dict):
+        return "outputs.json or config.json is not a JSON object"
+    return None
+
+
+def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: bool,
+               markdown_path: Path | None, sarif_path: Path | None, policy_config: Path | None,
+               base_ref: str | None, base_lock: Path | None, record_dir: Path | None, preview: bool,
+               progress) -> int:
     from rich.console import Console
 
     from newinfra.policies import report
@@ -141,25 +184,23 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
 
     try:
         user_config = read_policy_config(policy_config) if policy_config else None
+        progress.step("reading the record" if record_dir else "running the program offline")
         record, directory, name = _record(env, cwd, stack, record_dir, preview)
+        malformed = _record_malformed(record)
+        if malformed:
+            raise CheckInputError(f"--record: {record_dir} is damaged ({malformed}); run `newinfra plan` again")
+        progress.step("evaluating the policy packs")
         ev = evaluate(record.resources, record.config, project=record.project, stack=record.stack,
                       policy_config=user_config)
         lock = lock_diff(read_project_file(directory / "Pulumi.yaml").lock_path(name), base_ref, base_lock)
-    except (CheckInputError, PolicyConfigError, ProjectError) as e:
-        typer.echo(f"newinfra check: {e}", err=True)
-        return 2
-    except CheckProgramError as e:
-        from newinfra.cli.exits import PROGRAM_ERROR
-
-        if as_json:
-            typer.echo(report.dumps({"error": {"kind": "program", "message": str(e)}}), nl=False)
-        typer.echo(f"newinfra check: {e}", err=True)
-        return PROGRAM_ERROR
+    except (PolicyConfigError, ProjectError) as e:
+        raise CheckInputError(str(e)) from e
     not_inspected(ev, record)
     est = report.cost_estimate(record.resources, record.config)
     budget = stack_value(record.config, "monthlyBudgetUsd")
+    progress.stop()
     if markdown_path is not None:
-        markdown_path.write_text(report.comment([report.markdown(ev, est, lock, budget)]))
+        markdown_path.write_text(report.comment([report.markdown(ev, est, lock, budget, prices=_prices())]))
     if sarif_path is not None:
         stack_file = _stack_file(directory, name)
         located = _relative_to_git(stack_file)
@@ -168,14 +209,21 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
     if as_json:
         typer.echo(report.dumps(report.payload(ev, est, lock)), nl=False)
     else:
-        console = Console(width=160)
+        console = Console()  # the terminal's width; the table folds long cells
         if ev.violations:
             console.print(report.table(ev, est))
         console.print(report.summary(ev, est))
         line = coverage_line(record)
         if line:
             console.print(line)
-    return 0 if ev.passed else 1
+    return OK if ev.passed else VIOLATION
+
+
+def _prices() -> str | None:
+    """The catalog the estimate priced with, for the comment: its version and price date."""
+    from newinfra.policies.rules.prices import catalog_version_and_date
+
+    return catalog_version_and_date()
 
 
 REMOTE_ADVICE = ("is a multi-language component: its resources are created by its own plugin, which the offline "

@@ -1,8 +1,10 @@
 """Ansible inventory from the stack outputs: `newinfra inventory ENV` and ansible/stack_inventory.py.
 
-Reads the "gpuVmPools" list that the VM-pool components export (`pulumi stack output --json`, or the offline
-record `newinfra plan` writes to build/<env>/outputs.json) and groups hosts by cloud, pool, instance family
-and accelerator. Every host carries expected_accelerators and nvidia_driver_branch, which the roles assert.
+Reads the "gpuVmPools" list that the VM-pool components export and the "tpuSlices" list of TPU VMs
+(`pulumi stack output --json`, or the offline record `newinfra plan` writes to build/<env>/outputs.json).
+GPU hosts are grouped by cloud, pool, instance family and accelerator under `gpu` (site.yml, validate.yml);
+TPU VMs (one host per VM worker) by slice under `tpu` (tpu.yml). Every host carries expected_accelerators,
+which the roles assert; GPU hosts also nvidia_driver_branch.
 """
 
 from __future__ import annotations
@@ -81,6 +83,54 @@ def pools_from_outputs(outputs: dict) -> list[dict]:
     return checked
 
 
+TPU_REQUIRED = {"zone": str, "acceleratorType": str, "topology": str, "market": str, "nodes": list}
+
+
+def tpu_slices_from_outputs(outputs: dict) -> list[dict]:
+    """The validated tpuSlices of a stack's outputs (absent: no TPU VMs)."""
+    slices = outputs.get("tpuSlices", [])
+    if not isinstance(slices, list):
+        raise InventoryError(f"tpuSlices: expected a list, got {type(slices).__name__}")
+    for i, entry in enumerate(slices):
+        where = f"tpuSlices[{i}]"
+        if not isinstance(entry, dict):
+            raise InventoryError(f"{where}: expected an object, got {type(entry).__name__}")
+        for key, kind in TPU_REQUIRED.items():
+            if not isinstance(entry.get(key), kind):
+                raise InventoryError(f"{where}.{key}: {entry.get(key)!r} is not a {kind.__name__} "
+                                     "(the TPU slice component exports it)")
+        for j, node in enumerate(entry["nodes"]):
+            if not isinstance(node, str) or not node.rsplit("/", 1)[-1]:
+                raise InventoryError(f"{where}.nodes[{j}]: {node!r} is not a TPU VM id")
+    return slices
+
+
+def tpu_groups(slices: list[dict]) -> dict[str, dict]:
+    """group name -> {"hosts": {host: vars}}: one host per worker VM of each TPU VM node (a multi-host slice
+    has several workers behind one node id), with the chips each worker must see."""
+    from newinfra.components.planning.tpu import TpuTopologyError, plan_tpu_slice
+
+    groups: dict[str, dict] = {}
+    for i, entry in enumerate(slices):
+        try:
+            plan = plan_tpu_slice(entry["acceleratorType"], entry["topology"])
+        except TpuTopologyError as error:
+            raise InventoryError(f"tpuSlices[{i}]: {error}") from None
+        name = group_name("tpu", "gcp", entry["zone"], entry["acceleratorType"], entry["market"])
+        hosts = groups.setdefault(name, {"hosts": {}})["hosts"]
+        for node in entry["nodes"]:
+            node_name = node.rsplit("/", 1)[-1]
+            for worker in range(plan.hosts):
+                host = node_name if plan.hosts == 1 else f"{node_name}-w{worker}"
+                hosts[host] = {
+                    "cloud": "gcp", "zone": entry["zone"], "region": entry["zone"].rsplit("-", 1)[0],
+                    "accelerator_type": entry["acceleratorType"], "tpu_topology": entry["topology"],
+                    "tpu_generation": plan.generation, "tpu_worker": worker, "tpu_node_id": node,
+                    "expected_accelerators": plan.chips // plan.hosts, "market": entry["market"],
+                }
+    return groups
+
+
 HostResolver = Callable[[dict], list]
 
 
@@ -124,8 +174,12 @@ def build_inventory(outputs: dict, resolve: dict[str, HostResolver] | None = Non
     for pools in cloud_children.values():
         for p in pools:
             children[p] = groups[p]
-    inventory: dict[str, Any] = {"all": {"children": {"gpu": {"children": {c: {} for c in sorted(cloud_children)}},
-                                                      **dict(sorted(children.items()))}}}
+    tpu = tpu_groups(tpu_slices_from_outputs(outputs))
+    top: dict[str, Any] = {"gpu": {"children": {c: {} for c in sorted(cloud_children)}}}
+    if tpu:
+        top["tpu"] = {"children": {name: {} for name in sorted(tpu)}}
+        children.update(tpu)
+    inventory: dict[str, Any] = {"all": {"children": {**top, **dict(sorted(children.items()))}}}
     if unresolved:
         inventory["all"]["vars"] = {"newinfra_unresolved_groups": unresolved}
     return inventory
@@ -178,9 +232,42 @@ def default_resolvers() -> dict[str, HostResolver]:
 
 def read_outputs(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise InventoryError(f"{path}: not JSON ({error})") from error
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InventoryError(f"not JSON ({error}): a damaged record, run `newinfra plan` again") from error
+    except OSError as error:
+        raise InventoryError(f"cannot be read ({error.strerror})") from error
+    if not isinstance(doc, dict):
+        raise InventoryError(f"stack outputs: expected a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def default_outputs(env: str) -> Path:
+    """build/ENV/outputs.json of the project here or above (the record `newinfra plan ENV` writes, read as
+    a whole even while a plan swaps it), else relative to the current directory."""
+    from newinfra.atomic import read_dir_target
+    from newinfra.offline.record import OUTPUTS_FILE
+    from newinfra.project import ProjectError, find_project
+
+    try:
+        build = find_project().build_dir(env)
+    except ProjectError:
+        build = Path("build") / env
+    return read_dir_target(build) / OUTPUTS_FILE
+
+
+def summary_line(inventory: dict) -> str:
+    """How many hosts and groups, so an inventory without hosts says why."""
+    script = to_script_json(inventory)
+    gpu_pools = [g for g in script if g.startswith("pool_")]
+    tpu_hosts = sorted({h for g in script.get("tpu", {}).get("children", []) for h in script[g]["hosts"]})
+    gpu_hosts = sorted({h for g in gpu_pools for h in script[g]["hosts"]})
+    if not gpu_pools and not tpu_hosts:
+        return ("note: no GPU VM pools or TPU VMs in these outputs (the environment's accelerators run in "
+                "Kubernetes node pools, which Ansible does not configure)")
+    return (f"note: {len(gpu_pools)} GPU VM pool(s) with {len(gpu_hosts)} known host(s), {len(tpu_hosts)} TPU VM "
+            "host(s)" + ("; TPU VM addresses are not stack outputs: Ansible connects by host name "
+                         "(give them an SSH config entry or ansible_host)" if tpu_hosts else ""))
 
 
 def render(inventory: dict, as_json: bool) -> str:
@@ -201,8 +288,8 @@ def register(app: typer.Typer) -> None:
         resolve_groups: bool = typer.Option(False, "--resolve-groups",
                                             help="list the hosts of AWS auto scaling groups (boto3, credentials)"),
     ) -> None:
-        """Print the Ansible inventory of ENV's GPU VM pools."""
-        path = outputs or Path("build") / env / "outputs.json"
+        """Print the Ansible inventory of ENV's GPU VM pools and TPU VMs."""
+        path = outputs or default_outputs(env)
         if not path.exists():
             typer.echo(f"{path} does not exist: run `newinfra plan {env}` first (or pass --outputs with "
                        "the JSON of `pulumi stack output --json`)", err=True)
@@ -213,6 +300,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{path}: {error}", err=True)
             raise typer.Exit(BAD_INPUT_EXIT) from error
         typer.echo(render(inventory, as_json))
+        typer.echo(summary_line(inventory), err=True)
         unresolved = inventory["all"].get("vars", {}).get("newinfra_unresolved_groups", [])
         if unresolved:
             names = ", ".join(f"{g['kind']} {g['name']}" for g in unresolved)

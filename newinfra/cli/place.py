@@ -12,14 +12,10 @@ from typing import Annotated
 
 import typer
 
-from newinfra.cost_model.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_INFEASIBLE,
-    Failure,
-    checked,
-    load_catalog_checked,
-    pools_json,
-)
+from newinfra.cli.exits import BAD_INPUT as EXIT_BAD_INPUT
+from newinfra.cli.exits import INFEASIBLE as EXIT_INFEASIBLE
+from newinfra.cli.exits import OK
+from newinfra.cost_model.cli import Failure, checked, load_catalog_checked, pools_json
 
 
 def place(
@@ -34,30 +30,54 @@ def place(
 ) -> None:
     """Choose cloud, region, zone, instance type, nodes and market per workload; write the lock."""
     try:
-        code = _place(env, accept, exclude or [], reset_exclusions, live, as_json)
+        code = _place(env, accept, exclude or [], reset_exclusions, live, as_json, progress=_progress(as_json))
     except Failure as f:
         typer.echo(f"error: {f}", err=True)
         raise typer.Exit(f.code) from None
     raise typer.Exit(code)
 
 
-def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, as_json: bool) -> int:
+def _progress(as_json: bool):
+    from newinfra.cli.progress import Steps
+
+    return Steps("place", enabled=not as_json)
+
+
+def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, as_json: bool,
+           progress=None) -> int:
+    """Read the lock, solve and write it under an exclusive file lock (a `.ENV.json.lock` beside it): two
+    `place` runs at once take turns, so the second sees the first's lock and neither writes over the other."""
+    from newinfra.atomic import file_lock
+    from newinfra.cli.progress import Steps
     from newinfra.config import ConfigError, config_notes, load_env_config, lock_path
+
+    progress = progress or Steps("place", enabled=False)
+    with progress:
+        progress.step("reading the config")
+        try:
+            cfg = load_env_config(env)
+        except ConfigError as err:
+            raise Failure(str(err), EXIT_BAD_INPUT) from None
+        for note in config_notes(cfg):
+            print(f"note: {note}", file=sys.stderr)
+        path = lock_path(env)
+        with file_lock(path.with_name(f".{path.name}.lock")):
+            return _place_locked(env, cfg, accept, exclude, reset, live, as_json, progress)
+
+
+def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, live: bool, as_json: bool,
+                  progress) -> int:
+    from newinfra.config import lock_path
     from newinfra.cost_model.exclusions import parse_exclusions, unknown_targets
     from newinfra.cost_model.explain import alternatives, baselines, binding_constraints, report
     from newinfra.cost_model.lock import BadLock, StaleLock, lock_document, plan, read_lock, write_if_changed
     from newinfra.cost_model.model import Infeasible
 
     try:
-        cfg = load_env_config(env)
-    except ConfigError as err:
-        raise Failure(str(err), EXIT_BAD_INPUT) from None
-    for note in config_notes(cfg):
-        print(f"note: {note}", file=sys.stderr)
-    try:
         new_exclusions = parse_exclusions(exclude)
     except ValueError as err:
         raise Failure(str(err), EXIT_BAD_INPUT) from None
+    progress.step("loading the catalog")
     base = load_catalog_checked()
     problems = unknown_targets(new_exclusions, base)
     if problems:
@@ -77,6 +97,7 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
     cat, solve_request_ = base, request
     if live:
         cat, solve_request_ = _live(base, request)
+    progress.step("solving")
     try:
         result = plan(solve_request_, cat, previous=previous, exclusions=exclusions,
                       threshold=cfg.replan_threshold, production=cfg.profile == "production",
@@ -84,19 +105,21 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
     except Infeasible as err:
         raise Failure(f"infeasible: {err}", EXIT_INFEASIBLE) from None
     sol = result.solution
+    progress.step("comparing alternatives and writing the lock")
     doc = lock_document(request, base, sol, exclusions, alternatives(solve_request_, cat, sol, exclusions=exclusions))
     doc["live"] = live
     written = write_if_changed(path, doc)
+    progress.stop()
     if as_json:
         print(json.dumps({**pools_json(sol), "lock": str(path), "lockWritten": written, "held": result.held,
                           "moved": result.moved}, indent=2, sort_keys=True))
-        return 0
+        return OK
     lock_line = f"{'wrote' if written else 'unchanged'} {path}"
     lines = report(env, sol, baselines(solve_request_, cat, sol, exclusions), binding_constraints(sol),
                    held=result.held, moved=result.moved, notes=result.notes, lock_line=lock_line,
                    exclusions=exclusions)
     print("\n".join(lines))
-    return 0
+    return OK
 
 
 def _live(base, request):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from newinfra.cli.exits import BAD_INPUT, PROGRAM_ERROR
 from newinfra.offline.record import Record
 
-BAD_INPUT_EXIT = 2
+BAD_INPUT_EXIT = BAD_INPUT
 
 
 def resource_regions(record: Record) -> dict[str, str]:
@@ -70,14 +70,14 @@ def print_summary(summary: dict[str, Any], out_file: Path) -> None:
     console = Console()
     table = Table(title=f"{summary['project']} / {summary['stack']}: {summary['resources']} resources")
     for col in ("type", "region", "count"):
-        table.add_column(col, justify="right" if col == "count" else "left")
+        table.add_column(col, justify="right" if col == "count" else "left", overflow="fold")
     for row in summary["byTypeAndRegion"]:
         table.add_row(row["type"], row["region"], str(row["count"]))
     console.print(table)
     if summary["nodeGroups"]:
         pools = Table(title="accelerator node pools")
         for col in ("cloud", "region", "pool", "instance type", "nodes (min-desired-max)", "market"):
-            pools.add_column(col)
+            pools.add_column(col, overflow="fold")
         for g in summary["nodeGroups"]:
             pools.add_row(g["cloud"], g["region"], g["pool"], g["instanceType"],
                           f"{g['minSize']}-{g['desiredSize']}-{g['maxSize']}", g["market"])
@@ -137,15 +137,19 @@ def plan_command(
     else:
         # Another program's record goes next to this project's own, never over it.
         out_dir = out or Path("build") / f"{cwd.resolve().name}-{stack}"
+    from newinfra.cli.progress import interactive
     from newinfra.offline.engine import ProjectFileError
 
     try:
-        record = run_plan(cwd, stack, show_progress=not as_json and sys.stderr.isatty(), preview=not up)
+        record = run_plan(cwd, stack, show_progress=not as_json and interactive(), preview=not up)
     except ProjectFileError as exc:  # Pulumi.yaml or the stack file
         _fail(str(exc))
     except OfflineError as exc:  # the program raised, or needs what the offline engine cannot give
         program_failed(str(exc), as_json)
-    record.write(out_dir)
+    try:
+        record.write(out_dir)
+    except ValueError as exc:  # --out names a directory that holds other files
+        _fail(f"--out: {exc}")
     summary = summarize(record)
     if as_json:
         typer.echo(json.dumps({**summary, "record": str(out_dir / "resources.json")}, indent=2, sort_keys=True))
@@ -155,8 +159,6 @@ def plan_command(
 
 def program_failed(message: str, as_json: bool) -> None:
     """The program raised: exit 4 with one line (and the JSON error object under --json), never a verdict."""
-    from newinfra.cli.exits import PROGRAM_ERROR
-
     if as_json:
         typer.echo(json.dumps({"error": {"kind": "program", "message": message}}, sort_keys=True))
     typer.echo(f"error: {message}", err=True)
@@ -180,9 +182,9 @@ def check_lock(cfg, path: Path) -> None:
         raise ConfigError(str(err)) from None
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = BAD_INPUT) -> None:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(BAD_INPUT_EXIT)
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

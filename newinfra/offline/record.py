@@ -38,18 +38,15 @@ class Record:
         return [r for r in self.resources if r["parent"] == urn]
 
     def write(self, out_dir: Path) -> list[Path]:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        files = {
-            RESOURCES_FILE: self.resources,
-            OUTPUTS_FILE: self.outputs,
-            CONFIG_FILE: {"project": self.project, "stack": self.stack, "config": self.config},
-        }
-        written = []
-        for name, data in files.items():
-            path = out_dir / name
-            path.write_text(dumps(data))
-            written.append(path)
-        return written
+        """Replace ``out_dir`` as a whole (newinfra.atomic.replace_dir): a reader or a crash mid-write sees
+        the previous record or this one, never a mix of the two or an empty file."""
+        from newinfra.atomic import replace_dir
+
+        return replace_dir(out_dir, {
+            RESOURCES_FILE: dumps(self.resources),
+            OUTPUTS_FILE: dumps(self.outputs),
+            CONFIG_FILE: dumps({"project": self.project, "stack": self.stack, "config": self.config}),
+        })
 
 
 def dumps(data: Any) -> str:
@@ -59,6 +56,9 @@ def dumps(data: Any) -> str:
 
 def load_record(out_dir: Path) -> Record:
     """Read what `newinfra plan ENV` wrote (build/ENV/)."""
+    from newinfra.atomic import read_dir_target
+
+    name, out_dir = Path(out_dir).name, read_dir_target(out_dir)
     resources_path = out_dir / RESOURCES_FILE
     if not resources_path.is_file():
         raise FileNotFoundError(f"{resources_path} does not exist: run `newinfra plan` first")
@@ -67,7 +67,7 @@ def load_record(out_dir: Path) -> Record:
     outputs_path = out_dir / OUTPUTS_FILE
     return Record(
         project=meta.get("project", ""),
-        stack=meta.get("stack", out_dir.name),
+        stack=meta.get("stack", name),
         resources=json.loads(resources_path.read_text()),
         outputs=json.loads(outputs_path.read_text()) if outputs_path.is_file() else {},
         config=meta.get("config", {}),

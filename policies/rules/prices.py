@@ -81,6 +81,15 @@ def _catalog_book() -> PriceBook:
     return PriceBook(catalog.offers, catalog.version)
 
 
+def catalog_version_and_date() -> str:
+    """The packaged catalog's version and price date, as the pull-request comment names them."""
+    from newinfra.cost_model.catalog import load_catalog
+
+    with _quiet():
+        catalog = load_catalog()
+    return f"catalog {catalog.version}, as of {catalog.as_of.isoformat()}"
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     log = logging.getLogger("newinfra.cost_model.catalog.loader")

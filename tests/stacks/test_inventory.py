@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,52 @@ def test_regression_inventory_takes_every_type_the_components_take(cloud: str, i
                  group={"kind": GROUP_KINDS[cloud], "name": "g", "region": "r"})
     inventory = build_inventory({"gpuVmPools": [entry]})
     assert list(inventory["all"]["children"][group_name("family", cloud, family)]["hosts"]) == ["node-1"]
+
+
+def test_reference_records_cover_every_vm(tmp_path: Path, monkeypatch) -> None:
+    """Plan the reference stacks: staging's TPU VM is a `tpu` host with its chips; dev and prod have no VMs
+    outside Kubernetes, and the command says so instead of printing an empty inventory silently."""
+    monkeypatch.chdir(REPO)
+    runner = CliRunner()
+    hosts = {}
+    for env in ("dev", "staging", "prod"):
+        out = tmp_path / env
+        assert runner.invoke(app, ["plan", env, "--out", str(out), "--json"]).exit_code == 0
+        outputs = json.loads((out / "outputs.json").read_text())
+        result = runner.invoke(app, ["inventory", env, "--json", "--outputs", str(out / "outputs.json")])
+        assert result.exit_code == 0, result.output
+        script = to_script_json(json.loads(result.stdout))
+        hosts[env] = sorted(script.get("tpu", {}).get("children", []))
+        vms = len(outputs.get("gpuVmPools", [])) + sum(len(s["nodes"]) for s in outputs.get("tpuSlices", []))
+        tpu_hosts = [h for g in hosts[env] for h in script[g]["hosts"]]
+        assert len(tpu_hosts) >= sum(len(s["nodes"]) for s in outputs.get("tpuSlices", []))
+        if vms == 0:
+            assert "no GPU VM pools or TPU VMs" in result.stderr
+    assert hosts["staging"], "staging's TPU VM is missing from the inventory"
+    (group,) = hosts["staging"]
+    inv = json.loads(runner.invoke(app, ["inventory", "staging", "--json", "--outputs",
+                                         str(tmp_path / "staging" / "outputs.json")]).stdout)
+    (host,) = inv["all"]["children"][group]["hosts"].values()
+    assert host["accelerator_type"] == "v5litepod-8" and host["expected_accelerators"] == 8
+
+
+def test_a_multi_host_slice_lists_each_worker() -> None:
+    outputs = {"tpuSlices": [{"zone": "us-central2-b", "acceleratorType": "v4-32", "topology": "2x2x4",
+                              "market": "on-demand", "count": 1, "region": "us-central2",
+                              "nodes": ["projects/p/locations/us-central2-b/nodes/big"]}]}
+    inv = build_inventory(outputs)
+    (group,) = inv["all"]["children"]["tpu"]["children"]
+    hosts = inv["all"]["children"][group]["hosts"]
+    assert sorted(hosts) == ["big-w0", "big-w1", "big-w2", "big-w3"]
+    assert {h["expected_accelerators"] for h in hosts.values()} == {4}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"tpuSlices": {}}, "tpuSlices: expected a list"),
+    ({"tpuSlices": [{"zone": "z"}]}, "tpuSlices[0].acceleratorType"),
+    ({"tpuSlices": [{"zone": "us-central1-a", "acceleratorType": "v9-3", "topology": "1x1", "market": "spot",
+                     "nodes": ["n"]}]}, "tpuSlices[0]"),
+])
+def test_bad_tpu_slices_name_the_key(bad: dict, message: str) -> None:
+    with pytest.raises(InventoryError, match=re.escape(message)):
+        build_inventory(bad)
