@@ -45,7 +45,15 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
     from newinfra.config import ConfigError, load_env_config, lock_path
     from newinfra.cost_model.exclusions import parse_exclusions
     from newinfra.cost_model.explain import alternatives, baselines, binding_constraints, report
-    from newinfra.cost_model.lock import StaleLock, lock_document, plan, read_lock, write_if_changed
+    from newinfra.cost_model.lock import (
+        StaleLock,
+        lock_document,
+        plan,
+        read_lock,
+        review_lock,
+        stale_reasons,
+        write_if_changed,
+    )
     from newinfra.cost_model.model import Infeasible
 
     try:
@@ -65,6 +73,14 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
     except StaleLock as err:
         print(f"warning: {err}; planning from scratch", file=sys.stderr)
         previous = None
+    if previous is not None and not stale_reasons(request, previous, base):
+        # The hashes say "up to date" but the content was edited: say what is wrong, then re-plan from scratch
+        # (an edited lock is never a basis for keeping placements).
+        fixed = review_lock(request, previous, base).problems
+        for line in fixed:
+            print(f"fixing {path}: {line}", file=sys.stderr)
+        if fixed:
+            previous = {**previous, "workloads": {}}
     old = () if reset or not previous else parse_exclusions(previous.get("exclusions", []))
     exclusions = tuple(sorted(set(old) | set(new_exclusions)))
     cat, solve_request_ = base, request
