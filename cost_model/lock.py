@@ -469,3 +469,41 @@ def _describe(ps: tuple[Placement, ...] | None) -> str:
         return "(none)"
     return " + ".join(f"{p.nodes} x {p.instance_type} {p.market} in {p.cloud}/{p.region}/{','.join(p.zones)} "
                       f"(${p.hourly_usd:,.2f}/h)" for p in ps)
+
+
+def shrinks(previous: dict | None, solution: Solution, request: PlacementRequest, catalog) -> list[str]:
+    """What a new plan takes away from the previous lock, one line per workload of today's config with its
+    monthly cost (priced from the catalog): left out, fewer nodes, a pool removed. [] when nothing shrinks."""
+    try:
+        old = locked_placements(previous)
+    except (KeyError, TypeError, ValueError):  # not a lock `place` writes: there is nothing to compare
+        return []
+    wanted = {w.name: w for w in request.workloads}
+    new = {p.workload: p for p in solution.plans}
+    left = {lo.workload: lo.reason for lo in solution.left_out}
+
+    def monthly(w: Workload, ps) -> float:
+        hourly = 0.0
+        for p in ps:
+            offer = _offer(catalog, p) if len(p.zones) == 1 else None
+            price = _market_price(offer, p.market) if offer is not None else None
+            hourly += p.nodes * (price if price is not None else p.node_hourly_usd or 0.0)
+        return w.hours_per_month * hourly
+
+    out = []
+    for name in sorted(set(old) & set(wanted)):
+        was, w = old[name], wanted[name]
+        cost = monthly(w, was)
+        plan_ = new.get(name)
+        if plan_ is None:
+            why = left.get(name, "it is not in the new plan")
+            out.append(f"{name}: left out (was {sum(p.nodes for p in was)} nodes, ${cost:,.2f}/month): {why}")
+            continue
+        before, after = sum(p.nodes for p in was), sum(p.nodes for p in plan_.placements)
+        if after < before:
+            out.append(f"{name}: {before} -> {after} nodes (${cost:,.2f} -> "
+                       f"${monthly(w, plan_.placements):,.2f}/month)")
+        gone = sorted({p.pool_name for p in was} - {p.pool_name for p in plan_.placements})
+        if gone:
+            out.append(f"{name}: pool {', '.join(gone)} removed (was ${cost:,.2f}/month)")
+    return out

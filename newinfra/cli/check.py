@@ -79,6 +79,51 @@ def lock_pricer(project, stack: str, lock_path: Path):
     return price
 
 
+LEFT_OUT_POLICY = "workload-left-out"
+
+
+def left_out_violations(project, stack: str, lock_path: Path) -> list:
+    """A mandatory finding per workload the lock leaves out under the production profile, with what serving
+    it costs. A check-level finding, not a pack rule: the packs see resources, and a left-out workload is
+    the absence of resources; the lock says which (the same program runs unchanged under the real engine)."""
+    from newinfra.config import ConfigError, load_env_config
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.lock import StaleLock, read_lock
+    from newinfra.cost_model.model import Infeasible, solve
+    from newinfra.policies.runner import Violation
+
+    if not lock_path.is_file():
+        return []
+    try:
+        cfg = load_env_config(stack, project)
+    except ConfigError:
+        return []
+    try:
+        doc = read_lock(lock_path)
+    except StaleLock as err:
+        raise CheckInputError(str(err)) from None
+    if cfg.profile != "production" or not isinstance(doc, dict) or not isinstance(doc.get("leftOut"), list):
+        return []
+    catalog = load_catalog()
+    wanted = {w.name: w for w in cfg.request.workloads}
+    out = []
+    for entry in doc["leftOut"]:
+        w = wanted.get(entry.get("workload")) if isinstance(entry, dict) else None
+        if w is None:
+            continue
+        alone = cfg.request.model_copy(update={"workloads": (w,), "monthly_budget_usd": None})
+        try:
+            cost = f"serving it costs ${solve(alone, catalog, diagnose=False).monthly_usd:,.2f}/month"
+        except Infeasible:
+            cost = "no placement serves it alone either"
+        out.append(Violation("budget", LEFT_OUT_POLICY, f"{lock_path.name}#{w.name}",
+                             f"workload {w.name!r} (priority {w.priority}) is left out of the production lock "
+                             f"{lock_path.name}: {entry.get('reason', '')}; {cost}. Fix: raise monthlyBudgetUsd "
+                             f"or the quotas, or remove the workload from the config.", "mandatory", w.name,
+                             "newinfra:placement-lock"))
+    return out
+
+
 def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None, price=None):
     """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s. ``price`` (see
     `lock_pricer`) recomputes a lock's total from the catalog; without it the lock's own total is shown."""
@@ -181,6 +226,11 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
         path = project.lock_path(name)
         lock = lock_diff(path, base_ref, base_lock, lock_pricer(project, name, path))
     except (CheckInputError, PolicyConfigError, ProjectError) as e:
+        typer.echo(f"newinfra check: {e}", err=True)
+        return 2
+    try:
+        ev.violations = sorted(ev.violations + left_out_violations(project, name, path))
+    except CheckInputError as e:
         typer.echo(f"newinfra check: {e}", err=True)
         return 2
     est = report.cost_estimate(record.resources, record.config)

@@ -1,7 +1,9 @@
 """`newinfra place ENV`: solve the environment's workloads, explain the choice, write the lock.
 
-Exit codes: 0 solved, 2 bad input (config, catalog, --exclude), 3 infeasible. Every check runs before
-anything is written.
+Exit codes: 0 solved, 2 bad input (config, catalog, --exclude), 3 infeasible — including, under the
+production profile without --accept, a plan that shrinks the previous lock (a workload left out, fewer
+nodes, a pool removed): the locked capacity cannot be kept with this config, so nothing is written and the
+message names each workload, what changes and its monthly cost. Every check runs before anything is written.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from newinfra.cost_model.cli import (
 
 def place(
     env: Annotated[str, typer.Argument(help="environment (stack), e.g. dev")],
-    accept: Annotated[bool, typer.Option("--accept", help="production profile: let workloads move to a cheaper placement")] = False,
+    accept: Annotated[bool, typer.Option("--accept", help="production profile: let workloads move, or shrink "
+                                         "(left out, fewer nodes, a pool removed)")] = False,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="CLOUD/REGION[/ZONE][:TYPE] to leave out after a capacity error (repeatable)")] = None,
     reset_exclusions: Annotated[bool, typer.Option(
@@ -51,6 +54,7 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
         plan,
         read_lock,
         review_lock,
+        shrinks,
         stale_reasons,
         write_if_changed,
     )
@@ -73,6 +77,7 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
     except StaleLock as err:
         print(f"warning: {err}; planning from scratch", file=sys.stderr)
         previous = None
+    locked_before = previous  # what production must not lose silently, even when the lock is re-planned
     if previous is not None and not stale_reasons(request, previous, base):
         # The hashes say "up to date" but the content was edited: say what is wrong, then re-plan from scratch
         # (an edited lock is never a basis for keeping placements).
@@ -93,6 +98,12 @@ def _place(env: str, accept: bool, exclude: list[str], reset: bool, live: bool, 
     except Infeasible as err:
         raise Failure(f"infeasible: {err}", EXIT_INFEASIBLE) from None
     sol = result.solution
+    if cfg.profile == "production" and not accept:
+        lost = shrinks(locked_before, sol, request, base)
+        if lost:
+            raise Failure(f"{path}: the production profile does not shrink without --accept; keeping the locked "
+                          f"placements is infeasible with this config: {'; '.join(lost)} (nothing written; "
+                          f"rerun with --accept to write it)", EXIT_INFEASIBLE)
     doc = lock_document(request, base, sol, exclusions, alternatives(solve_request_, cat, sol, exclusions=exclusions))
     doc["live"] = live
     written = write_if_changed(path, doc)

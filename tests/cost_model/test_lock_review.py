@@ -13,9 +13,9 @@ import shutil
 import pytest
 from newinfra.cost_model.catalog import load_catalog
 from newinfra.cost_model.lock import InvalidLock, load_placements, review_lock
-from newinfra.project import find_project
 
 from newinfra.config import ConfigError, load_env_config
+from newinfra.project import find_project
 from tests.paths import REPO_ROOT
 
 
@@ -149,8 +149,9 @@ def test_load_placements_raises_naming_the_file_and_the_program_stops(dev, proje
 
 
 def test_place_rewrites_an_edited_lock_and_says_what_it_fixed(dev, project):
-    from newinfra.cli.app import app
     from typer.testing import CliRunner
+
+    from newinfra.cli.app import app
 
     cfg, doc, catalog = dev
     path = project / "stacks" / "placements" / "dev.json"
@@ -188,3 +189,45 @@ def test_check_refuses_an_edited_lock_and_prices_from_the_catalog(dev, project):
     path.write_text(json.dumps(doc))
     # the base lock priced from the catalog too: the same placements are no change
     assert lock_diff(path, None, base, lock_pricer(proj, "dev", path)).delta_usd == 0.0
+
+
+def _lower_prod_budget(project, budget: int) -> None:
+    stack = project / "stacks" / "Pulumi.prod.yaml"
+    text = stack.read_text()
+    assert "newinfra:monthlyBudgetUsd: 250000" in text
+    stack.write_text(text.replace("newinfra:monthlyBudgetUsd: 250000", f"newinfra:monthlyBudgetUsd: {budget}"))
+
+
+def test_production_never_shrinks_silently(project):
+    """prod's budget lowered to 100000: pretrain (highest priority) no longer fits. Without --accept nothing is
+    written (exit 3, the workload, what changes and its cost); with it the lock records pretrain as left out,
+    its reason's figures agree with each other, and `check` reports it as a mandatory violation."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from newinfra.cli.app import app
+    from newinfra.cli.check import LEFT_OUT_POLICY, left_out_violations
+
+    path = project / "stacks" / "placements" / "prod.json"
+    original = path.read_text()
+    assert left_out_violations(find_project(project), "prod", path) == []
+    _lower_prod_budget(project, 100000)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["place", "prod"])
+    assert refused.exit_code == 3, refused.output
+    assert "pretrain: left out (was 2 nodes, $" in refused.output and "--accept" in refused.output
+    assert path.read_text() == original
+    accepted = runner.invoke(app, ["place", "prod", "--accept"])
+    assert accepted.exit_code == 0, accepted.output
+    doc = json.loads(path.read_text())
+    (left,) = [lo for lo in doc["leftOut"] if lo["workload"] == "pretrain"]
+    leaves, needs = (float(v.replace(",", "")) for v in
+                     re.fullmatch(r"monthlyBudgetUsd leaves \$([\d,.]+)/month after the workloads of higher or "
+                                  r"equal priority; its cheapest placement next to them needs \$([\d,.]+)/month",
+                                  left["reason"]).groups())
+    assert needs > leaves
+    assert leaves == pytest.approx(100000 - doc["totals"]["monthlyUsd"], abs=0.01)
+    (finding,) = left_out_violations(find_project(project), "prod", path)
+    assert (finding.policy, finding.level, finding.resource) == (LEFT_OUT_POLICY, "mandatory", "pretrain")
+    assert "workload 'pretrain' (priority" in finding.message and "serving it costs $" in finding.message
