@@ -488,7 +488,7 @@ def shrinks(previous: dict | None, solution: Solution, request: PlacementRequest
             offer = _offer(catalog, p) if len(p.zones) == 1 else None
             price = _market_price(offer, p.market) if offer is not None else None
             hourly += p.nodes * (price if price is not None else p.node_hourly_usd or 0.0)
-        return w.hours_per_month * hourly
+        return w.hours_per_month * hourly + (_egress(request, catalog, w, ps[0]) if ps else 0.0)
 
     out = []
     for name in sorted(set(old) & set(wanted)):

@@ -179,8 +179,11 @@ def test_check_refuses_an_edited_lock_and_prices_from_the_catalog(dev, project):
     path.write_text(json.dumps(edited))
     with pytest.raises(CheckInputError, match=r"dev\.json: .*totals\.monthlyUsd: locked 10\.0"):
         lock_pricer(proj, "dev", path)
-    # a stale lock (config changed since) is not priced from its own figures either
+    # a stale lock (config changed since) is priced from the catalog, not from its own figures
     edited["configHash"] = "sha256:0"
+    path.write_text(json.dumps(edited))
+    assert lock_diff(path, None, None, lock_pricer(proj, "dev", path)).current_usd == doc["totals"]["monthlyUsd"]
+    pool(edited).update(region="eu-west-1", zones=["euw1-az1"])  # and not at all where it breaks the config
     path.write_text(json.dumps(edited))
     stale = lock_diff(path, None, None, lock_pricer(proj, "dev", path))
     assert stale.current_usd is None and "stale" in stale.note
@@ -216,7 +219,8 @@ def test_production_never_shrinks_silently(project):
     runner = CliRunner()
     refused = runner.invoke(app, ["place", "prod"])
     assert refused.exit_code == 3, refused.output
-    assert "pretrain: left out (was 2 nodes, $" in refused.output and "--accept" in refused.output
+    assert re.search(r"pretrain: left out \(was 4 nodes, \$[\d,.]+/month\): monthlyBudgetUsd leaves",
+                     refused.output) and "--accept" in refused.output
     assert path.read_text() == original
     accepted = runner.invoke(app, ["place", "prod", "--accept"])
     assert accepted.exit_code == 0, accepted.output
