@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
 from newinfra.cost_model.request import PlacementRequest, Workload
 
+from newinfra.inputs import listing
 from newinfra.placement import Placement
 
 if TYPE_CHECKING:  # reading a lock (every `pulumi up`) must not pay for scipy
@@ -44,6 +45,12 @@ def render(doc: dict) -> str:
 class BadLock(ValueError):
     """A lock newinfra did not write (or that was edited into a wrong shape): one line naming the file, the key,
     the value and what is valid. Bad input (exit 2), never read as a stale lock that could be solved around."""
+
+
+class InvalidLock(BadLock):
+    """The lock's hashes match but its content breaks the config or the catalog (edited by hand): the message
+    names the lock file, the workload, the field, the locked value and what is allowed. Never re-solved over
+    silently: the program stops, `newinfra place` rewrites it."""
 
 
 def read_lock(path: Path) -> dict | None:
@@ -278,29 +285,230 @@ def _env(lock_path: Path) -> str:
     return Path(lock_path).stem
 
 
-def load_placements(request: PlacementRequest, lock_path: Path, catalog) -> tuple[Placement, ...]:
-    """The locked placements, or StaleLock when the lock is missing or made for another config/catalog."""
-    env = _env(lock_path)
-    doc = read_lock(lock_path)
-    if doc is None:
-        raise StaleLock(f"{lock_path}: no placement lock; run `newinfra place {env}` and commit the lock")
+def stale_reasons(request: PlacementRequest, doc: dict, catalog) -> list[str]:
+    """Why the lock was made for another config or catalog ([] when both hashes match)."""
     problems = []
     if doc.get("configHash") != request_hash(request):
         problems.append("the stack config changed since it was written (configHash differs)")
     if doc.get("catalogVersion") != catalog.version:
         problems.append(f"it was made with catalog {doc.get('catalogVersion')}, this is {catalog.version}")
+    return problems
+
+
+def load_placements(request: PlacementRequest, lock_path: Path, catalog) -> tuple[Placement, ...]:
+    """The locked placements priced from the catalog; StaleLock when the lock is missing or made for another
+    config/catalog, InvalidLock when its content breaks the config or the catalog (see `review_lock`)."""
+    env = _env(lock_path)
+    doc = read_lock(lock_path)
+    if doc is None:
+        raise StaleLock(f"{lock_path}: no placement lock; run `newinfra place {env}` and commit the lock")
+    problems = stale_reasons(request, doc, catalog)
     if problems:
         raise StaleLock(f"{lock_path}: stale placement lock: {'; '.join(problems)}; run `newinfra place {env}`")
-    locked = locked_placements(doc)
-    from newinfra.inputs import listing
+    review = review_lock(request, doc, catalog)
+    if review.problems:
+        raise InvalidLock(f"{lock_path}: the lock breaks the config or the catalog: {'; '.join(review.problems)}; "
+                          f"run `newinfra place {env}` to rewrite it")
+    return review.placements
 
-    names = {w.name for w in request.workloads}
-    extra = sorted(set(locked) - names)
-    if extra:
-        raise BadLock(f"{lock_path}: workloads: {listing(extra)} is not a workload of the config; valid: "
-                      f"{listing(names)}; {_fix(lock_path)}")
-    placements = [p for ps in locked.values() for p in ps]
-    return tuple(sorted(placements, key=lambda p: (p.workload, p.market)))
+
+@dataclass
+class LockReview:
+    """A lock checked against the config and the catalog. `placements` and the figures are recomputed from
+    the catalog (the lock's own prices are never used); `problems` names every rule the lock breaks."""
+
+    rules: list[str] = field(default_factory=list)  # config or catalog rules the placements break
+    figures: list[str] = field(default_factory=list)  # recorded prices and totals that differ from the catalog
+    placements: tuple[Placement, ...] = ()
+    monthly_usd: dict[str, float] = field(default_factory=dict)  # workload -> recomputed monthly cost
+
+    @property
+    def problems(self) -> list[str]:
+        return self.rules + self.figures
+
+    @property
+    def total_monthly_usd(self) -> float:
+        return round(sum(self.monthly_usd.values()), 2)
+
+
+def _num(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _close(locked, actual: float, tol: float) -> bool:
+    got = _num(locked)
+    return got is not None and abs(got - actual) <= tol
+
+
+def _offer(catalog, p: Placement):
+    return next((o for o in catalog.offers if (o.cloud, o.region, o.zone, o.instance_type, o.accelerator,
+                                              o.accelerators_per_node) ==
+                 (p.cloud, p.region, p.zones[0], p.instance_type, p.accelerator, p.accelerators_per_node)), None)
+
+
+def _market_price(offer, market: str) -> float | None:
+    return {"on-demand": offer.on_demand_usd, "spot": offer.spot_usd}.get(market)
+
+
+def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
+    """Check a lock against the request and the catalog: every workload present once (placed or left out),
+    each placement inside allowedClouds, dataResidency, the exclusions, the workload's shape and spot rules,
+    offered by the catalog in that zone and market, the quotas, and every recorded price equal to the
+    catalog's. Prices and totals are recomputed from the catalog whatever the lock says."""
+    from newinfra.cost_model.catalog.quota import quota_family, quota_units
+
+    review = LockReview()
+    bad = review.rules
+    entries = doc.get("workloads")
+    left = doc.get("leftOut")
+    if not isinstance(entries, dict) or not isinstance(left, list) or \
+            not all(isinstance(lo, dict) and isinstance(lo.get("workload"), str) for lo in left):
+        bad.append("workloads must be a mapping and leftOut a list of {workload, ...}; the lock is not one "
+                   "`newinfra place` writes")
+        return review
+    wanted = {w.name: w for w in request.workloads}
+    left_names = [lo["workload"] for lo in left]
+    for name in sorted(set(wanted) - set(entries) - set(left_names)):
+        bad.append(f"workloads.{name}: missing (neither placed nor left out); the config asks for it")
+    for name in sorted(set(entries) - set(wanted)):
+        bad.append(f"workloads.{name}: not a workload of the config; valid: {listing(sorted(wanted))}")
+    for name in sorted(set(left_names) - set(wanted)):
+        bad.append(f"leftOut.{name}: not a workload of the config; valid: {listing(sorted(wanted))}")
+    for name in sorted({n for n in left_names if left_names.count(n) > 1} | (set(left_names) & set(entries))):
+        bad.append(f"leftOut.{name}: listed more than once or also placed")
+    try:
+        exclusions = parse_exclusions(doc.get("exclusions", []))
+    except (ValueError, TypeError) as err:
+        bad.append(f"exclusions: {err}")
+        exclusions = ()
+    quota_use = [0.0] * len(request.quotas)
+    placements: list[Placement] = []
+    for name in sorted(set(entries) & set(wanted)):
+        w, entry = wanted[name], entries[name]
+        if w.placement is not None:  # written in the config: the program uses the config's, not the lock's
+            continue
+        key = f"workloads.{name}"
+        try:
+            locked = tuple(Placement.model_validate(p) for p in entry["placements"])
+        except (KeyError, TypeError, ValueError) as err:
+            bad.append(f"{key}.placements: not valid placements ({str(err).splitlines()[0]})")
+            continue
+        if not locked:
+            bad.append(f"{key}.placements: empty; a placed workload needs at least one pool")
+            continue
+        priced, hourly = _review_workload(key, w, locked, request, catalog, exclusions, bad, review.figures,
+                                          quota_use, quota_family, quota_units)
+        if priced is None:
+            continue
+        placements += priced
+        egress = _egress(request, catalog, w, priced[0])
+        monthly = round(w.hours_per_month * hourly + egress, 6)
+        review.monthly_usd[name] = monthly
+        for field_, locked_value, actual, tol in (("hourlyUsd", entry.get("hourlyUsd"), hourly, 1e-6),
+                                                  ("egressUsdPerMonth", entry.get("egressUsdPerMonth"), egress, 0.01),
+                                                  ("monthlyUsd", entry.get("monthlyUsd"), monthly, 0.01)):
+            if not _close(locked_value, actual, tol):
+                review.figures.append(f"{key}.{field_}: locked {locked_value!r}, the catalog gives {round(actual, 6)}")
+    for q, used in zip(request.quotas, quota_use, strict=True):
+        if used > q.limit + 1e-9:
+            bad.append(f"quotas: {q.cloud}/{q.region}/{q.family} ({q.market}): the locked pools use {used:g}, "
+                       f"the limit is {q.limit:g}")
+    if not bad:
+        totals = doc.get("totals") if isinstance(doc.get("totals"), dict) else {}
+        total_hourly = round(sum(p.hourly_usd for p in placements), 6)
+        if not _close(totals.get("hourlyUsd"), total_hourly, 1e-4):
+            review.figures.append(f"totals.hourlyUsd: locked {totals.get('hourlyUsd')!r}, the catalog gives "
+                                  f"{total_hourly}")
+        if not _close(totals.get("monthlyUsd"), review.total_monthly_usd, 0.02):
+            review.figures.append(f"totals.monthlyUsd: locked {totals.get('monthlyUsd')!r}, the catalog gives "
+                       f"{review.total_monthly_usd}")
+    review.placements = tuple(sorted(placements, key=lambda p: (p.workload, p.market)))
+    return review
+
+
+def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad, figures, quota_use,
+                     quota_family, quota_units) -> tuple[tuple[Placement, ...] | None, float]:
+    """One workload's locked pools checked and priced from the catalog, or (None, 0) with `bad` extended."""
+    start = len(bad)
+    try:
+        accel = catalog.normalise_accelerator(w.accelerator)
+    except ValueError:
+        accel = w.accelerator
+    out = []
+    for j, p in enumerate(locked):
+        at = f"{key}.placements[{j}]"
+        if p.workload != w.name:
+            bad.append(f"{at}.workload: locked {p.workload!r}, the entry is {w.name!r}")
+        if p.cloud not in request.allowed_clouds:
+            bad.append(f"{at}.cloud: locked {p.cloud!r}; allowedClouds: {listing(request.allowed_clouds)}")
+            continue
+        if not request.region_allowed(w, p.region):
+            ds = request.dataset(w.dataset)
+            bad.append(f"{at}.region: locked {p.region!r}; dataResidency.{ds.classification} (dataset "
+                       f"{ds.name}) allows {listing(request.allowed_regions(w))}")
+            continue
+        if p.accelerator != accel:
+            bad.append(f"{at}.accelerator: locked {p.accelerator!r}; the workload asks for {accel!r}")
+            continue
+        if p.runs_on != w.runs_on:
+            bad.append(f"{at}.runsOn: locked {p.runs_on!r}; the workload runs on {w.runs_on!r}")
+        if len(p.zones) != 1:
+            bad.append(f"{at}.zones: locked {list(p.zones)}; a pool runs in exactly one zone")
+            continue
+        offer = _offer(catalog, p)
+        if offer is None:
+            zones = sorted({o.zone for o in catalog.offers if (o.cloud, o.region, o.instance_type) ==
+                            (p.cloud, p.region, p.instance_type)})
+            bad.append(f"{at}: locked {p.instance_type} with {p.accelerators_per_node} x {p.accelerator} in "
+                       f"{p.cloud}/{p.region}/{p.zones[0]}; the catalog offers it there in zones {zones}"
+                       if zones else f"{at}.instanceType: locked {p.instance_type!r}; the catalog offers no "
+                       f"{p.instance_type} with {p.accelerators_per_node} x {p.accelerator} in {p.cloud}/{p.region}")
+            continue
+        price = _market_price(offer, p.market)
+        if price is None:
+            markets = [m for m in ("on-demand", "spot") if _market_price(offer, m) is not None]
+            bad.append(f"{at}.market: locked {p.market!r}; the catalog offers {p.instance_type} in "
+                       f"{p.cloud}/{p.zones[0]} as {markets}")
+            continue
+        if p.market == "spot" and not w.spot:
+            bad.append(f"{at}.market: locked 'spot'; the workload has spot: false")
+        if any(e.matches(offer) for e in exclusions):
+            bad.append(f"{at}: {p.cloud}/{p.region}/{p.zones[0]}:{p.instance_type} is in the lock's exclusions")
+        if w.per_node is not None and p.accelerators_per_node != w.per_node:
+            bad.append(f"{at}.acceleratorsPerNode: locked {p.accelerators_per_node}; perNode is {w.per_node}")
+        top = max(w.nodes.max if w.nodes else p.nodes, p.nodes, 1)
+        if p.max_nodes > top:  # the autoscaler's ceiling is what the budget must hold
+            bad.append(f"{at}.maxNodes: locked {p.max_nodes}; the workload allows at most {top}")
+        if p.node_hourly_usd is None or abs(p.node_hourly_usd - price) > 1e-6:
+            figures.append(f"{at}.nodeHourlyUsd: locked {p.node_hourly_usd!r}, the catalog's {p.market} price for "
+                       f"{p.instance_type} in {p.cloud}/{p.zones[0]} is {price}")
+        try:
+            family, units = quota_family(offer, p.market), quota_units(offer)
+        except ValueError:
+            family, units = None, 0.0
+        for qi, q in enumerate(request.quotas):
+            if (q.cloud, q.region, q.family) == (p.cloud, p.region, family) and q.market in ("any", p.market):
+                quota_use[qi] += p.nodes * units
+        out.append(p.model_copy(update={"node_hourly_usd": price}))
+    if len(bad) > start:
+        return None, 0.0
+    if len({(p.cloud, p.region, p.zones) for p in out}) != 1:
+        bad.append(f"{key}.placements: pools in {sorted({'/'.join((p.cloud, p.zones[0])) for p in out})}; "
+                   f"a workload's pools share one zone")
+        return None, 0.0
+    accelerators = sum(p.nodes * p.accelerators_per_node for p in out)
+    nodes = sum(p.nodes for p in out)
+    spot = sum(p.nodes for p in out if p.market == "spot")
+    if (accelerators != w.count) if w.per_node else (accelerators < w.count):
+        bad.append(f"{key}.placements: locked {accelerators} x {accel} in all; the workload's count is {w.count}")
+    if w.nodes is not None and w.per_node is None and not w.nodes.min <= nodes <= w.nodes.max:
+        bad.append(f"{key}.placements: locked {nodes} nodes; nodes allows {w.nodes.min}..{w.nodes.max}")
+    if spot > w.spot_share_cap * nodes + 1e-9:
+        bad.append(f"{key}.placements: locked {spot} of {nodes} nodes on spot; maxSpotShare allows "
+                   f"{w.spot_share_cap:g}")
+    if len(bad) > start:
+        return None, 0.0
+    return tuple(out), round(sum(p.nodes * p.node_hourly_usd for p in out), 6)
 
 
 def preview_diff(request: PlacementRequest, lock_path: Path, catalog) -> list[str]:
@@ -333,3 +541,41 @@ def _describe(ps: tuple[Placement, ...] | None) -> str:
         return "(none)"
     return " + ".join(f"{p.nodes} x {p.instance_type} {p.market} in {p.cloud}/{p.region}/{','.join(p.zones)} "
                       f"(${p.hourly_usd:,.2f}/h)" for p in ps)
+
+
+def shrinks(previous: dict | None, solution: Solution, request: PlacementRequest, catalog) -> list[str]:
+    """What a new plan takes away from the previous lock, one line per workload of today's config with its
+    monthly cost (priced from the catalog): left out, fewer nodes, a pool removed. [] when nothing shrinks."""
+    try:
+        old = locked_placements(previous)
+    except (KeyError, TypeError, ValueError):  # not a lock `place` writes: there is nothing to compare
+        return []
+    wanted = {w.name: w for w in request.workloads}
+    new = {p.workload: p for p in solution.plans}
+    left = {lo.workload: lo.reason for lo in solution.left_out}
+
+    def monthly(w: Workload, ps) -> float:
+        hourly = 0.0
+        for p in ps:
+            offer = _offer(catalog, p) if len(p.zones) == 1 else None
+            price = _market_price(offer, p.market) if offer is not None else None
+            hourly += p.nodes * (price if price is not None else p.node_hourly_usd or 0.0)
+        return w.hours_per_month * hourly + (_egress(request, catalog, w, ps[0]) if ps else 0.0)
+
+    out = []
+    for name in sorted(set(old) & set(wanted)):
+        was, w = old[name], wanted[name]
+        cost = monthly(w, was)
+        plan_ = new.get(name)
+        if plan_ is None:
+            why = left.get(name, "it is not in the new plan")
+            out.append(f"{name}: left out (was {sum(p.nodes for p in was)} nodes, ${cost:,.2f}/month): {why}")
+            continue
+        before, after = sum(p.nodes for p in was), sum(p.nodes for p in plan_.placements)
+        if after < before:
+            out.append(f"{name}: {before} -> {after} nodes (${cost:,.2f} -> "
+                       f"${monthly(w, plan_.placements):,.2f}/month)")
+        gone = sorted({p.pool_name for p in was} - {p.pool_name for p in plan_.placements})
+        if gone:
+            out.append(f"{name}: pool {', '.join(gone)} removed (was ${cost:,.2f}/month)")
+    return out

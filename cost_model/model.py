@@ -217,6 +217,7 @@ def _left_out_reason(ctx: SolveContext, prog: milp.Program, x: np.ndarray, wi: i
     served[wi] = 1.0
     fix = LinearConstraint(np.eye(len(prog.c))[prog.s_cols], served, served)
     blockers = []
+    needs = None  # its cheapest placement next to the workloads served (budget lifted), monthly USD
     for family, rows in (("monthlyBudgetUsd", [prog.budget_row]), ("quotas", list(prog.quota_rows.values()))):
         rows = [r for r in rows if r is not None]
         if not rows:
@@ -225,18 +226,31 @@ def _left_out_reason(ctx: SolveContext, prog: milp.Program, x: np.ndarray, wi: i
         hi[rows] = np.inf
         relaxed = milp.Program(prog.c, prog.cost, prog.A, prog.lo, hi, prog.upper, prog.n_start,
                                prog.y_start, prog.s_cols, prog.quota_rows, prog.budget_row)
-        if milp.solve(relaxed, extra=[fix]).status == 0:
+        res = milp.solve(relaxed, extra=[fix])
+        if res.status == 0:
             blockers.append(family)
+            if family == "monthlyBudgetUsd" and res.x is not None:
+                needs = _workload_cost(prog, res.x, wi)
     # lower bound of any configuration: every accelerator at the cheapest per-accelerator price
     cheapest = float(c.workload.hours_per_month * c.workload.count * np.min(c.price / c.apn) + c.egress.min())
     quotas = sorted({_quota_name(ctx.builder.quotas[q]) for rows in c.quota_rows for q in rows})
     if blockers == ["monthlyBudgetUsd"]:
-        return (f"monthlyBudgetUsd is spent on workloads of higher or equal priority; it needs at least "
-                f"${cheapest:,.2f}/month")
+        # What it needs and what the budget leaves, from the same plan: the workloads served keep theirs.
+        spent = sum(_workload_cost(prog, x, i) for i in np.flatnonzero(np.round(x[prog.s_cols])))
+        left = max(0.0, (ctx.budget_left or 0.0) - spent)
+        return (f"monthlyBudgetUsd leaves ${left:,.2f}/month after the workloads of higher or equal priority; "
+                f"its cheapest placement next to them needs ${needs if needs is not None else cheapest:,.2f}/month")
     if blockers == ["quotas"]:
         return f"quotas {quotas} are used up by workloads of higher or equal priority"
     return (f"neither monthlyBudgetUsd nor quotas {quotas} leave room for it next to workloads of higher or "
             f"equal priority (it needs at least ${cheapest:,.2f}/month)")
+
+
+def _workload_cost(prog: milp.Program, x: np.ndarray, wi: int) -> float:
+    """Monthly USD of workload ``wi``'s columns (nodes and zone) in solution ``x``."""
+    n = slice(prog.n_start[wi], prog.n_start[wi + 1])
+    y = slice(prog.y_start[wi], prog.y_start[wi + 1])
+    return float(prog.cost[n] @ np.round(x[n]) + prog.cost[y] @ np.round(x[y]))
 
 
 def _quota_name(q: Quota) -> str:

@@ -55,6 +55,8 @@ def resolve_placements(cfg: EnvConfig) -> tuple[Placement, ...]:
     path = lock_path(cfg.environment)
     try:
         locked = lock.load_placements(cfg.request, path, catalog)
+    except lock.InvalidLock as exc:  # edited by hand: never planned over, not even in a preview
+        raise ConfigError(str(exc)) from None
     except lock.StaleLock as exc:
         if not pulumi.runtime.is_dry_run():
             raise ConfigError(str(exc)) from None

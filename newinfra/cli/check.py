@@ -52,19 +52,104 @@ def _relative_to_git(path: Path) -> tuple[Path, str] | None:
         return None
 
 
-def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None):
-    """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s."""
+def lock_pricer(project, stack: str, lock_path: Path):
+    """A function pricing a lock document from the catalog (monthly total, None when it does not price as
+    this stack's config), or None for a program whose stack config is not newinfra's. Raises CheckInputError
+    for a lock whose hashes match the config and catalog but whose content was edited: the figures of a
+    pull-request comment never come from the lock's own numbers."""
+    from newinfra.config import ConfigError, load_env_config
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.lock import InvalidLock, StaleLock, read_lock, review_lock, stale_reasons
+
+    if not lock_path.is_file():
+        return None
+    try:
+        cfg = load_env_config(stack, project)
+    except ConfigError:
+        return None
+    catalog = load_catalog()
+    try:
+        doc = read_lock(lock_path)
+    except StaleLock as err:
+        raise CheckInputError(str(err)) from None
+    if isinstance(doc, dict) and not stale_reasons(cfg.request, doc, catalog):
+        problems = review_lock(cfg.request, doc, catalog).problems
+        if problems:
+            raise CheckInputError(str(InvalidLock(f"{lock_path}: the lock breaks the config or the catalog: "
+                                                  f"{'; '.join(problems)}; run `newinfra place {stack}`")))
+
+    def price(document) -> float | None:
+        if not isinstance(document, dict):
+            return None
+        review = review_lock(cfg.request, document, catalog)  # its own figures are never used
+        return None if review.rules else review.total_monthly_usd
+
+    return price
+
+
+LEFT_OUT_POLICY = "workload-left-out"
+
+
+def left_out_violations(project, stack: str, lock_path: Path) -> list:
+    """A mandatory finding per workload the lock leaves out under the production profile, with what serving
+    it costs. A check-level finding, not a pack rule: the packs see resources, and a left-out workload is
+    the absence of resources; the lock says which (the same program runs unchanged under the real engine)."""
+    from newinfra.config import ConfigError, load_env_config
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.lock import StaleLock, read_lock
+    from newinfra.cost_model.model import Infeasible, solve
+    from newinfra.policies.runner import Violation
+
+    if not lock_path.is_file():
+        return []
+    try:
+        cfg = load_env_config(stack, project)
+    except ConfigError:
+        return []
+    try:
+        doc = read_lock(lock_path)
+    except StaleLock as err:
+        raise CheckInputError(str(err)) from None
+    if cfg.profile != "production" or not isinstance(doc, dict) or not isinstance(doc.get("leftOut"), list):
+        return []
+    catalog = load_catalog()
+    wanted = {w.name: w for w in cfg.request.workloads}
+    out = []
+    for entry in doc["leftOut"]:
+        w = wanted.get(entry.get("workload")) if isinstance(entry, dict) else None
+        if w is None:
+            continue
+        alone = cfg.request.model_copy(update={"workloads": (w,), "monthly_budget_usd": None})
+        try:
+            cost = f"serving it costs ${solve(alone, catalog, diagnose=False).monthly_usd:,.2f}/month"
+        except Infeasible:
+            cost = "no placement serves it alone either"
+        out.append(Violation("budget", LEFT_OUT_POLICY, f"{lock_path.name}#{w.name}",
+                             f"workload {w.name!r} (priority {w.priority}) is left out of the production lock "
+                             f"{lock_path.name}: {entry.get('reason', '')}; {cost}. Fix: raise monthlyBudgetUsd "
+                             f"or the quotas, or remove the workload from the config.", "mandatory", w.name,
+                             "newinfra:placement-lock"))
+    return out
+
+
+def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None, price=None):
+    """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s. ``price`` (see
+    `lock_pricer`) recomputes a lock's total from the catalog; without it the lock's own total is shown."""
     from newinfra.cost_model.lock import BadLock, parse_lock, read_lock
     from newinfra.policies.report import LockDiff, lock_total
 
     if lock_path is None or not lock_path.is_file():
         return None
+    price = price or lock_total
     try:
-        current = lock_total(read_lock(lock_path))
+        current = price(read_lock(lock_path))
+        if current is None and price is not lock_total:
+            return LockDiff(None, None, f"{lock_path.name} is stale for this config or catalog: not priced "
+                                        "(run `newinfra place`)")
         if base_lock is not None:
             if not base_lock.is_file():
                 raise CheckInputError(f"--base-lock: {base_lock} does not exist")
-            return LockDiff(current, lock_total(read_lock(base_lock)))
+            return LockDiff(current, _base_total(read_lock(base_lock), price))
         located = _relative_to_git(lock_path)
         if located is None:
             return LockDiff(current, None, f"{lock_path} is not in a git repository: no base lock to compare")
@@ -78,9 +163,18 @@ def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | No
         shown = _git(root, "show", f"{ref}:{rel}")
         if shown.returncode != 0:
             return LockDiff(current, None, f"{rel} does not exist on {ref}: a new lock")
-        return LockDiff(current, lock_total(parse_lock(shown.stdout, Path(f"{ref}:{rel}"))))
+        return LockDiff(current, _base_total(parse_lock(shown.stdout, Path(f"{ref}:{rel}")), price))
     except BadLock as err:
         raise CheckInputError(str(err)) from None
+
+
+def _base_total(doc, price) -> float | None:
+    """The base lock priced like the current one where it still matches the config (same catalog, so the
+    change is the placements' change); else its own total, reviewed when it was merged."""
+    from newinfra.policies.report import lock_total
+
+    total = price(doc)
+    return lock_total(doc) if total is None else total
 
 
 def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
@@ -192,7 +286,10 @@ def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json:
         progress.step("evaluating the policy packs")
         ev = evaluate(record.resources, record.config, project=record.project, stack=record.stack,
                       policy_config=user_config)
-        lock = lock_diff(read_project_file(directory / "Pulumi.yaml").lock_path(name), base_ref, base_lock)
+        project = read_project_file(directory / "Pulumi.yaml")
+        path = project.lock_path(name)
+        lock = lock_diff(path, base_ref, base_lock, lock_pricer(project, name, path))
+        ev.violations = sorted(ev.violations + left_out_violations(project, name, path))
     except (PolicyConfigError, ProjectError) as e:
         raise CheckInputError(str(e)) from e
     not_inspected(ev, record)

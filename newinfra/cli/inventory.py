@@ -108,13 +108,14 @@ def tpu_slices_from_outputs(outputs: dict) -> list[dict]:
 def tpu_groups(slices: list[dict]) -> dict[str, dict]:
     """group name -> {"hosts": {host: vars}}: one host per worker VM of each TPU VM node (a multi-host slice
     has several workers behind one node id), with the chips each worker must see."""
-    from newinfra.components.planning.tpu import TpuTopologyError, plan_tpu_slice
+    from newinfra.components.planning.tpu import plan_tpu_slice
+    from newinfra.errors import ComponentInputError
 
     groups: dict[str, dict] = {}
     for i, entry in enumerate(slices):
         try:
             plan = plan_tpu_slice(entry["acceleratorType"], entry["topology"])
-        except TpuTopologyError as error:
+        except ComponentInputError as error:
             raise InventoryError(f"tpuSlices[{i}]: {error}") from None
         name = group_name("tpu", "gcp", entry["zone"], entry["acceleratorType"], entry["market"])
         hosts = groups.setdefault(name, {"hosts": {}})["hosts"]

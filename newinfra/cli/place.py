@@ -1,7 +1,9 @@
 """`newinfra place ENV`: solve the environment's workloads, explain the choice, write the lock.
 
-Exit codes: 0 solved, 2 bad input (config, catalog, --exclude), 3 infeasible. Every check runs before
-anything is written.
+Exit codes: 0 solved, 2 bad input (config, catalog, --exclude), 3 infeasible — including, under the
+production profile without --accept, a plan that shrinks the previous lock (a workload left out, fewer
+nodes, a pool removed): the locked capacity cannot be kept with this config, so nothing is written and the
+message names each workload, what changes and its monthly cost. Every check runs before anything is written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from newinfra.cost_model.cli import Failure, checked, load_catalog_checked, pool
 
 def place(
     env: Annotated[str, typer.Argument(help="environment (stack), e.g. dev")],
-    accept: Annotated[bool, typer.Option("--accept", help="production profile: let workloads move to a cheaper placement")] = False,
+    accept: Annotated[bool, typer.Option("--accept", help="production profile: let workloads move, or shrink "
+                                         "(left out, fewer nodes, a pool removed)")] = False,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="CLOUD/REGION[/ZONE][:TYPE] to leave out after a capacity error (repeatable)")] = None,
     reset_exclusions: Annotated[bool, typer.Option(
@@ -70,7 +73,17 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
     from newinfra.config import lock_path
     from newinfra.cost_model.exclusions import parse_exclusions, unknown_targets
     from newinfra.cost_model.explain import alternatives, baselines, binding_constraints, report
-    from newinfra.cost_model.lock import BadLock, StaleLock, lock_document, plan, read_lock, write_if_changed
+    from newinfra.cost_model.lock import (
+        BadLock,
+        StaleLock,
+        lock_document,
+        plan,
+        read_lock,
+        review_lock,
+        shrinks,
+        stale_reasons,
+        write_if_changed,
+    )
     from newinfra.cost_model.model import Infeasible
 
     try:
@@ -92,6 +105,15 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
     except StaleLock as err:
         print(f"warning: {err}; planning from scratch", file=sys.stderr)
         previous = None
+    locked_before = previous  # what production must not lose silently, even when the lock is re-planned
+    if previous is not None and not stale_reasons(request, previous, base):
+        # The hashes say "up to date" but the content was edited: say what is wrong, then re-plan from scratch
+        # (an edited lock is never a basis for keeping placements).
+        fixed = review_lock(request, previous, base).problems
+        for line in fixed:
+            print(f"fixing {path}: {line}", file=sys.stderr)
+        if fixed:
+            previous = {**previous, "workloads": {}}
     old = () if reset or not previous else parse_exclusions(previous.get("exclusions", []))
     exclusions = tuple(sorted(set(old) | set(new_exclusions)))
     cat, solve_request_ = base, request
@@ -105,6 +127,12 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
     except Infeasible as err:
         raise Failure(f"infeasible: {err}", EXIT_INFEASIBLE) from None
     sol = result.solution
+    if cfg.profile == "production" and not accept:
+        lost = shrinks(locked_before, sol, request, base)
+        if lost:
+            raise Failure(f"{path}: the production profile does not shrink without --accept; keeping the locked "
+                          f"placements is infeasible with this config: {'; '.join(lost)} (nothing written; "
+                          f"rerun with --accept to write it)", EXIT_INFEASIBLE)
     progress.step("comparing alternatives and writing the lock")
     doc = lock_document(request, base, sol, exclusions, alternatives(solve_request_, cat, sol, exclusions=exclusions))
     doc["live"] = live

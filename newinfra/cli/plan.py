@@ -178,7 +178,7 @@ def check_lock(cfg, path: Path) -> None:
         lock.load_placements(cfg.request, path, load_catalog())
     except lock.StaleLock:
         return  # preview re-solves and shows the difference; `pulumi up` refuses (the program says so)
-    except (lock.BadLock, ValueError) as err:
+    except (lock.BadLock, lock.InvalidLock, ValueError) as err:
         raise ConfigError(str(err)) from None
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from newinfra.cost_model.lock import BadLock, load_placements, read_lock
+from newinfra.cost_model.lock import BadLock, InvalidLock, load_placements, read_lock
 from typer.testing import CliRunner
 
 from newinfra.cli.app import app
@@ -223,9 +223,9 @@ def test_lock_with_an_extra_workload(tmp_path):
     lock["workloads"]["ghost"] = extra
     project = make_project(tmp_path, lock=lock)
     cfg = load_env_config("dev", project)
-    with pytest.raises(BadLock) as err:
+    with pytest.raises(InvalidLock) as err:
         load_placements(cfg.request, project.lock_path("dev"), load_catalog())
-    one_line(str(err.value), "workloads: ghost is not a workload of the config", "chat-serve, pretrain")
+    one_line(str(err.value), "workloads.ghost: not a workload of the config", "chat-serve", "pretrain")
 
 
 def test_lock_with_an_extra_workload_fails_plan_with_exit_2(tmp_path, monkeypatch):
@@ -235,7 +235,7 @@ def test_lock_with_an_extra_workload_fails_plan_with_exit_2(tmp_path, monkeypatc
     make_project(tmp_path, lock=lock)
     result = cli(tmp_path, monkeypatch, "plan", "dev", "--out", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
-    assert "ghost is not a workload of the config" in result.output
+    assert "ghost: not a workload of the config" in result.output
     assert not (tmp_path / "out").exists()
 
 
