@@ -1,5 +1,5 @@
 """`python -m newinfra` runs the `newinfra` command without the console script."""
 
-from newinfra.cli.app import app
+from newinfra.cli.app import main
 
-app()
+main()

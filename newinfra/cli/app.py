@@ -39,10 +39,6 @@ def _main(
     warning (with a source line) would only repeat it."""
     import warnings
 
-    from newinfra.cli.loops import close_loops_at_exit
-
-    close_loops_at_exit()
-
     from newinfra.cost_model.catalog.loader import StaleCatalogWarning
 
     warnings.simplefilter("ignore", StaleCatalogWarning)
@@ -56,6 +52,16 @@ from newinfra.cli.cost import register as _cost; _cost(app)  # noqa: E402,E702,I
 from newinfra.cli.inventory import register as _inventory; _inventory(app)  # noqa: E402,E702,I001
 from newinfra.cli.plan import register as _plan; _plan(app)  # noqa: E402,E702,I001
 # --- end registrations ------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """The console script and `python -m newinfra`: the command in its own process. Only a process of its own
+    swaps the event loop policy (see newinfra/cli/loops.py); doing so inside a host process that already ran
+    the SDK (a test session, a notebook) would strand the SDK's futures on the old loop."""
+    from newinfra.cli.loops import close_loops_at_exit
+
+    close_loops_at_exit()
+    app()
 
 
 def guarded(name: str, callback: Callable[..., Any]) -> Callable[..., Any]:
