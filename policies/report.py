@@ -10,7 +10,7 @@ from typing import Any
 
 from newinfra.policies.rules.budget.estimate import Estimate, estimate, workload_hours
 from newinfra.policies.rules.common import get
-from newinfra.policies.rules.pools import pools
+from newinfra.record_pools import pools
 from newinfra.policies.runner import Evaluation
 
 COMMENT_MARKER = "<!-- newinfra-check -->"

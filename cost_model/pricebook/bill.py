@@ -59,7 +59,7 @@ class Context:
     cloud: str
     region: str
     usage: Mapping[str, float]
-    pool: Any = None  # policies.rules.pools.Pool for compute types
+    pool: Any = None  # newinfra.record_pools.Pool for compute types
     template: Mapping[str, Any] | None = None
     hours: float = HOURS_PER_MONTH
 
@@ -159,7 +159,7 @@ class Bill:
 
 
 def _adapters(resources: list[dict[str, Any]]) -> list[Any]:
-    """Record rows as the objects policies.rules.pools reads (props, provider props, parent)."""
+    """Record rows as the objects newinfra.record_pools reads (props, provider props, parent)."""
     providers = {r["urn"]: r.get("inputs") or {} for r in resources if r["type"].startswith("pulumi:providers:")}
     by_urn: dict[str, Any] = {}
     out = []
@@ -208,7 +208,7 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     from newinfra.cost_model.pricebook import pricing
     from newinfra.policies.rules.budget import estimate
     from newinfra.policies.rules.common import cloud_of, region_of
-    from newinfra.policies.rules.pools import launch_templates, pools
+    from newinfra.record_pools import launch_templates, pools
 
     from newinfra.cli.plan import resource_regions
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.budget.scope import accelerated
 from newinfra.policies.rules.common import setting, stack_rule, stack_setting
-from newinfra.policies.rules.pools import TYPES, Pool, pools
+from newinfra.record_pools import TYPES, Pool, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 CAPS_SCHEMA = PolicyConfigSchema(

@@ -7,7 +7,7 @@ import fnmatch
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.budget.scope import accelerated
 from newinfra.policies.rules.common import stack_rule
-from newinfra.policies.rules.pools import TYPES, pools
+from newinfra.record_pools import TYPES, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 ALLOW_SCHEMA = PolicyConfigSchema(

@@ -8,7 +8,7 @@ from typing import Any
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.common import get, items, stack_rule, with_defaults
 from newinfra.policies.rules.links import Index
-from newinfra.policies.rules.pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
+from newinfra.record_pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 from newinfra.facts import family_facts
