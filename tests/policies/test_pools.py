@@ -14,6 +14,7 @@ from newinfra.policies.rules.budget.estimate import estimate, workload_hours
 from newinfra.policies.rules.budget.taggable import scan, taggable
 from newinfra.policies.rules.common import region_of, zone_to_region
 from newinfra.policies.rules.links import Index
+
 from newinfra.record_pools import pools
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from newinfra.cost_model.request import HOURS_PER_MONTH
 from newinfra.policies.rules import prices
+
 from newinfra.record_pools import Pool
 
 

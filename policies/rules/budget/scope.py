@@ -8,6 +8,7 @@ from typing import Any
 
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.common import setting
+
 from newinfra.record_pools import Pool
 
 ENVIRONMENT_PROPERTY = {
