@@ -221,7 +221,7 @@ def regions_opened(solution: Solution) -> list[str]:
         by_region.setdefault(ch.region, []).append(ch)
     lines = []
     for (cloud, region), charges in sorted(by_region.items()):
-        priced = [ch for ch in charges if ch.monthly_usd > 0]
+        priced = [ch for ch in charges if ch.monthly_usd > 0 or not ch.unpriced]
         what = " + ".join(dict.fromkeys(ch.what for ch in priced)) or "nothing priced"
         lines.append(f"  {cloud}/{region} opened: {usd(sum(ch.monthly_usd for ch in charges))}/month {what}")
         lines += [f"    unpriced: {why}" for ch in charges for why in ch.unpriced]

@@ -81,7 +81,12 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
         "totals": {
             "hourlyUsd": round(sum(p.hourly_usd for p in solution.plans), 6),
             "monthlyUsd": solution.monthly_usd,
+            # monthlyUsd = hours x hourly per workload + egress + what the regions cost to open
+            "egressUsdPerMonth": round(sum(p.egress_usd for p in solution.plans), 2),
+            "regionsUsdPerMonth": solution.open_usd,
         },
+        "regions": [{"key": list(ch.key), "what": ch.what, "monthlyUsd": round(ch.monthly_usd, 2),
+                     "unpriced": list(ch.unpriced)} for ch in solution.opened],
     }
 
 
