@@ -42,6 +42,10 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check newinfra stacks components cost_model policies tests benchmarks ansible/stack_inventory.py
+	@# mypy reads the package as the wheel lays it out (pyproject [tool.mypy]); errors name build/typecheck paths.
+	rm -rf build/typecheck && mkdir -p build/typecheck/newinfra
+	cd build/typecheck/newinfra && ln -s ../../../newinfra/* . && ln -s ../../../components ../../../cost_model ../../../policies .
+	$(BIN)/mypy
 	cd ansible && ../$(BIN)/ansible-playbook --syntax-check -i inventory/localhost.yml playbooks/*.yml
 	cd ansible && ../$(BIN)/ansible-lint --offline --profile production
 

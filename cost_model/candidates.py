@@ -137,6 +137,8 @@ class Candidates:
     cap: float  # spot share cap
     node_range: tuple[int, int] | None
     fixed: Fixed | None = None
+    # per local zone: the region charges (control plane, NAT, shared file system) a pool there needs
+    charges: tuple[tuple, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,9 @@ class CandidateBuilder:
         self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
         self._egress: dict[tuple[str | None, int], float] = {}
         self._built: dict[tuple, Candidates] = {}
+        from newinfra.cost_model.open_costs import OpenCosts
+
+        self.open_costs = OpenCosts(request)
 
     def region_mask(self, w: Workload) -> np.ndarray | None:
         patterns = None if "dataResidency" in self.relax else self.request.allowed_regions(w)
@@ -280,8 +285,9 @@ class CandidateBuilder:
         quota_rows = [quota_rows[i] for i in sel]
         zones, local = np.unique(gzone, return_inverse=True)
         egress = np.array([self.egress(w, int(ix.zone_region[z])) for z in zones], float)
+        charges = tuple(self.open_costs.charges(w, *ix.zone_keys[int(z)]) for z in zones)
         cands = Candidates(w, offer, market, price, apn, bound, local, quota_rows, units, zones, egress,
-                           need, cap, node_range)
+                           need, cap, node_range, charges=charges)
         if len(zones) == 0:
             return cands
         # Rule 2: per zone, the best configuration ignoring quotas: exact in a quota-free zone and a lower
@@ -296,9 +302,11 @@ class CandidateBuilder:
         free_cost = np.where(constrained, np.inf, best_cost)
         if not np.isfinite(free_cost).any():
             return cands
-        zstar = int(np.argmin(free_cost))
+        zstar = int(np.argmin(free_cost + self._opening(charges, None, zstar_all=True)))
         ub = float(free_cost[zstar])
-        keep_zone = (lb < ub - _TOL * max(1.0, ub)) | (np.arange(len(zones)) == zstar)
+        # Moving w from zone z to z* may open charges z* needs and z does not (and may close z's: never dearer).
+        extra = self._opening(charges, zstar)
+        keep_zone = (lb < ub + extra - _TOL * max(1.0, ub)) | (np.arange(len(zones)) == zstar)
         if keep_zone.sum() == 1 and lb[zstar] >= ub - _TOL * max(1.0, ub):
             cands.fixed = Fixed(tuple((int(offer[c]), int(market[c]), n) for c, n in best_pools[zstar]),
                                 int(zones[zstar]), ub, float(egress[zstar]))
@@ -307,7 +315,15 @@ class CandidateBuilder:
         return Candidates(w, offer[kept], market[kept], price[kept], apn[kept], bound[kept],
                           remap[local[kept]], [q for q, k in zip(quota_rows, kept, strict=True) if k],
                           units[kept], zones[keep_zone], egress[keep_zone], need, cap, node_range,
-                          cands.fixed)
+                          cands.fixed, tuple(ch for ch, k in zip(charges, keep_zone, strict=True) if k))
+
+    @staticmethod
+    def _opening(charges: tuple[tuple, ...], zstar: int | None, zstar_all: bool = False) -> np.ndarray:
+        """Per zone z: what the charges of z* cost that z does not need (``zstar_all``: all of z's own)."""
+        if zstar_all:
+            return np.array([sum(ch.monthly_usd for ch in zc) for zc in charges], float)
+        target = charges[zstar]
+        return np.array([sum(ch.monthly_usd for ch in target if ch not in zc) for zc in charges], float)
 
     def _zone_configs(self, c: Candidates) -> tuple[np.ndarray, dict[int, list[tuple[int, int]]]]:
         """Per zone, the cheapest configuration of one shape: the cheapest on-demand offer of it plus as

@@ -60,6 +60,10 @@ def pools_json(solution) -> dict:
     return {
         "workloads": rows,
         "monthlyUsd": solution.monthly_usd,
+        "egressUsdPerMonth": round(sum(p.egress_usd for p in solution.plans), 2),
+        "regionsUsdPerMonth": solution.open_usd,
+        "regions": [{"key": list(ch.key), "what": ch.what, "monthlyUsd": round(ch.monthly_usd, 2),
+                     "unpriced": list(ch.unpriced)} for ch in solution.opened],
         "leftOut": [{"name": lo.workload, "priority": lo.priority, "reason": lo.reason}
                     for lo in solution.left_out],
     }

@@ -111,7 +111,7 @@ def baselines(request: PlacementRequest, catalog, solution: Solution, exclusions
             total += by_cloud[best_cloud]
     try:
         free = solve(request, catalog, exclusions=exclusions, relax=frozenset({"quotas", "monthlyBudgetUsd"}))
-        unconstrained = round(sum(p.monthly_usd for p in free.plans if p.workload in served), 2)
+        unconstrained = round(sum(p.monthly_usd for p in free.plans if p.workload in served) + free.open_usd, 2)
     except Infeasible:
         unconstrained = None
     return Baselines(round(total, 2) if not missing else None, tuple(sorted(missing)), unconstrained)
@@ -182,8 +182,13 @@ def report(env: str, solution: Solution, base: Baselines, binding: list[str], *,
         pools = " + ".join(f"{p.nodes} x {p.instance_type} {p.market}" for p in plan.placements)
         p0 = plan.placements[0]
         pinned = " [pinned]" if plan.pinned else ""
+        nodes = plan.monthly_usd - plan.egress_usd
+        hours = round(nodes / plan.hourly_usd, 1) if plan.hourly_usd else 0.0
+        egress = f" = ${nodes:,.2f} + egress ${plan.egress_usd:,.2f}" if plan.egress_usd else ""
         lines.append(f"  {plan.workload}: {p0.cloud}/{p0.region}/{','.join(p0.zones)} {pools}  "
-                     f"${plan.hourly_usd:,.2f}/h  ${plan.monthly_usd:,.2f}/month{pinned}")
+                     f"${plan.hourly_usd:,.2f}/h x {hours:g} h{egress} = ${plan.monthly_usd:,.2f}/month{pinned}")
+    lines += regions_opened(solution)
+    lines.append(totals_line(solution))
     lines.append("savings:")
     if base.home_on_demand is not None:
         lines.append(f"  vs single-cloud on-demand in the datasets' home regions ({usd(base.home_on_demand)}/month):"
@@ -206,6 +211,28 @@ def report(env: str, solution: Solution, base: Baselines, binding: list[str], *,
             lines.append(f"{title}:")
             lines += [f"  {i}" for i in items]
     return lines
+
+
+def regions_opened(solution: Solution) -> list[str]:
+    """One line per region the plans open: what its charges cost, paid once however many workloads share
+    them (the solver weighs them: consolidating saves them)."""
+    by_region: dict[tuple[str, str], list] = {}
+    for ch in solution.opened:
+        by_region.setdefault(ch.region, []).append(ch)
+    lines = []
+    for (cloud, region), charges in sorted(by_region.items()):
+        priced = [ch for ch in charges if ch.monthly_usd > 0 or not ch.unpriced]
+        what = " + ".join(dict.fromkeys(ch.what for ch in priced)) or "nothing priced"
+        lines.append(f"  {cloud}/{region} opened: {usd(sum(ch.monthly_usd for ch in charges))}/month {what}")
+        lines += [f"    unpriced: {why}" for ch in charges for why in ch.unpriced]
+    return lines
+
+
+def totals_line(solution: Solution) -> str:
+    nodes = sum(p.monthly_usd - p.egress_usd for p in solution.plans)
+    egress = sum(p.egress_usd for p in solution.plans)
+    return (f"  total {usd(solution.monthly_usd)}/month = accelerator nodes {usd(nodes)} + egress {usd(egress)}"
+            f" + regions {usd(solution.open_usd)}")
 
 
 def usd(x: float) -> str:

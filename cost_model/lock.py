@@ -160,7 +160,12 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
         "totals": {
             "hourlyUsd": round(sum(p.hourly_usd for p in solution.plans), 6),
             "monthlyUsd": solution.monthly_usd,
+            # monthlyUsd = hours x hourly per workload + egress + what the regions cost to open
+            "egressUsdPerMonth": round(sum(p.egress_usd for p in solution.plans), 2),
+            "regionsUsdPerMonth": solution.open_usd,
         },
+        "regions": [{"key": list(ch.key), "what": ch.what, "monthlyUsd": round(ch.monthly_usd, 2),
+                     "unpriced": list(ch.unpriced)} for ch in solution.opened],
     }
 
 
@@ -321,6 +326,7 @@ class LockReview:
     figures: list[str] = field(default_factory=list)  # recorded prices and totals that differ from the catalog
     placements: tuple[Placement, ...] = ()
     monthly_usd: dict[str, float] = field(default_factory=dict)  # workload -> recomputed monthly cost
+    regions_usd: float = 0.0  # what opening the placements' regions costs (cost_model/open_costs.py)
 
     @property
     def problems(self) -> list[str]:
@@ -328,7 +334,7 @@ class LockReview:
 
     @property
     def total_monthly_usd(self) -> float:
-        return round(sum(self.monthly_usd.values()), 2)
+        return round(sum(self.monthly_usd.values()) + self.regions_usd, 2)
 
 
 def _num(value) -> float | None:
@@ -414,7 +420,11 @@ def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
             bad.append(f"quotas: {q.cloud}/{q.region}/{q.family} ({q.market}): the locked pools use {used:g}, "
                        f"the limit is {q.limit:g}")
     if not bad:
+        review.regions_usd = _regions_usd(request, placements)
         totals = doc.get("totals") if isinstance(doc.get("totals"), dict) else {}
+        if "regionsUsdPerMonth" in totals and not _close(totals["regionsUsdPerMonth"], review.regions_usd, 0.01):
+            review.figures.append(f"totals.regionsUsdPerMonth: locked {totals['regionsUsdPerMonth']!r}, the price "
+                                  f"book gives {review.regions_usd}")
         total_hourly = round(sum(p.hourly_usd for p in placements), 6)
         if not _close(totals.get("hourlyUsd"), total_hourly, 1e-4):
             review.figures.append(f"totals.hourlyUsd: locked {totals.get('hourlyUsd')!r}, the catalog gives "
@@ -424,6 +434,21 @@ def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
                        f"{review.total_monthly_usd}")
     review.placements = tuple(sorted(placements, key=lambda p: (p.workload, p.market)))
     return review
+
+
+def _regions_usd(request: PlacementRequest, placements: list[Placement]) -> float:
+    """The regions' opening costs of the locked placements and the config's pinned ones, each charge once,
+    from the same price book functions the solver used."""
+    from types import SimpleNamespace
+
+    from newinfra.cost_model.open_costs import opened
+
+    pinned = [p for w in request.workloads for p in (w.placement or ())]
+    by_workload: dict[str, list[Placement]] = {}
+    for p in [*placements, *pinned]:
+        by_workload.setdefault(p.workload, []).append(p)
+    plans = [SimpleNamespace(workload=name, placements=ps) for name, ps in sorted(by_workload.items())]
+    return round(sum(ch.monthly_usd for ch in opened(request, plans)), 2)
 
 
 def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad, figures, quota_use,

@@ -2,7 +2,9 @@
 
 Columns: n (integer nodes per candidate) | y (binary per workload zone: the one zone a workload runs in) |
 s (binary per workload: served; priority mode only) | x (binary per candidate, only where a zone offers
-several candidates in one market, so that each (workload, market) pool is one offer).
+several candidates in one market, so that each (workload, market) pool is one offer) | b (binary per region
+charge: control plane, NAT, shared file system, open when any workload runs where it needs it; its cost is
+paid once however many workloads share it, which is what makes consolidating in one region pay).
 """
 
 from __future__ import annotations
@@ -66,10 +68,12 @@ class Program:
     s_cols: np.ndarray | None
     quota_rows: dict[int, int]  # quota index -> row
     budget_row: int | None
+    charge_cols: dict[tuple[str, ...], int] | None = None  # charge key -> its "open" column
 
 
 def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | None,
-          served_var: bool) -> Program:
+          served_var: bool, already_open: frozenset = frozenset()) -> Program:
+    """``already_open``: keys of the charges paid anyway (pinned or solver-free workloads need them)."""
     sizes = np.array([len(c.offer) for c in cands], np.int64)
     zsizes = np.array([len(c.zones) for c in cands], np.int64)
     n_start = np.concatenate([[0], np.cumsum(sizes)])
@@ -142,8 +146,23 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
         r = R.new(1, -np.inf, float(quota_left[q]))
         R.put(r, cols_, vals_)
         quota_rows[q] = int(r[0])
-    num = x_next
+    # b columns: y(workload, zone) <= b(charge) for every charge the zone needs
+    charge_cols: dict[tuple[str, ...], int] = {}
+    charge_cost: list[float] = []
+    for wi, c in enumerate(cands):
+        for z, zcharges in enumerate(c.charges):
+            for ch in zcharges:
+                if ch.monthly_usd <= 0 or ch.key in already_open:
+                    continue
+                if ch.key not in charge_cols:
+                    charge_cols[ch.key] = x_next + len(charge_cols)
+                    charge_cost.append(ch.monthly_usd)
+                r = R.new(1, -np.inf, 0.0)
+                R.put(r, [int(y_start[wi]) + z, charge_cols[ch.key]], [1.0, -1.0])
+    b0 = x_next
+    num = x_next + len(charge_cols)
     col_cost = np.zeros(num)
+    col_cost[b0:] = charge_cost
     col_cost[:total_n] = np.concatenate(cost) if cands else 0.0
     col_cost[total_n:s0] = np.concatenate([c.egress for c in cands]) if cands else 0.0
     budget_row = None
@@ -160,7 +179,7 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
     if cands:
         objective[:total_n] += np.concatenate(tie)
     return Program(objective, col_cost, A, lo, hi, col_upper, n_start, y_start,
-                   np.arange(s0, x0) if served_var else None, quota_rows, budget_row)
+                   np.arange(s0, x0) if served_var else None, quota_rows, budget_row, charge_cols)
 
 
 def solve(p: Program, objective: np.ndarray | None = None, extra: list[LinearConstraint] = ()):

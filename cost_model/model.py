@@ -23,6 +23,7 @@ from newinfra.cost_model.candidates import (
 )
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.open_costs import Charge, opened
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 from scipy.optimize import LinearConstraint
 
@@ -76,12 +77,23 @@ class Solution:
     plans: tuple[WorkloadPlan, ...]
     left_out: tuple[LeftOut, ...] = ()
     quota_use: tuple[tuple[Quota, float], ...] = ()
+    # the region charges the plans open (control plane, NAT, shared file system), each paid once
+    opened: tuple[Charge, ...] = ()
     # filled for explanations: the program of the last solve and the candidates behind it
     context: SolveContext | None = field(default=None, compare=False, repr=False)
 
     @property
-    def monthly_usd(self) -> float:
+    def workloads_usd(self) -> float:
+        """Accelerator nodes and egress of the workloads, without the regions' charges."""
         return round(sum(p.monthly_usd for p in self.plans), 2)
+
+    @property
+    def open_usd(self) -> float:
+        return round(sum(ch.monthly_usd for ch in self.opened), 2)
+
+    @property
+    def monthly_usd(self) -> float:
+        return round(sum(p.monthly_usd for p in self.plans) + sum(ch.monthly_usd for ch in self.opened), 2)
 
     def plan(self, name: str) -> WorkloadPlan | None:
         return next((p for p in self.plans if p.workload == name), None)
@@ -97,6 +109,7 @@ class SolveContext:
     quota_left: np.ndarray
     budget_left: float | None
     x: np.ndarray | None = None  # the MILP solution of `program`
+    pinned: tuple[WorkloadPlan, ...] = ()
 
 
 _INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -138,7 +151,8 @@ def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ..
         if not plans and not pinned_plans:
             raise _diagnose(*args, [])
     all_plans = tuple(sorted(pinned_plans + plans, key=lambda p: p.workload))
-    return Solution(all_plans, left_out, _quota_use(ctx, all_plans, ctx.builder.quotas), ctx)
+    return Solution(all_plans, left_out, _quota_use(ctx, all_plans, ctx.builder.quotas), opened(request, all_plans),
+                    ctx)
 
 
 def _prepare(request, catalog, exclusions, pins, relax, rules):
@@ -160,20 +174,25 @@ def _prepare(request, catalog, exclusions, pins, relax, rules):
     budget_left = None if budget is None else budget - sum(p.monthly_usd for p in pinned_plans)
     cands = [builder.build(w, accelerator_of(catalog, w)) for w in request.workloads if w.name not in pins]
     empty = [c for c in cands if len(c.offer) == 0]
-    return SolveContext(request, ix, builder, cands, None, quota_left, budget_left), pinned_plans, empty
+    return SolveContext(request, ix, builder, cands, None, quota_left, budget_left,
+                        pinned=tuple(pinned_plans)), pinned_plans, empty
 
 
 def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
     fixed = [c for c in ctx.cands if c.fixed is not None]
     open_ = [c for c in ctx.cands if c.fixed is None]
     fixed_cost = sum(c.fixed.monthly_usd for c in fixed)
-    budget = None if ctx.budget_left is None else ctx.budget_left - fixed_cost
     plans = [_fixed_plan(c, ctx) for c in fixed]
+    # charges that pinned and solver-free workloads open are paid whatever the others do
+    paid = opened(ctx.request, list(ctx.pinned) + plans)
+    budget = None if ctx.budget_left is None else \
+        ctx.budget_left - fixed_cost - sum(ch.monthly_usd for ch in paid)
     if budget is not None and budget < -1e-6:
         return None
     if not open_:
         return plans
-    prog = milp.build(open_, ctx.quota_left, budget, served_var=False)
+    prog = milp.build(open_, ctx.quota_left, budget, served_var=False,
+                      already_open=frozenset(ch.key for ch in paid))
     res = milp.solve(prog)
     if res.status != 0 or res.x is None:
         return None
@@ -185,7 +204,9 @@ def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
 def _by_priority(ctx: SolveContext) -> tuple[list[WorkloadPlan], tuple[LeftOut, ...]]:
     """Lexicographic: most workloads served at the highest priority, then the next level, then cost."""
     cands = ctx.cands
-    prog = milp.build(cands, ctx.quota_left, ctx.budget_left, served_var=True)
+    paid = opened(ctx.request, ctx.pinned)
+    budget = None if ctx.budget_left is None else ctx.budget_left - sum(ch.monthly_usd for ch in paid)
+    prog = milp.build(cands, ctx.quota_left, budget, served_var=True, already_open=frozenset(ch.key for ch in paid))
     prio = np.array([c.workload.priority for c in cands])
     extra: list[LinearConstraint] = []
     num = len(prog.c)
@@ -225,7 +246,7 @@ def _left_out_reason(ctx: SolveContext, prog: milp.Program, x: np.ndarray, wi: i
         hi = prog.hi.copy()
         hi[rows] = np.inf
         relaxed = milp.Program(prog.c, prog.cost, prog.A, prog.lo, hi, prog.upper, prog.n_start,
-                               prog.y_start, prog.s_cols, prog.quota_rows, prog.budget_row)
+                               prog.y_start, prog.s_cols, prog.quota_rows, prog.budget_row, prog.charge_cols)
         res = milp.solve(relaxed, extra=[fix])
         if res.status == 0:
             blockers.append(family)

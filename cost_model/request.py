@@ -149,6 +149,10 @@ class PlacementRequest(Model):
     data_residency: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     quotas: tuple[Quota, ...] = ()
     monthly_budget_usd: Number | None = Field(default=None, gt=0, le=1e10)
+    # production | development (components/planning/profile.py): the NAT gateways a region needs. Set, the
+    # solver pays what opening a region costs (control plane, NAT, shared file system: cost_model/open_costs.py);
+    # None (a bare request file): accelerators, egress only.
+    profile: Literal["production", "development"] | None = None
 
     @field_validator("allowed_clouds")
     @classmethod

@@ -38,6 +38,7 @@ def pinned_problems(cfg: EnvConfig) -> list[str]:
                 out.append(f"{where}.cloud: {p.cloud!r} is not allowed; allowedClouds: {listing(cfg.allowed_clouds)}")
             if not cfg.region_allowed(workload, p.region):
                 ds = cfg.dataset(workload.dataset)
+                assert ds is not None  # a region is refused only where the workload's dataset has residency
                 out.append(f"{where}.region: {p.region!r} is outside the regions allowed for "
                            f"{ds.classification!r} data; valid: {listing(cfg.allowed_regions(workload) or ())}")
     return out

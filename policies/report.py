@@ -10,8 +10,9 @@ from typing import Any
 
 from newinfra.policies.rules.budget.estimate import Estimate, estimate, workload_hours
 from newinfra.policies.rules.common import get
-from newinfra.policies.rules.pools import pools
 from newinfra.policies.runner import Evaluation
+
+from newinfra.record_pools import pools
 
 COMMENT_MARKER = "<!-- newinfra-check -->"
 SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "remediate": "note"}

@@ -9,7 +9,7 @@ cross-language schema, which the Pulumi analyzer reads from real (not string) an
 
 import re
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool
 from newinfra.components.planning.tags import with_cost_tags
@@ -151,13 +151,14 @@ def vm_pool_spec(placement: Placement, *, kind: str, profile: str) -> VmPoolSpec
             "runs_on", f"{placement.runs_on!r} for placement {placement.workload!r}; a GPU VM pool needs 'vm'")
     pool = plan_node_pool(placement, kind=kind, profile=profile)
     # The node pool's plan minus what only Kubernetes reads (labels, taints), plus the workload's kind.
-    spec = {key: pool[key] for key in VmPoolSpec.__annotations__ if key in pool}
+    plan: dict[str, Any] = dict(pool)  # read by key name: the TypedDicts share their keys, not their types
+    spec = {key: plan[key] for key in VmPoolSpec.__annotations__ if key in plan}
     return {**spec, "zones": list(pool["zones"]), "kind": kind}  # type: ignore[typeddict-item]
 
 
 def spec_kind(spec: VmPoolSpec) -> str | None:
     """The workload kind: the spec's own, else the node-pool label (a NodePoolArgs passed as a spec)."""
-    labels = spec.get("labels") or {}  # type: ignore[typeddict-item]
+    labels = cast(dict[str, Any], spec).get("labels") or {}  # NodePoolArgs' key, not VmPoolSpec's
     return spec.get("kind") or labels.get("newinfra.io/kind")
 
 

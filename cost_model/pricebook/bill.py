@@ -59,7 +59,7 @@ class Context:
     cloud: str
     region: str
     usage: Mapping[str, float]
-    pool: Any = None  # policies.rules.pools.Pool for compute types
+    pool: Any = None  # newinfra.record_pools.Pool for compute types
     template: Mapping[str, Any] | None = None
     hours: float = HOURS_PER_MONTH
 
@@ -159,7 +159,7 @@ class Bill:
 
 
 def _adapters(resources: list[dict[str, Any]]) -> list[Any]:
-    """Record rows as the objects policies.rules.pools reads (props, provider props, parent)."""
+    """Record rows as the objects newinfra.record_pools reads (props, provider props, parent)."""
     providers = {r["urn"]: r.get("inputs") or {} for r in resources if r["type"].startswith("pulumi:providers:")}
     by_urn: dict[str, Any] = {}
     out = []
@@ -208,9 +208,9 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     from newinfra.cost_model.pricebook import pricing
     from newinfra.policies.rules.budget import estimate
     from newinfra.policies.rules.common import cloud_of, region_of
-    from newinfra.policies.rules.pools import launch_templates, pools
 
     from newinfra.cli.plan import resource_regions
+    from newinfra.record_pools import launch_templates, pools
 
     book = book or load_pricebook()
     usage = usage or Usage({}, "<defaults>")
@@ -252,6 +252,21 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
             priced.free = pricer.free_when_empty or "nothing billable in its inputs"
         out.append(priced)
     return Bill(record.project, record.stack, sorted(out, key=lambda p: p.urn))
+
+
+def price_one(resource_type: str, props: Mapping[str, Any], cloud: str, region: str, *,
+              book: PriceBook | None = None, usage: Usage | None = None,
+              hours: float = HOURS_PER_MONTH) -> list[Line]:
+    """One resource the way ``price_record`` prices it (the same pricing function, book and usage
+    defaults), for callers that know what they will create before a record exists: the cost model's
+    price of opening a region. Raises ``Unpriced`` (or KeyError: no pricing function for the type)."""
+    from newinfra.cost_model.pricebook import pricing
+
+    pricer = pricing.REGISTRY[resource_type]
+    usage = usage or Usage({}, "<defaults>")
+    row = {"type": resource_type, "name": resource_type, "urn": resource_type}
+    ctx = Context(book or load_pricebook(), cloud, region, usage.for_resource(row, pricer.usage), hours=hours)
+    return pricer.fn(props, ctx)
 
 
 def _stack_value(config: Mapping[str, Any], key: str) -> Any:

@@ -198,6 +198,7 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
             raise CheckInputError(str(e)) from None
         directory, name = find_project().root, env
     else:
+        assert cwd is not None and stack is not None  # checked above: without ENV both are given
         directory, name = cwd.resolve(), stack
         if not (directory / "Pulumi.yaml").is_file():
             raise CheckInputError(f"--cwd: {directory} has no Pulumi.yaml")

@@ -42,6 +42,8 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the SDK's marker for secret v
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's mock monitor, recording each registration with its parent and provider."""
 
+    mocks: ResourceMocks  # the SDK declares its base Mocks; ours also keeps provider regions
+
     def __init__(self, mocks: ResourceMocks, on_register: Callable[[int], None] | None = None) -> None:
         super().__init__(mocks)
         self.registrations: dict[str, dict[str, Any]] = {}
@@ -87,7 +89,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
             resource_id=request.importId, custom=custom,
         )
-        args.urn = urn  # ids derive from the URN
+        args.urn = urn  # type: ignore[attr-defined]  # ids derive from the URN; the SDK's args carry none
         rid, state = (None, {}) if request.remote else self.mocks.new_resource(args)
         if request.type.startswith("pulumi:providers:"):
             self.mocks.provider_regions[f"{urn}::{rid}"] = inputs.get("region", "")

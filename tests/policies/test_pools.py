@@ -14,7 +14,8 @@ from newinfra.policies.rules.budget.estimate import estimate, workload_hours
 from newinfra.policies.rules.budget.taggable import scan, taggable
 from newinfra.policies.rules.common import region_of, zone_to_region
 from newinfra.policies.rules.links import Index
-from newinfra.policies.rules.pools import pools
+
+from newinfra.record_pools import pools
 
 
 def resource(type_token: str, name: str, props: dict, region: str = "us-east-1", parent: str | None = None):

@@ -1,6 +1,6 @@
 """Compute lines shared by every pool type: nodes x hours x the node's hourly price.
 
-Node counts, market and types come from policies.rules.pools (one table of where each type keeps them);
+Node counts, market and types come from newinfra.record_pools (one table of where each type keeps them);
 accelerator types are priced by the accelerator catalog (GCP: host + GPUs), other types by instances.csv.
 """
 

@@ -15,9 +15,9 @@ ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 
 
 def default_pool(props):
-    """The cluster's default pool as a policies.rules.pools.Pool, or None when it is removed (Autopilot:
+    """The cluster's default pool as a newinfra.record_pools.Pool, or None when it is removed (Autopilot:
     no nodes of its own)."""
-    from newinfra.policies.rules.pools import Pool
+    from newinfra.record_pools import Pool
 
     if get(props, "removeDefaultNodePool") is True or get(props, "enableAutopilot") is True:
         return None

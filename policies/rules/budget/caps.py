@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.budget.scope import accelerated
 from newinfra.policies.rules.common import setting, stack_rule, stack_setting
-from newinfra.policies.rules.pools import TYPES, Pool, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+from newinfra.record_pools import TYPES, Pool, pools
 
 CAPS_SCHEMA = PolicyConfigSchema(
     properties={

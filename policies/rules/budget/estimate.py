@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from newinfra.cost_model.request import HOURS_PER_MONTH
 from newinfra.policies.rules import prices
-from newinfra.policies.rules.pools import Pool
+
+from newinfra.record_pools import Pool
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ import fnmatch
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.budget.scope import accelerated
 from newinfra.policies.rules.common import stack_rule
-from newinfra.policies.rules.pools import TYPES, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+from newinfra.record_pools import TYPES, pools
 
 ALLOW_SCHEMA = PolicyConfigSchema(
     properties={

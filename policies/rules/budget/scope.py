@@ -8,7 +8,8 @@ from typing import Any
 
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.common import setting
-from newinfra.policies.rules.pools import Pool
+
+from newinfra.record_pools import Pool
 
 ENVIRONMENT_PROPERTY = {
     "type": "string", "minLength": 1,

@@ -8,10 +8,10 @@ from typing import Any
 from newinfra.policies.rules import prices
 from newinfra.policies.rules.common import get, items, stack_rule, with_defaults
 from newinfra.policies.rules.links import Index
-from newinfra.policies.rules.pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 from newinfra.facts import FamilyNameError, efa_interfaces
+from newinfra.record_pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 
 PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
 

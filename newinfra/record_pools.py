@@ -1,4 +1,6 @@
-"""Compute pools of a stack, whatever the cloud: node groups, node pools, TPU VMs, VM groups, instances.
+"""Compute pools of a record, whatever the cloud: node groups, node pools, TPU VMs, VM groups, instances.
+
+Core, not policy: the price book (cost_model.pricebook) and the policy packs both read pools from here.
 
 One table says, per resource type, where the instance type, node counts and market live. The budget and
 GPU rules read ``Pool``s, never the raw inputs, so a new pool type is one table entry.
