@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import zlib
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 ACCOUNT_ID = "123456789012"  # moto.core.DEFAULT_ACCOUNT_ID
@@ -32,7 +32,7 @@ class NotKnown(LookupError):
     """No emulator or table knows this answer: the invoke's result is unknown."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ec2(region: str) -> Any:
     """moto's EC2 backend for the region, with ids seeded by the region so every run gets the same default
     VPC, subnet and security-group ids (moto draws them from its own random generator)."""
@@ -46,7 +46,7 @@ def _ec2(region: str) -> Any:
         return ec2_backends[ACCOUNT_ID][region]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ssm(region: str) -> Any:
     from moto.ssm.models import ssm_backends
 
