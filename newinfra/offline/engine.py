@@ -31,7 +31,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from newinfra.offline import assets, secrets
+from newinfra.offline import assets, invoke_forms, secrets
 from newinfra.offline.mocks import OfflineError, ResourceMocks
 from newinfra.offline.record import SECRET, UNKNOWN, Record
 
@@ -112,6 +112,14 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             self._on_register(len(self.registrations))
         obj = _sync_await(rpc.serialize_properties(_known(state), {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=rid or "", object=obj)
+
+    def Invoke(self, request):  # noqa: N802
+        response = super().Invoke(request)
+        form = invoke_forms.FORM.get()
+        if form and form["output"] and form["unknown"]:
+            # What the engine answers an invoke it cannot serve: the program's Output is unknown.
+            return resource_pb2.ResourceInvokeResponse(unknown=True)
+        return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
         if request.urn == self.stack_urn:
@@ -380,7 +388,7 @@ def _run(project: str, stack: str, config: StackConfig, body: Callable[[], Any],
     for key in config.unknown:
         _warn(f"{key} is a secure value the offline engine cannot decrypt (set PULUMI_CONFIG_PASSPHRASE or "
               "_FILE for the passphrase provider); the program gets an unknown secret")
-    with unknown_secrets(config.unknown):
+    with unknown_secrets(config.unknown), invoke_forms.invoke_forms():
         _sync_await(run_pulumi_func(lambda: run_in_stack(body)))
     if monitor.errors:
         raise OfflineError("; ".join(monitor.errors))

@@ -1,8 +1,9 @@
 """Mocks that answer like the clouds would: realistic, deterministic ids and the computed outputs the program reads.
 
 Ids derive from a hash of the URN, so the same program gives the same ids on every run. Invokes the program
-makes are answered from real data (moto's AWS zone tables, the catalog's GCP and Alibaba zones); an invoke
-nobody answers is an error, never an empty success.
+makes are answered from real data (moto's AWS zone tables, the catalog's GCP and Alibaba zones here; moto's
+backends and the look-up tables in newinfra.offline.lookups); an invoke nobody answers is unknown, as preview
+shows a value not yet known (newinfra.offline.invoke_forms), never an invented value.
 """
 
 from __future__ import annotations
@@ -200,6 +201,8 @@ class ResourceMocks(pulumi.runtime.Mocks):
         # package -> the default provider's settings (the stack's aws:region, gcp:project, ...)
         self.defaults = defaults or {}
         self.unanswered: set[str] = set()
+        # type token -> the states of the resources created so far (look-ups of the stack's own resources)
+        self.created: dict[str, list[dict[str, Any]]] = {}
 
     def region(self, package: str, provider: str | None) -> str:
         """An explicit provider's region, else the default provider's (the stack's config)."""
@@ -225,21 +228,31 @@ class ResourceMocks(pulumi.runtime.Mocks):
             return _kubernetes_state(typ, args.name, urn, inputs, self.defaults.get("kubernetes", {}))
         else:  # others: the logical name is the id
             rid, computed = physical_name(typ, args.name, inputs, urn), {}
-        return rid, {**inputs, **computed}
+        state = {**inputs, **computed}
+        self.created.setdefault(typ, []).append({"id": rid, **state})
+        return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        answer = INVOKES.get(args.token)
-        if answer is None:
-            # No emulator knows: the result's fields are empty (the SDK's result classes type-check each
-            # field, so an unknown marker cannot stand in for a string or a bool), and the engine lists
-            # every such invoke once at the end of the run instead of ending it.
-            self.unanswered.add(args.token)
-            return {}, []
+        from newinfra.offline.invoke_forms import mark_unknown
+        from newinfra.offline.lookups import ANSWERS, Context, NotKnown
+
         package = args.token.split(":", 1)[0]
         region = args.args.get("region") or self.region(package, args.provider)
         if not region and package == "gcp":
             region = zone_region(str(self.defaults.get("gcp", {}).get("zone") or ""))
-        return answer(args.args, region), []
+        table, lookup = INVOKES.get(args.token), ANSWERS.get(args.token)
+        try:
+            if table is not None:
+                return table(args.args, region), []
+            if lookup is not None:
+                return lookup(args.args, Context(region, self.defaults, self.created)), []
+        except NotKnown:
+            pass
+        # No emulator or table knows: the answer is unknown (see invoke_forms for what each form receives),
+        # and the engine lists every such invoke once at the end of the run instead of ending it.
+        self.unanswered.add(args.token)
+        mark_unknown()
+        return {}, []
 
 
 def zone_region(zone: str) -> str:
@@ -305,20 +318,9 @@ def _catalog_zones(cloud: str) -> Callable[[dict, str], dict]:
 
 INVOKES: dict[str, Callable[[dict, str], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _aws_zones,
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
-        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "id": ACCOUNT_ID,
-        "userId": "AIDAOFFLINE"},
     "aws:index/getPartition:getPartition": lambda a, r: {
         "id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"},
     "aws:index/getRegion:getRegion": lambda a, r: {"id": r, "name": r, "region": r},
-    "aws:ssm/getParameter:getParameter": lambda a, r: {
-        "id": a["name"], "name": a["name"], "type": "String", "value": f"ami-{digest(a['name'], r)}",
-        "arn": f"arn:aws:ssm:{r}::parameter{a['name']}", "version": 1, "insecureValue": ""},
     "gcp:compute/getZones:getZones": _catalog_zones("gcp"),
-    "gcp:organizations/getClientConfig:getClientConfig": lambda a, r: {
-        "id": GCP_PROJECT, "project": GCP_PROJECT, "region": r, "zone": "", "accessToken": ""},
-    "gcp:organizations/getProject:getProject": lambda a, r: {
-        "id": f"projects/{GCP_PROJECT}", "projectId": GCP_PROJECT, "number": GCP_PROJECT_NUMBER,
-        "name": GCP_PROJECT},
     "alicloud:index/getZones:getZones": _catalog_zones("alicloud"),
 }

@@ -52,7 +52,8 @@ def test_stack_region_reaches_default_providers_over_the_environment(monkeypatch
 def test_unanswered_invoke_and_undecryptable_secret_warn_once(capsys):
     record = run_program(PROGRAMS / "lambda-site", "dev")
     err = capsys.readouterr().err
-    assert err.count("aws:ec2/getAmi:getAmi") == 1
+    assert "aws:ec2/getAmi:getAmi" not in err  # answered from moto's image tables
+    assert _by_name(record)["web"]["inputs"]["ami"].startswith("ami-")
     assert "lambda-site:apiToken is a secure value" in err
     assert record.config["lambda-site:apiToken"] == SECRET
     assert record.outputs["token"] == SECRET
