@@ -5,8 +5,9 @@
 config guard that asks "is this open to the internet?" asks :func:`judge` instead: the union of the
 listed ranges is computed with :mod:`ipaddress`, the special-purpose blocks nobody on the internet can
 come from (private, loopback, link-local, documentation, multicast, ...) are taken out, and what is left
-is compared with a limit: by default the public space of one IPv4 /24 and one IPv6 /48 (an office or a
-VPN egress range). Anything wider is "open to the internet".
+is compared with a limit: by default the public space of one IPv4 /20 and one IPv6 /48 (an office, a VPN
+egress range, or a provider's published range such as Google IAP's 35.235.240.0/20). Anything wider is
+"open to the internet".
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Widest public range a list may admit without counting as open to the internet (prefix lengths).
-DEFAULT_LIMIT = {"ipv4": 24, "ipv6": 48}
+DEFAULT_LIMIT = {"ipv4": 20, "ipv6": 48}
 LIMIT_SCHEMA = {
     "type": "object", "additionalProperties": False, "default": dict(DEFAULT_LIMIT),
     "properties": {"ipv4": {"type": "integer", "minimum": 0, "maximum": 32},
@@ -95,7 +96,7 @@ def limit_of(value: Any, where: str = "publicCidrLimit") -> dict[str, int]:
         return dict(DEFAULT_LIMIT)
     if not isinstance(value, Mapping) or set(value) - set(DEFAULT_LIMIT):
         raise ValueError(f"{where}: {value!r} is not valid; valid: an object with ipv4 (0-32) and/or ipv6 (0-128) "
-                         "prefix lengths, e.g. {'ipv4': 24, 'ipv6': 48}")
+                         "prefix lengths, e.g. {'ipv4': 20, 'ipv6': 48}")
     out = dict(DEFAULT_LIMIT)
     for family, top in (("ipv4", 32), ("ipv6", 128)):
         if family in value:
