@@ -30,6 +30,10 @@ DATA_TYPES = (
     "aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool", "alicloud:cs/nodePool:NodePool",
     "gcp:tpu/v2Vm:V2Vm",
 )
+# Where the data itself is stored: an unclassified one is judged as the strictest classification. Compute
+# (clusters, pools, TPU VMs) only holds what it reads, so untagged compute is judged only when a
+# classification is assumed (untaggedClassification) or required (requireClassification).
+STORES = DATA_TYPES[:7]
 FSX = "aws:fsx/lustreFileSystem:LustreFileSystem"
 FSX_LINK = "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation"
 
@@ -91,7 +95,7 @@ def _residency(args: StackValidationArgs, report: ReportViolation) -> None:
                 _check_region(r, regions[r.urn], classification, dict(residency), report)
             elif config["requireClassification"]:
                 report(f"'{r.name}' holds data but has no {CLASSIFICATION_TAG} tag/label.", r.urn)
-            else:
+            elif r.resource_type in STORES:
                 _check_strictest(r, regions[r.urn], dict(residency), report)
     _fsx_links(resources, regions, report)
 
