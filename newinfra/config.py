@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from newinfra.cidrs import DEFAULT_LIMIT, judge
 from newinfra.components.planning.profile import DEFAULT_PROFILE, Profile
 from newinfra.components.planning.tags import REQUIRED_TAGS, tag_problems
 from newinfra.cost_model.request import Int, Model, Number, PlacementRequest
@@ -71,8 +72,13 @@ class EnvConfig(PlacementRequest):
     @field_validator("cluster_public_cidrs")
     @classmethod
     def _no_open_endpoint(cls, cidrs: tuple[str, ...]) -> tuple[str, ...]:
-        if any(c.endswith("/0") for c in cidrs):
-            raise ValueError(f"{listing(cidrs)} opens the API to the internet; list your office/VPN ranges instead")
+        j = judge(cidrs)
+        if j.invalid:
+            raise ValueError(f"{listing(j.invalid)} are not CIDRs (e.g. 203.0.113.0/24 or 2001:db8::/48)")
+        if j.open:  # the union counts: 0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0
+            raise ValueError(f"{j.describe()} opens the API to the internet (more public space than one "
+                             f"/{DEFAULT_LIMIT['ipv4']} IPv4 or /{DEFAULT_LIMIT['ipv6']} IPv6 range); list your "
+                             "office/VPN ranges instead")
         return cidrs
 
     @model_validator(mode="after")

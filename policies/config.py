@@ -73,11 +73,17 @@ def stack_value(config: Mapping[str, Any], key: str) -> Any:
     return value
 
 
-def stack_defaults(stack_config: Mapping[str, Any], environment: str | None) -> dict[str, dict[str, Any]]:
-    """Policy properties that default to the checked stack's own settings."""
+def stack_defaults(stack_config: Mapping[str, Any], environment: str | None,
+                   user: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Policy properties that default to the checked stack's own settings; where the platform's policy
+    config sets them too, the stack may only tighten (see :func:`tightened_residency`)."""
     out: dict[str, dict[str, Any]] = {}
+    platform_residency = ((user or {}).get("data-residency") or {})
+    platform_residency = platform_residency.get("residency") if isinstance(platform_residency, Mapping) else None
     for key, targets in STACK_DEFAULTS.items():
         value = stack_value(stack_config, key)
+        if key == "dataResidency" and value is not None and platform_residency is not None:
+            value = tightened_residency(platform_residency, value)
         if value is not None:
             for policy, prop in targets:
                 out.setdefault(policy, {})[prop] = value
@@ -98,11 +104,87 @@ def known_policies(packs: tuple[Pack, ...]) -> set[str]:
     return {p.name for pack in packs for p in pack.policies}
 
 
+# The platform team's own section of the policy config (not a policy): environment per stack name.
+PLATFORM_KEY = "newinfra"
+ENVIRONMENT_ALIASES = {"production": "prod", "development": "dev"}
+_STRENGTH = {EnforcementLevel.DISABLED: 0, EnforcementLevel.ADVISORY: 1, EnforcementLevel.MANDATORY: 2,
+             EnforcementLevel.REMEDIATE: 2}
+
+
 def check_names(user: Mapping[str, Any], packs: tuple[Pack, ...]) -> None:
-    unknown = sorted(set(user) - known_policies(packs) - {"all"})
-    if unknown:
+    from newinfra.inputs import did_you_mean
+
+    valid = known_policies(packs) | {"all", PLATFORM_KEY}
+    for name in sorted(set(user) - valid):
+        raise PolicyConfigError(f"--policy-config: {name!r} names no policy{did_you_mean(name, valid)}; valid: "
+                                f"'all', '{PLATFORM_KEY}' or one of {sorted(known_policies(packs))}")
+
+
+def platform_environment(stack: str, user: Mapping[str, Any] | None) -> str | None:
+    """The environment the platform assigns to a stack name: ``{"newinfra": {"environments": {pattern:
+    env}}}`` (fnmatch patterns, first match in sorted order; env: prod / staging / dev or production /
+    development), else the stack name itself (prod -> production levels; unknown names get prod's)."""
+    import fnmatch
+
+    section = (user or {}).get(PLATFORM_KEY) or {}
+    if not isinstance(section, Mapping) or set(section) - {"environments"}:
+        raise PolicyConfigError(f"--policy-config '{PLATFORM_KEY}': {section!r} is not valid; valid: an object "
+                                "with 'environments' (stack name pattern -> prod | staging | dev)")
+    table = section.get("environments") or {}
+    if not isinstance(table, Mapping):
+        raise PolicyConfigError(f"--policy-config '{PLATFORM_KEY}.environments': {table!r} is not an object")
+    from newinfra.policies.packs import ENFORCEMENT
+
+    for pattern in sorted(table, key=lambda k: ("*" in k or "?" in k or "[" in k, k)):  # exact names first
+        env = ENVIRONMENT_ALIASES.get(table[pattern], table[pattern])
+        if env not in ENFORCEMENT:
+            raise PolicyConfigError(f"--policy-config '{PLATFORM_KEY}.environments.{pattern}': {table[pattern]!r} "
+                                    f"is not an environment; valid: {sorted(ENFORCEMENT) + sorted(ENVIRONMENT_ALIASES)}")
+        if fnmatch.fnmatchcase(stack, pattern):
+            return env
+    return stack or None
+
+
+def effective_environment(stack: str, declared: Any, packs: tuple[Pack, ...],
+                          user: Mapping[str, Any] | None) -> str | None:
+    """The platform's environment for ``stack``, or the stack's own ``newinfra:environment`` when that is at
+    least as strict for every pack (a stack may tighten, never loosen); loosening is a PolicyConfigError."""
+    platform = platform_environment(stack, user)
+    if not declared or declared == platform:
+        return platform
+    declared = ENVIRONMENT_ALIASES.get(str(declared), str(declared))
+    weaker = [p.name for p in packs if _STRENGTH[level_for(p.name, declared)] < _STRENGTH[level_for(p.name, platform)]]
+    if weaker:
         raise PolicyConfigError(
-            f"--policy-config: {unknown} name no policy; valid: 'all' or one of {sorted(known_policies(packs))}")
+            f"newinfra:environment: {declared!r} would loosen the platform's enforcement for stack {stack!r} "
+            f"(environment {platform!r}) on {weaker}; a stack may only tighten it (remove the key or ask the "
+            f"platform team to map the stack in --policy-config '{PLATFORM_KEY}.environments')")
+    return declared
+
+
+def _covered(pattern: str, allowed: list[str]) -> bool:
+    import fnmatch
+
+    return any(pattern == a or fnmatch.fnmatchcase(pattern, a) for a in allowed)
+
+
+def tightened_residency(platform: Any, declared: Any) -> Any:
+    """The stack's ``newinfra:dataResidency`` over the platform's map: a classification's regions may only
+    narrow (every stack pattern must fall inside a platform pattern); widening is a PolicyConfigError."""
+    if not isinstance(platform, Mapping) or not isinstance(declared, Mapping):
+        return platform if isinstance(platform, Mapping) else declared
+    merged = dict(platform)
+    for classification, patterns in sorted(declared.items()):
+        if classification not in platform:
+            merged[classification] = patterns  # a rule for data the platform leaves open: tighter
+            continue
+        wider = [p for p in (patterns or []) if not _covered(str(p), list(platform[classification]))]
+        if wider:
+            raise PolicyConfigError(
+                f"newinfra:dataResidency.{classification}: {wider} would widen the platform's residency "
+                f"{list(platform[classification])} for {classification!r} data; a stack may only narrow it")
+        merged[classification] = list(patterns)
+    return merged
 
 
 def resolve(pack: Pack, environment: str | None, stack: Mapping[str, dict[str, Any]],
@@ -129,6 +211,8 @@ def resolve(pack: Pack, environment: str | None, stack: Mapping[str, dict[str, A
             extra = {k: v for k, v in entry.items() if k != "enforcementLevel"}
             if "enforcementLevel" in entry:
                 level = _level(entry["enforcementLevel"], f"--policy-config '{policy.name}'.enforcementLevel")
+            if policy.name == "data-residency" and "residency" in extra and "residency" in props:
+                extra["residency"] = props["residency"]  # already the platform's map, narrowed by the stack
             if extra and schema is None:
                 raise PolicyConfigError(f"--policy-config '{policy.name}': the policy takes no properties, got "
                                         f"{sorted(extra)}")

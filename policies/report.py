@@ -78,6 +78,7 @@ def payload(ev: Evaluation, est: Estimate, lock: LockDiff | None = None) -> dict
         "remediations": [{"pack": r.pack, "policy": r.policy, "urn": r.urn, "resource": r.resource}
                          for r in ev.remediations],
         "notApplicable": [{"pack": p, "policy": n, "reason": why} for p, n, why in ev.not_applicable],
+        "exemptions": [{"pack": p, "policy": n, "resource": r, "reason": why} for p, n, r, why in ev.exemptions],
         "cost": est.to_dict(),
         "lock": None if lock is None else {"monthlyUsd": lock.current_usd, "baseMonthlyUsd": lock.base_usd,
                                            "deltaUsd": lock.delta_usd, "note": lock.note},
@@ -168,6 +169,9 @@ def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float
         lines += ["", "<details><summary>How to fix</summary>", ""]
         lines += [f"- `{name}`: {_cell(ev.descriptions.get(name, ''))}" for name in violated]
         lines += ["", "</details>"]
+    if ev.exemptions:
+        lines += ["", "| exempt | policy | resource | reason |", "|---|---|---|---|"]
+        lines += [f"| exempt | `{n}` | `{_cell(r)}` | {_cell(why)} |" for _p, n, r, why in ev.exemptions]
     if ev.remediations:
         lines += ["", "Remediated: " + ", ".join(f"`{r.resource}` ({r.policy})" for r in ev.remediations)]
     return "\n".join(lines) + "\n"

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import struct_pb2
-from newinfra.policies.config import PolicySettings, check_names, resolve, stack_defaults
+from newinfra.policies.config import (
+    PolicySettings,
+    check_names,
+    effective_environment,
+    resolve,
+    stack_defaults,
+    stack_value,
+)
 from newinfra.policies.packs import Pack, level_for, packs
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
@@ -67,6 +74,7 @@ class Evaluation:
     violations: list[Violation] = field(default_factory=list)
     remediations: list[Remediation] = field(default_factory=list)
     not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # pack, policy, reason
+    exemptions: list[tuple[str, str, str, str]] = field(default_factory=list)  # pack, policy, resource, reason
     levels: dict[str, dict[str, str]] = field(default_factory=dict)  # pack -> policy -> level
     descriptions: dict[str, str] = field(default_factory=dict)  # policy -> description
     resource_count: int = 0
@@ -220,11 +228,13 @@ def evaluate(
     not depend on the number of workers.
     """
     check_pin()
+    common.EXEMPTIONS_VISIBLE = True  # this runner files exemptions apart (see rules.common.EXEMPT)
     stack_config = stack_config or {}
     chosen = tuple(selected) if selected is not None else packs()
     check_names(policy_config or {}, chosen)
-    env = environment or stack_config.get("newinfra:environment") or stack or None
-    defaults = stack_defaults(stack_config, env)
+    env = environment or effective_environment(stack, stack_value(stack_config, "environment"), chosen,
+                                               policy_config)
+    defaults = stack_defaults(stack_config, env, policy_config)
     data = _Resources(resources, stack_config)
     result = Evaluation(project=project, stack=stack, environment=env, resource_count=len(data.items))
     runs = []
@@ -240,10 +250,12 @@ def evaluate(
              for i, run in enumerate(runs) for j, p in enumerate(run.stack_policies)}
     jobs = [(i, "stack", j) for (i, j) in sorted(sizes, key=lambda k: (-sizes[k], k))]
     jobs += [(i, "resources", k) for i, run in enumerate(runs) for k in range(RESOURCE_CHUNKS)]
-    for violations, not_applicable in _run_jobs(runs, data, result.stack, jobs, workers):
+    for violations, not_applicable, exemptions in _run_jobs(runs, data, result.stack, jobs, workers):
         result.violations.extend(violations)
         result.not_applicable.extend(not_applicable)
+        result.exemptions.extend(exemptions)
     result.violations.sort()
+    result.exemptions.sort()
     result.remediations.sort()
     result.not_applicable.sort()
     return result
@@ -255,7 +267,7 @@ _JOB_STATE: tuple | None = None  # (runs, data, stack) inherited by forked worke
 
 
 def _run_jobs(runs: list[_PackRun], data: _Resources, stack: str, jobs: list[tuple[int, str, int]],
-              workers: int | None) -> list[tuple[list[Violation], list[tuple[str, str, str]]]]:
+              workers: int | None) -> list[tuple[list[Violation], list[tuple[str, str, str]], list]]:
     global _JOB_STATE
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or len(data.items) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
@@ -281,10 +293,11 @@ def _job(runs: list[_PackRun], data: _Resources, stack: str, job: tuple[int, str
         _analyze_resources(run, data, out, data.items[part::RESOURCE_CHUNKS])
     else:
         _analyze_stack_policy(run, data, out, run.stack_policies[part])
-    return out.violations, out.not_applicable
+    return out.violations, out.not_applicable, out.exemptions
 
 
-from newinfra.policies.rules.common import NOT_EVALUATED  # noqa: E402 (next to its one use)
+from newinfra.policies.rules import common  # noqa: E402 (next to its uses)
+from newinfra.policies.rules.common import EXEMPT, NOT_EVALUATED  # noqa: E402
 
 
 class _Collected:
@@ -295,6 +308,7 @@ class _Collected:
         self.descriptions = {p.name: p.description for p in pack.policies}
         self.violations: list[Violation] = []
         self.not_applicable: list[tuple[str, str, str]] = []
+        self.exemptions: list[tuple[str, str, str, str]] = []
 
     def add(self, response: Any, default_urn: str) -> None:
         for d in response.diagnostics:
@@ -306,6 +320,10 @@ class _Collected:
             if message.startswith(NOT_EVALUATED):  # the rule could not read the input: no verdict
                 self.not_applicable.append((self.pack.name, d.policyName,
                                             f"{_name_of(urn) or self.stack}: {message}"))
+                continue
+            if message.startswith(EXEMPT):  # allowed by the platform's config: shown, never failing
+                self.exemptions.append((self.pack.name, d.policyName, _name_of(urn) or self.stack,
+                                        message[len(EXEMPT):].strip()))
                 continue
             self.violations.append(Violation(self.pack.name, d.policyName, urn, message,
                                              LEVEL_NAMES[d.enforcementLevel], _name_of(urn) or self.stack,

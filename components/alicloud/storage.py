@@ -13,6 +13,7 @@ from newinfra.components.plain import require_plain
 from newinfra.components.planning.tags import with_cost_tags
 from newinfra.components.tokens import python_token, with_other_form
 
+from newinfra.cidrs import judge
 from newinfra.errors import ComponentInputError
 
 # Extreme NAS storage types and capacity bounds (GiB).
@@ -119,5 +120,5 @@ def _check_file_system(fs: NasArgs) -> None:
     if not isinstance(capacity, int) or not NAS_CAPACITY_GIB[0] <= capacity <= NAS_CAPACITY_GIB[1]:
         raise ComponentInputError("shared_file_system.capacity_gib", f"{capacity!r} must be an integer from "
                                 f"{NAS_CAPACITY_GIB[0]} to {NAS_CAPACITY_GIB[1]} GiB (Extreme NAS)")
-    if fs["vpc_cidr"] in ("0.0.0.0/0", "::/0"):
+    if judge([fs["vpc_cidr"]]).open:
         raise ComponentInputError("shared_file_system.vpc_cidr", f"{fs['vpc_cidr']!r} would let anyone mount it")

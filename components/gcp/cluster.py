@@ -23,6 +23,7 @@ from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor
 from newinfra.components.planning.tpu import TpuSlicePlan, plan_gke_tpu_slice
 from newinfra.components.tokens import python_token, with_other_form
 
+from newinfra.cidrs import judge
 from newinfra.errors import ComponentInputError, input_path
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
@@ -216,10 +217,11 @@ def _choice(value: str, valid: tuple[str, ...], key: str) -> str:
 
 
 def _authorized_cidrs(cidrs: list[str], private_endpoint: bool) -> list[str]:
-    open_ = [c for c in cidrs if c in ("0.0.0.0/0", "::/0")]
-    if open_:
-        raise ComponentInputError("master_authorized_cidrs", f"{open_} opens the control plane to the internet; "
-                                "list your networks instead")
+    j = judge(cidrs)
+    if j.invalid or j.open:
+        what = f"{list(j.invalid)} are not CIDRs" if j.invalid else f"{j.describe()} opens the control plane to " \
+            "the internet"
+        raise ComponentInputError("master_authorized_cidrs", f"{what}; list your networks instead")
     if not private_endpoint and not cidrs:
         raise ComponentInputError("master_authorized_cidrs", "required when private_endpoint is false (who may "
                                 "reach the public endpoint)")

@@ -34,6 +34,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from newinfra.offline import assets, invoke_forms, secrets
 from newinfra.offline.mocks import OfflineError, ResourceMocks
 from newinfra.offline.record import SECRET, UNKNOWN, Record
+from newinfra.offline.transforms import TransformError, Transforms
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the SDK's marker for secret values
@@ -54,6 +55,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._on_register = on_register
         # The SDK registers from a thread pool: checking and claiming a URN must be one step.
         self._claim = threading.Lock()
+        self.transforms = Transforms()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine does not qualify children of the root stack with the stack's type.
@@ -77,7 +79,12 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             self.errors.append(message)
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=None)
         _ensure_event_loop()
-        props = _refs_to_urns(request.object) if request.remote else request.object
+        try:  # new-style transforms, as the engine runs them before it registers (transforms.py)
+            obj, provider = self.transforms.apply(request, urn, request.parent)
+        except TransformError as e:
+            self.errors.append(str(e))
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=None)
+        props = _refs_to_urns(obj) if request.remote else obj
         inputs = rpc.deserialize_properties(props, keep_unknowns=True)
         custom = bool(request.custom)
         if request.remote:
@@ -86,7 +93,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             # the program from waiting forever on outputs nobody will resolve.
             self.remote_components.append(request.type)
         args = sdk_mocks.MockResourceArgs(
-            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+            typ=request.type, name=request.name, inputs=inputs, provider=provider,
             resource_id=request.importId, custom=custom,
         )
         args.urn = urn  # type: ignore[attr-defined]  # ids derive from the URN; the SDK's args carry none
@@ -99,7 +106,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             "name": request.name,
             "custom": custom,
             "parent": None if request.parent in ("", self.stack_urn) else request.parent,
-            "provider": request.provider or None,
+            "provider": provider or None,
             "inputs": _plain(inputs),
             **({"remote": True} if request.remote else {}),
             # What the engine hands policies too: which resources this one's inputs came from.
@@ -120,6 +127,10 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             # What the engine answers an invoke it cannot serve: the program's Output is unknown.
             return resource_pb2.ResourceInvokeResponse(unknown=True)
         return response
+
+    def RegisterStackTransform(self, request):  # noqa: N802
+        self.transforms.register_stack(request.token)
+        return super().RegisterStackTransform(request)
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
         if request.urn == self.stack_urn:

@@ -137,6 +137,17 @@ StackValidator = Callable[[StackValidationArgs, ReportViolation], None]
 
 
 NOT_EVALUATED = "not evaluated:"
+# A resource a rule would flag but that carries an exemption the platform's config allows. The offline
+# runner lists such reports as "exempt" with the reason; under the CLI (one channel, every report is a
+# violation) rules stay silent on them instead: EXEMPTIONS_VISIBLE is set by the offline runner only.
+EXEMPT = "exempt:"
+EXEMPTION_TAG = "newinfra-exemption"
+EXEMPTIONS_VISIBLE = False
+
+
+def report_exempt(report: ReportViolation, reason: str, urn: str | None = None) -> None:
+    if EXEMPTIONS_VISIBLE:
+        report(f"{EXEMPT} {reason}", urn)
 
 
 @contextlib.contextmanager

@@ -37,7 +37,9 @@ PLANTED = {
 @pytest.fixture(scope="module")
 def other_team(tmp_path_factory):
     out = tmp_path_factory.mktemp("check")
+    # The platform maps the team's stack 'ml' to staging; the stack's own newinfra:environment only agrees.
     result = cli.invoke(app, ["check", "--cwd", str(FIXTURE), "--stack", "ml", "--json",
+                              "--policy-config", str(FIXTURE / "platform-policy.json"),
                               "--markdown", str(out / "comment.md"), "--sarif", str(out / "check.sarif")])
     return result, out
 
@@ -64,7 +66,7 @@ def test_markdown_comment_has_verdicts_and_costs(other_team) -> None:
     assert "| estimate, max size | $" in text and "| budget | $40,000.00 |" in text
     assert "`ssh-open`" in text
     assert "| `burst-a3` | gcp europe-west4 a3-highgpu-8g | spot | 2/2/4 |" in text
-    assert "- `no-internet-ingress`: D11: no ingress from 0.0.0.0/0" in text
+    assert "- `no-internet-ingress`: D11: no ingress from the internet" in text
 
 
 def test_sarif_has_one_result_per_violation(other_team) -> None:
@@ -110,10 +112,18 @@ def test_bad_input_exits_2_with_a_message(args, message) -> None:
 
 def test_bad_policy_config_values_exit_2(tmp_path) -> None:
     config = tmp_path / "policy.json"
-    config.write_text(json.dumps({"monthly-budget": {"enforcementLevel": "blocking"}}))
+    config.write_text(json.dumps({"newinfra": {"environments": {"ml": "staging"}},
+                                  "monthly-budget": {"enforcementLevel": "blocking"}}))
     result = cli.invoke(app, ["check", "--cwd", str(FIXTURE), "--stack", "ml", "--policy-config", str(config)])
     assert result.exit_code == 2
     assert "enforcement level 'blocking' is not valid" in result.stderr
+
+
+def test_stack_loosening_the_platform_exits_2_naming_the_key() -> None:
+    # 'ml' is not mapped by any platform config here, so it gets prod's levels; the stack says staging.
+    result = cli.invoke(app, ["check", "--cwd", str(FIXTURE), "--stack", "ml"])
+    assert result.exit_code == 2
+    assert "newinfra:environment: 'staging' would loosen" in result.stderr
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -9,12 +9,14 @@ from newinfra.policies.rules.common import get, items
 from newinfra.policies.rules.data_security.tables import table_rule
 from pulumi_policy import PolicyConfigSchema
 
+from newinfra.cidrs import LIMIT_SCHEMA, judge
+
 EKS = "aws:eks/cluster:Cluster"
 GKE = "gcp:container/cluster:Cluster"
 GKE_POOL = "gcp:container/nodePool:NodePool"
 ACK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 ACK_DEDICATED = "alicloud:cs/kubernetes:Kubernetes"
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+CONTROL_PLANE_SCHEMA = PolicyConfigSchema(properties={"publicCidrLimit": LIMIT_SCHEMA})
 
 
 def _eks_secrets(p: Any, _c) -> list[str]:
@@ -41,27 +43,35 @@ secrets_envelope_encryption = table_rule(
 )
 
 
-def _eks_private(p: Any, _c) -> list[str]:
+def _eks_private(p: Any, c) -> list[str]:
     problems = []
     if get(p, "vpcConfig.endpointPrivateAccess") is not True:
         problems.append("vpcConfig.endpointPrivateAccess is not true")
     if get(p, "vpcConfig.endpointPublicAccess", True) is not False:
         cidrs = items(get(p, "vpcConfig.publicAccessCidrs"))
-        if not cidrs or any(c in OPEN_CIDRS for c in cidrs):
-            problems.append("the public endpoint is open to the internet (set vpcConfig.endpointPublicAccess "
-                            "false, or publicAccessCidrs without 0.0.0.0/0)")
+        j = judge(cidrs or ["0.0.0.0/0"], c.get("publicCidrLimit"))  # EKS's default is 0.0.0.0/0
+        if j.invalid:
+            problems.append(f"vpcConfig.publicAccessCidrs {list(j.invalid)} are not CIDRs")
+        elif j.open:
+            source = "no publicAccessCidrs (EKS admits 0.0.0.0/0)" if not cidrs else f"publicAccessCidrs {j.describe()}"
+            problems.append(f"the public API endpoint is open to the internet: {source}; set "
+                            "vpcConfig.endpointPublicAccess false, or list only your networks")
     return problems
 
 
-def _gke_private(p: Any, _c) -> list[str]:
+def _gke_private(p: Any, c) -> list[str]:
     problems = []
     if get(p, "privateClusterConfig.enablePrivateNodes") is not True:
         problems.append("privateClusterConfig.enablePrivateNodes is not true")
     if get(p, "privateClusterConfig.enablePrivateEndpoint") is not True:
         blocks = [get(b, "cidrBlock") for b in items(get(p, "masterAuthorizedNetworksConfig.cidrBlocks"))]
-        if not blocks or any(b in OPEN_CIDRS for b in blocks):
-            problems.append("the control plane endpoint is public without masterAuthorizedNetworksConfig "
-                            "cidrBlocks (or with 0.0.0.0/0)")
+        j = judge(blocks, c.get("publicCidrLimit"))
+        if not blocks:
+            problems.append("the control plane endpoint is public and masterAuthorizedNetworksConfig lists no "
+                            "cidrBlocks; set privateClusterConfig.enablePrivateEndpoint or list your networks")
+        elif j.invalid or j.open:
+            what = f"{list(j.invalid)} are not CIDRs" if j.invalid else f"admits {j.describe()}"
+            problems.append(f"masterAuthorizedNetworksConfig {what}; list only your networks")
     return problems
 
 
@@ -73,10 +83,11 @@ def _ack_private(p: Any, _c) -> list[str]:
 private_control_plane = table_rule(
     "kubernetes-private-control-plane",
     "D5: control plane and nodes are private. Fix: EKS: vpcConfig endpointPrivateAccess true and "
-    "endpointPublicAccess false (or publicAccessCidrs without 0.0.0.0/0); GKE: privateClusterConfig "
+    "endpointPublicAccess false (or publicAccessCidrs no wider than publicCidrLimit); GKE: privateClusterConfig "
     "enablePrivateNodes (and enablePrivateEndpoint or masterAuthorizedNetworksConfig); ACK: "
     "slbInternetEnabled false.",
     {EKS: _eks_private, GKE: _gke_private, ACK: _ack_private, ACK_DEDICATED: _ack_private},
+    CONTROL_PLANE_SCHEMA,
 )
 
 AUDIT_SCHEMA = PolicyConfigSchema(
@@ -120,8 +131,12 @@ control_plane_audit_logs = table_rule(
 
 
 def _gke_shielded(p: Any, _c) -> list[str]:
-    # GKE turns shielded nodes on unless told otherwise.
-    return ["enableShieldedNodes is false"] if get(p, "enableShieldedNodes") is False else []
+    # GKE turns shielded nodes on unless told otherwise; the default pool (unless removed) takes the
+    # cluster's nodeConfig, so its secure boot is judged here too.
+    problems = ["enableShieldedNodes is false"] if get(p, "enableShieldedNodes") is False else []
+    if get(p, "removeDefaultNodePool") is not True:
+        problems += [f"default pool: {x}" for x in _gke_pool_shielded(p, _c)]
+    return problems
 
 
 def _gke_pool_shielded(p: Any, _c) -> list[str]:

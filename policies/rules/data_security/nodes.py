@@ -22,6 +22,24 @@ GCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 GCE_DISK = "gcp:compute/disk:Disk"
 TPU_QUEUED = "gcp:tpu/v2QueuedResource:V2QueuedResource"
 ESS_CONFIG = "alicloud:ess/scalingConfiguration:ScalingConfiguration"
+EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+def _eks_default_disks(p: Any, _c) -> list[str]:
+    # Without a launch template EKS builds the nodes from its own: a diskSize root volume that is
+    # encrypted only when the account's EBS encryption-by-default is on, and never with a key of yours.
+    if get(p, "launchTemplate") is not None:
+        return []  # judged on the launch template itself
+    return [f"no launchTemplate: EKS's default root volume ({get(p, 'diskSize', 20):g} GiB) is not encrypted with "
+            "a customer key (encrypted at all only under the account's EBS encryption-by-default); give the node "
+            "group a launch template whose blockDeviceMappings set encrypted and kmsKeyId"]
+
+
+def _eks_default_metadata(p: Any, _c) -> list[str]:
+    if get(p, "launchTemplate") is not None:
+        return []
+    return ["no launchTemplate: EKS's default launch template leaves IMDSv1 enabled (httpTokens 'optional'); "
+            "give the node group a launch template with metadataOptions.httpTokens 'required'"]
 
 
 def _lt_disks(p: Any, _c) -> list[str]:
@@ -90,8 +108,31 @@ node_disk_encryption = table_rule(
     "Alibaba node pools: systemDiskEncrypted and encrypted dataDisks.",
     {LAUNCH_TEMPLATE: _lt_disks, EC2_INSTANCE: _ec2_disks, EBS_VOLUME: _ebs_volume, GKE_POOL: _gke_pool_disks,
      GKE: _gke_default_pool_disks, GCE_INSTANCE: _gce_disks, ACK_POOL: _ack_disks, ECS_INSTANCE: _ecs_disks,
-     GCE_TEMPLATE: _gce_template_disks, GCE_DISK: _gce_disk, ESS_CONFIG: _ecs_disks},
+     GCE_TEMPLATE: _gce_template_disks, GCE_DISK: _gce_disk, ESS_CONFIG: _ecs_disks,
+     EKS_NODE_GROUP: _eks_default_disks},
 )
+
+
+def _accelerated(cloud: str, instance_type: Any, props: Any = None) -> bool:
+    """Whether a host is in this rule's GPU/TPU scope: its type's family is an accelerator family (or GCE
+    guestAccelerators are attached). A type the rule cannot read is judged (fail closed)."""
+    from newinfra.facts import FamilyNameError, instance_facts
+
+    if props is not None and items(get(props, "guestAccelerators")):
+        return True
+    if not isinstance(instance_type, str) or not instance_type:
+        return True
+    try:
+        return instance_facts(cloud, instance_type.rsplit("/", 1)[-1]) is not None
+    except FamilyNameError:
+        return True
+
+
+def _gpu_only(cloud: str, type_key: str, check):
+    """``check`` for accelerator hosts only: a public web VM is not what D9 is about."""
+    def scoped(p: Any, c) -> list[str]:
+        return check(p, c) if _accelerated(cloud, get(p, type_key), p) else []
+    return scoped
 
 
 def _lt_public_ip(p: Any, _c) -> list[str]:
@@ -134,9 +175,12 @@ no_public_ips = table_rule(
     "D9: GPU nodes and TPU VMs get no public IPs. Fix: launch templates: associatePublicIpAddress false; "
     "subnets: mapPublicIpOnLaunch false; TPU VMs: networkConfig.enableExternalIps false; GCE: no "
     "accessConfigs; Alibaba node pools: internetMaxBandwidthOut 0. Reach the internet through NAT.",
-    {LAUNCH_TEMPLATE: _lt_public_ip, EC2_INSTANCE: _ec2_public_ip, SUBNET: _subnet_public_ip,
-     TPU_VM: _tpu_public_ip, GCE_INSTANCE: _gce_public_ip, ACK_POOL: _ack_public_ip, ECS_INSTANCE: _ack_public_ip,
-     GCE_TEMPLATE: _gce_public_ip, TPU_QUEUED: _tpu_queued_public_ip, ESS_CONFIG: _ack_public_ip},
+    {LAUNCH_TEMPLATE: _gpu_only("aws", "instanceType", _lt_public_ip),
+     EC2_INSTANCE: _gpu_only("aws", "instanceType", _ec2_public_ip), SUBNET: _subnet_public_ip,
+     TPU_VM: _tpu_public_ip, GCE_INSTANCE: _gpu_only("gcp", "machineType", _gce_public_ip),
+     ACK_POOL: _ack_public_ip, ECS_INSTANCE: _gpu_only("alicloud", "instanceType", _ack_public_ip),
+     GCE_TEMPLATE: _gpu_only("gcp", "machineType", _gce_public_ip), TPU_QUEUED: _tpu_queued_public_ip,
+     ESS_CONFIG: _gpu_only("alicloud", "instanceType", _ack_public_ip)},
 )
 
 METADATA_SCHEMA = PolicyConfigSchema(
@@ -157,6 +201,11 @@ def _imdsv2(p: Any, c) -> list[str]:
 def _gke_metadata(p: Any, _c) -> list[str]:
     mode = get(p, "nodeConfig.workloadMetadataConfig.mode")
     return [] if mode == "GKE_METADATA" else ["nodeConfig.workloadMetadataConfig.mode is not GKE_METADATA"]
+
+
+def _gke_default_pool_metadata(p: Any, _c) -> list[str]:
+    # The cluster's default pool takes the cluster's nodeConfig; a removed pool has no nodes.
+    return [] if get(p, "removeDefaultNodePool") is True else _gke_metadata(p, _c)
 
 
 def _ack_metadata(p: Any, _c) -> list[str]:
@@ -182,7 +231,8 @@ hardened_metadata = table_rule(
     "D10: instance metadata is hardened. Fix: AWS: metadataOptions {httpTokens: 'required', "
     "httpPutResponseHopLimit: 2}; GKE: nodeConfig.workloadMetadataConfig.mode 'GKE_METADATA'; Alibaba: "
     "instanceMetadataOptions.httpTokens 'required'. At level 'remediate' AWS resources are fixed for you.",
-    {LAUNCH_TEMPLATE: _imdsv2, EC2_INSTANCE: _imdsv2, GKE_POOL: _gke_metadata, ACK_POOL: _ack_metadata},
+    {LAUNCH_TEMPLATE: _imdsv2, EC2_INSTANCE: _imdsv2, GKE_POOL: _gke_metadata, ACK_POOL: _ack_metadata,
+     EKS_NODE_GROUP: _eks_default_metadata, GKE: _gke_default_pool_metadata},
     METADATA_SCHEMA,
     remediate=_remediate_imdsv2,
 )

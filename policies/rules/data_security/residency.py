@@ -30,6 +30,10 @@ DATA_TYPES = (
     "aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool", "alicloud:cs/nodePool:NodePool",
     "gcp:tpu/v2Vm:V2Vm",
 )
+# Where the data itself is stored: an unclassified one is judged as the strictest classification. Compute
+# (clusters, pools, TPU VMs) only holds what it reads, so untagged compute is judged only when a
+# classification is assumed (untaggedClassification) or required (requireClassification).
+STORES = DATA_TYPES[:7]
 FSX = "aws:fsx/lustreFileSystem:LustreFileSystem"
 FSX_LINK = "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation"
 
@@ -42,7 +46,8 @@ RESIDENCY_SCHEMA = PolicyConfigSchema(
         },
         "untaggedClassification": {
             "type": "string", "default": "",
-            "description": "classification assumed for data resources without the tag ('' = none)",
+            "description": "classification assumed for data resources without the tag ('' = the strictest: the "
+                           "region must be allowed for every classification)",
         },
         "requireClassification": {
             "type": "boolean", "default": False,
@@ -64,6 +69,17 @@ def _check_region(r: Any, region: str | None, classification: str, residency: di
         report(f"'{r.name}' holds {classification!r} data in {region}; allowed regions: {list(patterns)}.", r.urn)
 
 
+def _check_strictest(r: Any, region: str | None, residency: dict, report) -> None:
+    """Unclassified data may be anything, so it is judged as the strictest classification: its region must
+    be allowed for every classification the residency map knows."""
+    refusing = sorted(c for c, patterns in residency.items()
+                      if region is None or not any(fnmatch.fnmatchcase(region, p) for p in patterns))
+    if refusing:
+        report(f"'{r.name}' has no {CLASSIFICATION_TAG} tag/label, so it is judged as the strictest "
+               f"classification; {region or 'its unknown region'} is not allowed for {refusing}. Fix: tag it "
+               "with its classification.", r.urn)
+
+
 def _residency(args: StackValidationArgs, report: ReportViolation) -> None:
     config = with_defaults(RESIDENCY_SCHEMA, args.get_config())
     residency = setting(config, "residency", "dataResidency") or {}
@@ -79,6 +95,8 @@ def _residency(args: StackValidationArgs, report: ReportViolation) -> None:
                 _check_region(r, regions[r.urn], classification, dict(residency), report)
             elif config["requireClassification"]:
                 report(f"'{r.name}' holds data but has no {CLASSIFICATION_TAG} tag/label.", r.urn)
+            elif r.resource_type in STORES:
+                _check_strictest(r, regions[r.urn], dict(residency), report)
     _fsx_links(resources, regions, report)
 
 
