@@ -42,6 +42,7 @@ def _aws(args: StackValidationArgs, report: ReportViolation) -> None:
         if targets and not any(_internet_facing(t) for t in targets):
             continue
         p, port = listener.props, get(listener.props, "port", "?")
+        port = f"{port:g}" if isinstance(port, float) else port  # numbers arrive as floats
         protocol = get(p, "protocol", "HTTP" if get(p, "sslPolicy") is None else "HTTPS")
         if protocol == "HTTP" and not _redirects_to_https(p):
             report(f"listener '{listener.name}' serves plain HTTP on port {port} to the internet without a "
