@@ -209,6 +209,15 @@ CASES = [
          [res("aws:iam/role:Role", "r", {"assumeRolePolicy": doc(SCOPED), "inlinePolicies": [
              {"name": "read", "policy": doc({"Effect": "Allow", "Action": "s3:GetObject",
                                              "Resource": "arn:aws:s3:::d/*"})}]})], {"r"}),
+    Case("iam-no-wildcard-permissions", "managed-admin-attachment",
+         [res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", {
+             "role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+          res("aws:iam/role:Role", "r", {"assumeRolePolicy": doc(SCOPED), "managedPolicyArns": [
+              "arn:aws:iam::aws:policy/IAMFullAccess"]})],
+         [res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a", {
+             "role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}),
+          res("aws:iam/role:Role", "r", {"assumeRolePolicy": doc(SCOPED), "managedPolicyArns": [
+              "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]})], {"a", "r"}),
     Case("iam-no-public-trust", "any-principal",
          [res("aws:iam/role:Role", "r", {"assumeRolePolicy": doc(ANY_PRINCIPAL)})],
          [res("aws:iam/role:Role", "r", {"assumeRolePolicy": doc(
@@ -399,6 +408,12 @@ def test_helm_release_without_dangerous_values_is_shown_as_not_rendered():
     ev = check([helm("ray", {"image": {"tag": "2.40.0"}})], packs=("data_security",))
     assert flagged(ev, "kubernetes-rendered-manifests") == set()
     assert any("does not render chart 'ray-cluster'" in reason for _p, _policy, reason in ev.not_applicable)
+
+
+def test_an_empty_policy_document_is_not_evaluated_rather_than_passed():
+    ev = check([res("aws:iam/policy:Policy", "p", {"policy": ""})], packs=("data_security",))
+    assert flagged(ev, "iam-no-wildcard-permissions") == set()
+    assert any("the policy document is empty" in reason for _p, _policy, reason in ev.not_applicable)
 
 
 def test_eip_on_an_instance_outside_the_stack_is_not_evaluated_rather_than_passed():

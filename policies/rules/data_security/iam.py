@@ -24,6 +24,10 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 ROLE = "aws:iam/role:Role"
+ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+               "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+# AWS-managed policies that grant '*' on everything or on IAM itself.
+ADMIN_MANAGED = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 
 # Actions that only read: allowed on Resource '*' (Describe* needs it for many services).
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "View", "Lookup", "Search", "Check")
@@ -66,12 +70,31 @@ def document_problems(document: Any, sensitive: list[str], where: str) -> list[s
     return problems
 
 
+def _unreadable(document: Any) -> bool:
+    # An empty document is what an unanswered get_policy_document invoke leaves offline: no verdict, say so.
+    return isinstance(document, str) and not document.strip()
+
+
 def _policy(p: Any, c) -> list[str]:
+    if _unreadable(get(p, "policy")):
+        raise ValueError("the policy document is empty (an invoke such as get_policy_document the offline "
+                         "engine did not answer?)")
     return document_problems(get(p, "policy"), c["sensitiveServices"], "policy")
 
 
+def _admin_arns(arns: list[Any]) -> list[str]:
+    return [str(a) for a in arns if isinstance(a, str) and a.startswith("arn:aws:iam::aws:policy/")
+            and a.rsplit("/", 1)[-1] in ADMIN_MANAGED]
+
+
+def _attachment(p: Any, _c) -> list[str]:
+    bad = _admin_arns([get(p, "policyArn")])
+    return [f"attaches the AWS-managed {bad[0].rsplit('/', 1)[-1]}"] if bad else []
+
+
 def _role(p: Any, c) -> list[str]:
-    problems = []
+    problems = [f"managedPolicyArns attach {', '.join(a.rsplit('/', 1)[-1] for a in bad)}"]\
+        if (bad := _admin_arns(items(get(p, "managedPolicyArns")))) else []
     for inline in items(get(p, "inlinePolicies")):
         problems += document_problems(get(inline, "policy"), c["sensitiveServices"],
                                       f"inline policy {get(inline, 'name', '?')!r}")
@@ -82,9 +105,10 @@ iam_no_wildcards = table_rule(
     "iam-no-wildcard-permissions",
     "IAM policies grant named actions: no '*' or 'service:*' on sensitive services (sensitiveServices), no "
     "write actions of those services on Resource '*', no Allow with NotAction, unless a Condition scopes the "
-    "statement. Fix: list the actions the workload calls and the ARNs it touches (e.g. 's3:GetObject' on "
-    "'arn:aws:s3:::bucket/*').",
-    {POLICY: _policy, ROLE_POLICY: _policy, USER_POLICY: _policy, GROUP_POLICY: _policy, ROLE: _role},
+    "statement, and no AWS-managed AdministratorAccess / IAMFullAccess / PowerUserAccess attachment. Fix: list "
+    "the actions the workload calls and the ARNs it touches (e.g. 's3:GetObject' on 'arn:aws:s3:::bucket/*').",
+    {POLICY: _policy, ROLE_POLICY: _policy, USER_POLICY: _policy, GROUP_POLICY: _policy, ROLE: _role,
+     **{a: _attachment for a in ATTACHMENTS}},
     IAM_SCHEMA,
 )
 
