@@ -3,13 +3,20 @@ Kubernetes workload privileges."""
 
 from newinfra.policies.rules.data_security import (
     clusters,
+    compute_paths,
+    databases,
     file_systems,
+    gke_clusters,
     gpu_pools,
+    iam,
     keys,
+    kubernetes,
+    load_balancers,
     network,
     nodes,
     object_storage,
     residency,
+    storage_coverage,
     workloads,
 )
 
@@ -23,4 +30,12 @@ POLICIES = [
     *residency.POLICIES,
     *gpu_pools.POLICIES,
     *workloads.POLICIES,
+    # Coverage of everything a program can create (issue 13): one module per family.
+    *databases.POLICIES,
+    *storage_coverage.POLICIES,
+    *iam.POLICIES,
+    *compute_paths.POLICIES,
+    *load_balancers.POLICIES,
+    *gke_clusters.POLICIES,
+    *kubernetes.POLICIES,
 ]
