@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from newinfra.policies.rules.common import get, items, plain, truthy
+from newinfra.policies.rules.data_security.exposure import accelerated_type
 from newinfra.policies.rules.data_security.tables import table_rule
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs
 
@@ -113,25 +114,10 @@ node_disk_encryption = table_rule(
 )
 
 
-def _accelerated(cloud: str, instance_type: Any, props: Any = None) -> bool:
-    """Whether a host is in this rule's GPU/TPU scope: its type's family is an accelerator family (or GCE
-    guestAccelerators are attached). A type the rule cannot read is judged (fail closed)."""
-    from newinfra.facts import FamilyNameError, instance_facts
-
-    if props is not None and items(get(props, "guestAccelerators")):
-        return True
-    if not isinstance(instance_type, str) or not instance_type:
-        return True
-    try:
-        return instance_facts(cloud, instance_type.rsplit("/", 1)[-1]) is not None
-    except FamilyNameError:
-        return True
-
-
 def _gpu_only(cloud: str, type_key: str, check):
     """``check`` for accelerator hosts only: a public web VM is not what D9 is about."""
     def scoped(p: Any, c) -> list[str]:
-        return check(p, c) if _accelerated(cloud, get(p, type_key), p) else []
+        return check(p, c) if accelerated_type(cloud, get(p, type_key), p) else []
     return scoped
 
 
