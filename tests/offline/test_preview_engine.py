@@ -93,7 +93,8 @@ def test_remote_component_never_hangs_and_is_not_inspected():
     cluster = _by_name(record)["cluster"]
     assert cluster["remote"] is True
     assert cluster["inputs"]["instanceRoles"] == ["urn:pulumi:dev::remote-eks::aws:iam/role:Role::nodes"]
-    result = CliRunner().invoke(app, ["check", "--cwd", str(PROGRAMS / "remote-eks"), "--stack", "dev"])
+    result = CliRunner().invoke(app, ["check", "--cwd", str(PROGRAMS / "remote-eks"), "--stack", "dev"],
+                                env={"COLUMNS": "400"})  # the finding on one line, unfolded
     assert "2 of 3 resources judged; not inspected: eks:index:Cluster" in result.output
     assert "pulumi preview" in result.output
 

@@ -178,7 +178,7 @@ CASES = [
               {"bucket": "scratch--use1-az4--x-s3", "rules": [{"applyServerSideEncryptionByDefault": {
                   "sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}, "bucketKeyEnabled": True}]})], {"scratch"}),
     # Evasion: a policy on a bucket the stack does not create is judged all the same.
-    Case("bucket-policy-no-public-principal", "foreign-bucket",
+    Case("bucket-no-public-access", "foreign-bucket",
          [res("aws:s3/bucketPolicy:BucketPolicy", "p", {"bucket": "someone-elses-bucket", "policy": doc(
              {"Sid": "pub", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
               "Resource": "arn:aws:s3:::someone-elses-bucket/*"})})],
@@ -425,7 +425,7 @@ def test_eip_on_an_instance_outside_the_stack_is_not_evaluated_rather_than_passe
 @pytest.mark.parametrize(("cidrs", "open_"), [
     (["0.0.0.0/0"], True), (["0.0.0.0/1", "128.0.0.0/1"], True), (["0::/0"], True), (["::/1", "8000::/1"], True),
     (["1.0.0.0/8", "2.0.0.0/8"], True), (["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], False),
-    (["203.0.113.0/24"], False), (["1.0.0.0/8"], False), (["sg-123", ""], False), (["2001:db8::/32"], False),
+    (["203.0.113.0/24"], False), (["1.0.0.0/24"], False), (["sg-123", ""], False), (["2001:db8::/32"], False),
 ])
 def test_open_to_internet_judges_address_space_not_spelling(cidrs, open_):
     from newinfra.policies.rules.data_security.exposure import open_to_internet

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from newinfra.policies.rules.common import get, of_types, stack_rule, truthy
-from newinfra.policies.rules.data_security.iam_documents import allows, public_principal, statements
 from newinfra.policies.rules.data_security.tables import table_rule
 from pulumi_policy import ReportViolation, StackValidationArgs
 
@@ -65,19 +64,5 @@ directory_bucket_encryption = stack_rule(
 )
 
 
-def _bucket_policy(p: Any, _c) -> list[str]:
-    bad = [s.get("Sid", i) for i, s in enumerate(statements(get(p, "policy")))
-           if allows(s) and public_principal(s) and not s.get("Condition")]
-    return [f"statements {bad} allow Principal '*' on bucket {get(p, 'bucket', '?')!r} without a Condition"] \
-        if bad else []
-
-
-bucket_policy_no_public = table_rule(
-    "bucket-policy-no-public-principal",
-    "No bucket policy, on any bucket (including directory buckets and buckets created elsewhere), allows "
-    "Principal '*' without a Condition. Fix: name the principals, or scope the statement with a Condition "
-    "(aws:PrincipalOrgID, aws:SourceVpce, aws:SourceArn).",
-    {BUCKET_POLICY: _bucket_policy},
-)
-
-POLICIES = [more_file_systems, directory_bucket_encryption, bucket_policy_no_public]
+# A public principal in a bucket policy, on any bucket, is object_storage.py's bucket-no-public-access.
+POLICIES = [more_file_systems, directory_bucket_encryption]
