@@ -36,8 +36,8 @@ _NOT_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "16
                   "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4")
 _NOT_PUBLIC_V6 = ("::/128", "::1/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8")
 NOT_PUBLIC: dict[int, list[Network]] = {
-    4: list(ipaddress.collapse_addresses(ipaddress.ip_network(n) for n in _NOT_PUBLIC_V4)),
-    6: list(ipaddress.collapse_addresses(ipaddress.ip_network(n) for n in _NOT_PUBLIC_V6)),
+    4: list(ipaddress.collapse_addresses(ipaddress.IPv4Network(n) for n in _NOT_PUBLIC_V4)),
+    6: list(ipaddress.collapse_addresses(ipaddress.IPv6Network(n) for n in _NOT_PUBLIC_V6)),
 }
 
 
@@ -128,7 +128,9 @@ def judge(cidrs: Iterable[Any], limit: Mapping[str, Any] | None = None) -> Judge
     open_families: list[int] = []
     contributing: list[str] = []
     for family, key in ((4, "ipv4"), (6, "ipv6")):
-        public[family] = sum(_public_size(n) for n in ipaddress.collapse_addresses(nets[family]))
+        # one family per list, which collapse_addresses needs (its type says so; the union type cannot)
+        same_family: list[Any] = nets[family]
+        public[family] = sum(_public_size(n) for n in ipaddress.collapse_addresses(same_family))
         allowed = 2 ** ((32 if family == 4 else 128) - bounds[key])
         if public[family] > allowed:
             open_families.append(family)

@@ -88,7 +88,7 @@ class _Loader(yaml.SafeLoader):
         self.name = name  # marks cite the file instead of "<unicode string>"
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:

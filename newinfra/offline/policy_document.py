@@ -132,7 +132,7 @@ def _from_json(text: str, which: str, index: int) -> dict[str, Any]:
     if isinstance(statements, dict):  # the model's Statement is a list; one object does not unmarshal
         raise PolicyDocumentError(f"writing IAM Policy Document: merging {which} document {index}: json: cannot "
                                   "unmarshal object into Go struct field .Statement")
-    model = {"Version": str(doc.get("Version") or ""), "Id": str(doc.get("Id") or ""), "Statement": []}
+    model: dict[str, Any] = {"Version": str(doc.get("Version") or ""), "Id": str(doc.get("Id") or ""), "Statement": []}
     for s in statements:
         stmt: dict[str, Any] = {}
         for key in ("Sid", "Effect"):
@@ -233,7 +233,7 @@ def policy_document(args: dict[str, Any]) -> dict[str, Any]:
             if sid:
                 seen.add(sid)
         _merge(merged, source)
-    doc = {"Version": version, "Id": str(args.get("policyId") or ""), "Statement": []}
+    doc: dict[str, Any] = {"Version": version, "Id": str(args.get("policyId") or ""), "Statement": []}
     sids: set[str] = set()
     for stmt in args.get("statements") or []:
         sid = str(stmt.get("sid") or "")
