@@ -258,6 +258,9 @@ def _left_out_reason(ctx: SolveContext, prog: milp.Program, x: np.ndarray, wi: i
     if blockers == ["monthlyBudgetUsd"]:
         # What it needs and what the budget leaves, from the same plan: the workloads served keep theirs.
         spent = sum(_workload_cost(prog, x, i) for i in np.flatnonzero(np.round(x[prog.s_cols])))
+        # the regions those workloads open (and the pinned ones' regions) are paid from the same budget
+        spent += sum(float(prog.cost[col]) * round(float(x[col])) for col in (prog.charge_cols or {}).values())
+        spent += sum(ch.monthly_usd for ch in opened(ctx.request, ctx.pinned))
         left = max(0.0, (ctx.budget_left or 0.0) - spent)
         return (f"monthlyBudgetUsd leaves ${left:,.2f}/month after the workloads of higher or equal priority; "
                 f"its cheapest placement next to them needs ${needs if needs is not None else cheapest:,.2f}/month")
