@@ -315,17 +315,29 @@ def run_program(
     config: dict[str, Any] | None = None,
     on_register: Callable[[int], None] | None = None,
     preview: bool = True,
+    progress: Callable[[str], None] | None = None,
+    isolate: bool = True,
 ) -> Record:
     """Run the Pulumi program in ``cwd`` for ``stack`` under mocks; return its record.
 
     ``preview`` (the default) runs it as `pulumi preview` does (``is_dry_run()`` is True; outputs no mock
     computes are unknown); False emulates `pulumi up`. ``config`` replaces the stack file's config (tests
-    use it); otherwise Pulumi.<stack>.yaml is read.
+    use it); otherwise Pulumi.<stack>.yaml is read. With ``isolate`` (the default) a program that needs its
+    own virtualenv (environment.py) runs in that interpreter, in a child process; ``progress`` hears what
+    creating it does.
     """
     cwd = Path(cwd).resolve()
     project = read_project(cwd)
     stack_config = load_stack_config(cwd, stack) if config is None else StackConfig(values=dict(config))
     workdir, entry = program_entry(cwd, project)
+    if isolate:
+        from newinfra.offline import environment, runner
+
+        env = environment.resolve(cwd, project, workdir, progress)
+        if env.python is not None:
+            if progress:
+                progress(f"planning {stack} in {env.reason}")
+            return runner.run_isolated(env.python, cwd, stack, config=config, preview=preview)
 
     def body() -> None:
         try:
