@@ -199,6 +199,8 @@ def resolve(cwd: Path, project: dict[str, Any], program_dir: Path,
     """The interpreter the program runs in; creates (once) its cached virtualenv where needed."""
     toolchain, option = runtime_options(project, cwd / "Pulumi.yaml")
     own = _existing_venv(cwd, toolchain, option)
+    if own is not None and own.resolve() == Path(sys.prefix).resolve():
+        return Environment(None, f"newinfra's interpreter (the program's virtualenv {own} is newinfra's)")
     if own is not None:
         return Environment(venv_python(own), f"the program's virtualenv {own}")
     req = read_requirements(cwd, program_dir, toolchain)

@@ -150,3 +150,11 @@ def test_pulumi_random_installs_into_the_programs_cached_virtualenv_only(tmp_pat
     start = time.perf_counter()
     assert run_program(program, "dev").resources == record.resources
     assert time.perf_counter() - start < 15  # cached: no pip, one interpreter start
+
+
+def test_the_virtualenv_newinfra_runs_in_is_not_started_again(tmp_path, monkeypatch):
+    """This project's own Pulumi.yaml names .venv, where newinfra itself is installed: in-process."""
+    program = _program(tmp_path, "name: p\nruntime:\n  name: python\n  options:\n    virtualenv: env\n")
+    (program / "env").symlink_to(Path(sys.prefix), target_is_directory=True)
+    env = environment.resolve(program, {"runtime": {"options": {"virtualenv": "env"}}}, program)
+    assert env.python is None
