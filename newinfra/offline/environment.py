@@ -242,8 +242,10 @@ def cached_venv(req: Requirements, toolchain: str, progress: Callable[[str], Non
         if made.returncode != 0:
             raise OfflineError(f"{venv}: python -m venv failed: {_last_line(made.stderr or made.stdout)}")
         say(f"installing {len(req.lines)} requirement(s) from {req.source} ({toolchain})")
-        listed = venv / "requirements.txt"
-        listed.write_text("".join(f"{ln}\n" for ln in req.lines))
+        listed = req.source  # pip's messages then name the program's file; its -r / -e paths resolve
+        if req.source.name != "requirements.txt":  # pyproject.toml: its dependencies as a requirements list
+            listed = venv / "requirements.txt"
+            listed.write_text("".join(f"{ln}\n" for ln in req.lines))
         installed = subprocess.run(_installer(venv, toolchain, listed), cwd=req.workdir, capture_output=True,
                                    text=True, check=False)
         if installed.returncode != 0:

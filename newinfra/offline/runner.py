@@ -34,8 +34,13 @@ for d in json.loads(os.environ[{SITE_VAR!r}]):
 try:
     from newinfra.offline.runner import child_main
 except Exception as e:
+    from importlib import metadata
+    own = [p for p in sys.path if p.startswith(sys.prefix)]  # the program's virtualenv, not newinfra's
+    found = [d.version for d in metadata.distributions(path=own) if (d.metadata["Name"] or "").lower() == "pulumi"]
+    sdk = f"its pulumi SDK is {{found[0]}}" if found else "it has no pulumi SDK"
     with open(sys.argv[2], "w") as f:
-        json.dump({{"error": {{"kind": "engine", "message": f"{{type(e).__name__}}: {{e}}"}}}}, f)
+        json.dump({{"error": {{"kind": "engine", "message": f"{{type(e).__name__}}: {{' '.join(str(e).split())}} ({{sdk}}; the offline "
+                   "engine needs pulumi 3)"}}}}, f)
     sys.exit(3)
 sys.exit(child_main(sys.argv[1], sys.argv[2]))
 """

@@ -158,3 +158,16 @@ def test_the_virtualenv_newinfra_runs_in_is_not_started_again(tmp_path, monkeypa
     (program / "env").symlink_to(Path(sys.prefix), target_is_directory=True)
     env = environment.resolve(program, {"runtime": {"options": {"virtualenv": "env"}}}, program)
     assert env.python is None
+
+
+def test_a_virtualenv_whose_pulumi_cannot_run_the_engine_is_exit_4_in_one_line(tmp_path, cache):
+    program = _program(tmp_path, "name: p\nruntime:\n  name: python\n  options:\n    virtualenv: env\n")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(program / "env")], check=True)
+    site = next((program / "env").glob("lib/python*/site-packages"))
+    (site / "pulumi").mkdir()  # an SDK the engine cannot use (as pulumi 2 under protobuf 4 fails)
+    (site / "pulumi" / "__init__.py").write_text("raise TypeError('Descriptors cannot be\\ncreated directly')\n")
+    result = _plan(program, tmp_path / "out")
+    assert result.exit_code == 4
+    line = result.stderr.strip().splitlines()[-1]
+    assert "cannot run the offline engine: TypeError: Descriptors cannot be created directly" in line
+    assert line.endswith("(it has no pulumi SDK; the offline engine needs pulumi 3)")
