@@ -4,7 +4,8 @@ The parent (newinfra's CLI) starts the program's ``python`` with a small bootstr
 site-packages to the END of ``sys.path`` (``site.addsitedir``, so the editable install's finder works):
 the program's own packages — its pulumi SDK, providers, grpc and protobuf — are found first and the engine
 uses them; only what the program's virtualenv lacks (newinfra itself, and the few libraries the engine
-needs) comes from newinfra's environment. The child runs the program in-process there, as ``run_program``
+needs) comes from newinfra's environment, never a provider SDK (``pulumi_*``): a program that does not
+declare one fails to import it, as it would under Pulumi. The child runs the program in-process there, as ``run_program``
 does in newinfra's interpreter, and writes the record as JSON to a file (the program's own stdout stays out
 of it). Nothing is installed into either virtualenv.
 """
@@ -29,8 +30,24 @@ SITE_VAR = "NEWINFRA_ENGINE_SITE"
 # and newinfra/offline holds modules named like the standard library's).
 BOOTSTRAP = f"""
 import json, os, site, sys
+from importlib.machinery import PathFinder
+before = set(sys.path)
 for d in json.loads(os.environ[{SITE_VAR!r}]):
     site.addsitedir(d)
+engine = set(sys.path) - before
+
+class ProgramProviders:
+    # Provider SDKs (pulumi_aws, pulumi_random, ...) come from the program's environment only, as under
+    # Pulumi: one the program does not declare must not be found among newinfra's packages.
+    def find_spec(self, name, path=None, target=None):
+        if path is not None or not name.startswith("pulumi_"):
+            return None
+        spec = PathFinder.find_spec(name, [p for p in sys.path if p not in engine])
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return spec
+
+sys.meta_path.insert(0, ProgramProviders())
 try:
     from newinfra.offline.runner import child_main
 except Exception as e:

@@ -171,3 +171,14 @@ def test_a_virtualenv_whose_pulumi_cannot_run_the_engine_is_exit_4_in_one_line(t
     line = result.stderr.strip().splitlines()[-1]
     assert "cannot run the offline engine: TypeError: Descriptors cannot be created directly" in line
     assert line.endswith("(it has no pulumi SDK; the offline engine needs pulumi 3)")
+
+
+def test_a_provider_the_program_does_not_declare_is_not_lent_from_newinfra(tmp_path, cache):
+    program = _program(tmp_path, "name: p\nruntime:\n  name: python\n  options:\n    virtualenv: env\n",
+                       main="import pulumi\nimport pulumi_aws\n")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(program / "env")], check=True)
+    result = _plan(program, tmp_path / "out")
+    assert result.exit_code == 4
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "__main__.py: ModuleNotFoundError: No module named 'pulumi_aws'")
+    assert importlib.util.find_spec("pulumi_aws") is not None  # newinfra has it; the program did not get it
