@@ -28,7 +28,7 @@ from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.stack import run_in_stack, run_pulumi_func
+from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from newinfra.offline import assets, secrets
@@ -381,7 +381,9 @@ def _run(project: str, stack: str, config: StackConfig, body: Callable[[], Any],
     monitor = RecordingMonitor(mocks, on_register=on_register)
     settings.configure(sdk_mocks.MockSettings(
         monitor=monitor,
-        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+        # GetDeploymentInfo is newer than the SDKs some programs pin (pulumi 3.86 lacks it).
+        monitor_features=(set(monitor.GetDeploymentInfo(None).supportedFeatures)
+                          if hasattr(monitor, "GetDeploymentInfo") else set()),
         engine=sdk_mocks.MockEngine(logging.getLogger("newinfra.offline")),
         project=project, stack=stack, dry_run=preview, organization="organization", callbacks=None,
     ))
@@ -391,7 +393,10 @@ def _run(project: str, stack: str, config: StackConfig, body: Callable[[], Any],
         _warn(f"{key} is a secure value the offline engine cannot decrypt (set PULUMI_CONFIG_PASSPHRASE or "
               "_FILE for the passphrase provider); the program gets an unknown secret")
     with unknown_secrets(config.unknown):
-        _sync_await(run_pulumi_func(lambda: run_in_stack(body)))
+        # As the SDK's own entry point runs a program: awaiting run_in_stack directly works with every pulumi 3
+        # SDK (before 3.1xx, run_pulumi_func called its function without awaiting the coroutine it returned,
+        # so a program pinned to such an SDK silently registered nothing).
+        _sync_await(run_in_stack(body))
     if monitor.errors:
         raise OfflineError("; ".join(monitor.errors))
     if mocks.unanswered:

@@ -182,3 +182,18 @@ def test_a_provider_the_program_does_not_declare_is_not_lent_from_newinfra(tmp_p
     assert result.stderr.strip().splitlines()[-1].endswith(
         "__main__.py: ModuleNotFoundError: No module named 'pulumi_aws'")
     assert importlib.util.find_spec("pulumi_aws") is not None  # newinfra has it; the program did not get it
+
+
+@pytest.mark.slow
+def test_a_program_pinned_to_an_older_pulumi_sdk_runs_with_it(tmp_path, cache):
+    """pulumi 3.86's mock monitor predates GetDeploymentInfo (a real program pins it: the corpus' kaniak-ecs)."""
+    main = ("import pulumi\n"
+            "class Site(pulumi.ComponentResource):\n"
+            "    def __init__(self, name):\n"
+            "        super().__init__('team:index:Site', name)\n"
+            "Site('web')\n"
+            "pulumi.export('sdk', pulumi.__file__)\n")
+    program = _program(tmp_path, "name: p\nruntime: python\n", "pulumi==3.86.0\n", main)
+    record = run_program(program, "dev")
+    assert record.outputs["sdk"].startswith(str(cache))
+    assert [r["type"] for r in record.resources] == ["team:index:Site"]
