@@ -75,7 +75,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             self.errors.append(message)
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=None)
         _ensure_event_loop()
-        props = _refs_to_urns(request.object) if request.remote else request.object
+        props = _refs_to_urns(request.object, remote=bool(request.remote))
         inputs = rpc.deserialize_properties(props, keep_unknowns=True)
         custom = bool(request.custom)
         if request.remote:
@@ -118,19 +118,27 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def _refs_to_urns(props: Any) -> Any:
-    """A remote component's inputs with resource references replaced by their URNs.
+def _refs_to_urns(props: Any, remote: bool = True) -> Any:
+    """Inputs with resource references replaced: by the URN for a remote component, else as the engine
+    hands them to a provider (a custom resource's id, unknown while it is not created; a component's URN).
 
     The SDK sends resources to a multi-language component as references; deserializing one rebuilds the
     resource (``Role.get`` by URN), which registers again from inside this registration and never returns:
-    the hang of a program that passes an ``aws.iam.Role`` to pulumi-eks's Cluster.
+    the hang of a program that passes an ``aws.iam.Role`` to pulumi-eks's Cluster. A custom resource passed
+    where a provider takes a string (``BucketObject(bucket=bucket)``) would otherwise reach the record as a
+    Python object.
     """
     from google.protobuf import json_format, struct_pb2
+
+    if rpc._special_resource_sig.encode() not in props.SerializeToString():  # noqa: SLF001 - the usual case
+        return props
 
     def walk(v: Any) -> Any:
         if isinstance(v, dict):
             if v.get(rpc._special_sig_key) == rpc._special_resource_sig:  # noqa: SLF001
-                return v.get("urn", "")
+                if remote or "id" not in v:
+                    return v.get("urn", "")
+                return v["id"] or rpc.UNKNOWN
             return {k: walk(x) for k, x in v.items()}
         if isinstance(v, list):
             return [walk(x) for x in v]

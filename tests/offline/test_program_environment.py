@@ -197,3 +197,11 @@ def test_a_program_pinned_to_an_older_pulumi_sdk_runs_with_it(tmp_path, cache):
     record = run_program(program, "dev")
     assert record.outputs["sdk"].startswith(str(cache))
     assert [r["type"] for r in record.resources] == ["team:index:Site"]
+
+
+def test_a_resource_passed_as_an_input_is_recorded_as_the_provider_sees_it(capsys):
+    """mateus-aws-bucket in the corpus: BucketObject(bucket=bucket) crashed writing the record."""
+    record = run_program(PROGRAMS / "resource-input", "dev")
+    by_name = {r["name"]: r for r in record.resources}
+    assert by_name["index"]["inputs"]["bucket"] == record.outputs["bucket"]  # the bucket's id
+    assert by_name["index"]["propertyDependencies"]["bucket"] == [by_name["site"]["urn"]]
