@@ -96,7 +96,8 @@ def run_plan(cwd: Path, stack: str, show_progress: bool, preview: bool = True) -
                   transient=True, console=_stderr_console()) as progress:
         task = progress.add_task(f"planning {stack}: importing the program", total=None)
         return run_program(cwd, stack, preview=preview, on_register=lambda n: progress.update(
-            task, description=f"planning {stack}: {n} resources registered"))
+            task, description=f"planning {stack}: {n} resources registered"),
+            progress=lambda message: progress.update(task, description=message))
 
 
 def _stderr_console():

@@ -28,7 +28,7 @@ from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.stack import run_in_stack, run_pulumi_func
+from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from newinfra.offline import assets, invoke_forms, secrets
@@ -84,7 +84,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         except TransformError as e:
             self.errors.append(str(e))
             return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=None)
-        props = _refs_to_urns(obj) if request.remote else obj
+        props = _refs_to_urns(obj, remote=bool(request.remote))
         inputs = rpc.deserialize_properties(props, keep_unknowns=True)
         custom = bool(request.custom)
         if request.remote:
@@ -139,19 +139,27 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def _refs_to_urns(props: Any) -> Any:
-    """A remote component's inputs with resource references replaced by their URNs.
+def _refs_to_urns(props: Any, remote: bool = True) -> Any:
+    """Inputs with resource references replaced: by the URN for a remote component, else as the engine
+    hands them to a provider (a custom resource's id, unknown while it is not created; a component's URN).
 
     The SDK sends resources to a multi-language component as references; deserializing one rebuilds the
     resource (``Role.get`` by URN), which registers again from inside this registration and never returns:
-    the hang of a program that passes an ``aws.iam.Role`` to pulumi-eks's Cluster.
+    the hang of a program that passes an ``aws.iam.Role`` to pulumi-eks's Cluster. A custom resource passed
+    where a provider takes a string (``BucketObject(bucket=bucket)``) would otherwise reach the record as a
+    Python object.
     """
     from google.protobuf import json_format, struct_pb2
+
+    if rpc._special_resource_sig.encode() not in props.SerializeToString():  # noqa: SLF001 - the usual case
+        return props
 
     def walk(v: Any) -> Any:
         if isinstance(v, dict):
             if v.get(rpc._special_sig_key) == rpc._special_resource_sig:  # noqa: SLF001
-                return v.get("urn", "")
+                if remote or "id" not in v:
+                    return v.get("urn", "")
+                return v["id"] or rpc.UNKNOWN
             return {k: walk(x) for k, x in v.items()}
         if isinstance(v, list):
             return [walk(x) for x in v]
@@ -336,17 +344,29 @@ def run_program(
     config: dict[str, Any] | None = None,
     on_register: Callable[[int], None] | None = None,
     preview: bool = True,
+    progress: Callable[[str], None] | None = None,
+    isolate: bool = True,
 ) -> Record:
     """Run the Pulumi program in ``cwd`` for ``stack`` under mocks; return its record.
 
     ``preview`` (the default) runs it as `pulumi preview` does (``is_dry_run()`` is True; outputs no mock
     computes are unknown); False emulates `pulumi up`. ``config`` replaces the stack file's config (tests
-    use it); otherwise Pulumi.<stack>.yaml is read.
+    use it); otherwise Pulumi.<stack>.yaml is read. With ``isolate`` (the default) a program that needs its
+    own virtualenv (environment.py) runs in that interpreter, in a child process; ``progress`` hears what
+    creating it does.
     """
     cwd = Path(cwd).resolve()
     project = read_project(cwd)
     stack_config = load_stack_config(cwd, stack) if config is None else StackConfig(values=dict(config))
     workdir, entry = program_entry(cwd, project)
+    if isolate:
+        from newinfra.offline import environment, runner
+
+        env = environment.resolve(cwd, project, workdir, progress)
+        if env.python is not None:
+            if progress:
+                progress(f"planning {stack} in {env.reason}")
+            return runner.run_isolated(env.python, cwd, stack, config=config, preview=preview)
 
     def body() -> None:
         try:
@@ -390,7 +410,9 @@ def _run(project: str, stack: str, config: StackConfig, body: Callable[[], Any],
     monitor = RecordingMonitor(mocks, on_register=on_register)
     settings.configure(sdk_mocks.MockSettings(
         monitor=monitor,
-        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+        # GetDeploymentInfo is newer than the SDKs some programs pin (pulumi 3.86 lacks it).
+        monitor_features=(set(monitor.GetDeploymentInfo(None).supportedFeatures)
+                          if hasattr(monitor, "GetDeploymentInfo") else set()),
         engine=sdk_mocks.MockEngine(logging.getLogger("newinfra.offline")),
         project=project, stack=stack, dry_run=preview, organization="organization", callbacks=None,
     ))
@@ -400,7 +422,10 @@ def _run(project: str, stack: str, config: StackConfig, body: Callable[[], Any],
         _warn(f"{key} is a secure value the offline engine cannot decrypt (set PULUMI_CONFIG_PASSPHRASE or "
               "_FILE for the passphrase provider); the program gets an unknown secret")
     with unknown_secrets(config.unknown), invoke_forms.invoke_forms():
-        _sync_await(run_pulumi_func(lambda: run_in_stack(body)))
+        # As the SDK's own entry point runs a program: awaiting run_in_stack directly works with every pulumi 3
+        # SDK (before 3.1xx, run_pulumi_func called its function without awaiting the coroutine it returned,
+        # so a program pinned to such an SDK silently registered nothing).
+        _sync_await(run_in_stack(body))
     if monitor.errors:
         raise OfflineError("; ".join(monitor.errors))
     if mocks.unanswered:
