@@ -193,7 +193,7 @@ def _ecs(r: Any, _lt) -> dict:
                 spot=get(p, "spotStrategy") in ALI_SPOT)
 
 
-EXTRACT: dict[str, Callable[[Any, dict[str, Any]], dict]] = {
+EXTRACT: dict[str, Callable[[Any, dict[str, Any] | None], dict]] = {
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
     "aws:autoscaling/group:Group": _asg,
     "aws:ec2/instance:Instance": _ec2,

@@ -87,4 +87,5 @@ def guarded(name: str, callback: Callable[..., Any]) -> Callable[..., Any]:
 
 
 for _info in app.registered_commands:
-    _info.callback = guarded(_info.name or _info.callback.__name__, _info.callback)
+    if _info.callback is not None:
+        _info.callback = guarded(_info.name or _info.callback.__name__, _info.callback)

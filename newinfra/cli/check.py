@@ -116,7 +116,7 @@ def left_out_violations(project, stack: str, lock_path: Path) -> list:
     wanted = {w.name: w for w in cfg.request.workloads}
     out = []
     for entry in doc["leftOut"]:
-        w = wanted.get(entry.get("workload")) if isinstance(entry, dict) else None
+        w = wanted.get(str(entry.get("workload"))) if isinstance(entry, dict) else None
         if w is None:
             continue
         alone = cfg.request.model_copy(update={"workloads": (w,), "monthly_budget_usd": None})
