@@ -131,7 +131,7 @@ class _Resources:
         ``aws:region``, ``aws:defaultTags``, ...): what a policy sees as ``args.provider`` under the CLI."""
         key = f"default:{package}"
         if key not in self._providers:
-            from newinfra.offline.engine import provider_defaults
+            from newinfra.providers import provider_defaults
 
             settings = provider_defaults(dict(self.stack_config)).get(package)
             self._providers[key] = None if not settings else proto.AnalyzerProviderResource(

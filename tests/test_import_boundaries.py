@@ -48,3 +48,31 @@ def test_cost_model_and_policies_stay_out_of_the_program_engine_and_cli(package)
     # are the modules walked here.
     probe = _loaded(package)
     assert _matching(probe["loaded"], ("stacks", "newinfra.offline", "newinfra.cli")) == []
+
+
+FORBIDDEN_FOR_ROOMS = ("stacks", "newinfra.offline", "newinfra.cli")
+
+
+def _imports(path) -> list[str]:
+    """Every module a file imports, at any depth (function-level imports too: a lazy import is still one)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+    return found
+
+
+@pytest.mark.parametrize("room", ["cost_model", "policies", "components"])
+def test_no_source_of_a_room_imports_the_program_the_engine_or_the_cli(room):
+    """The probe above sees what importing loads; this reads every source file, so an import inside a function
+    (which the probe never runs) cannot cross the boundary either."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / room
+    crossing = sorted(f"{path.relative_to(root.parent)}: {name}" for path in root.rglob("*.py")
+                      for name in _imports(path) if _matching([name], FORBIDDEN_FOR_ROOMS))
+    assert crossing == []

@@ -202,14 +202,14 @@ def policy_rows(resources: list[Any]) -> list[dict[str, Any]]:
 
 def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None = None, *,
                  hours_per_month: float = HOURS_PER_MONTH, workload_hours: Mapping[str, float] | None = None) -> Bill:
-    """Price every resource of ``record`` (newinfra.offline.Record, or anything with .resources, .config,
+    """Price every resource of ``record`` (newinfra.record.Record, or anything with .resources, .config,
     .project, .stack). A pool tagged with a workload runs that workload's hoursPerMonth (``workload_hours``,
     default: the stack's newinfra:workloads), any other pool ``hours_per_month``."""
     from newinfra.cost_model.pricebook import pricing
     from newinfra.policies.rules.budget import estimate
     from newinfra.policies.rules.common import cloud_of, region_of
 
-    from newinfra.cli.plan import resource_regions
+    from newinfra.record import resource_regions
     from newinfra.record_pools import launch_templates, pools
 
     book = book or load_pricebook()

@@ -20,7 +20,7 @@ class PreviewError(ValueError):
 
 
 def record_from_preview(path: Path):
-    from newinfra.offline.record import Record
+    from newinfra.record import Record
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

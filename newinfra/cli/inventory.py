@@ -247,8 +247,8 @@ def default_outputs(env: str) -> Path:
     """build/ENV/outputs.json of the project here or above (the record `newinfra plan ENV` writes, read as
     a whole even while a plan swaps it), else relative to the current directory."""
     from newinfra.atomic import read_dir_target
-    from newinfra.offline.record import OUTPUTS_FILE
     from newinfra.project import ProjectError, find_project
+    from newinfra.record import OUTPUTS_FILE
 
     try:
         build = find_project().build_dir(env)

@@ -10,45 +10,9 @@ from typing import Any
 import typer
 
 from newinfra.cli.exits import BAD_INPUT, PROGRAM_ERROR
-from newinfra.offline.record import Record
+from newinfra.record import Record, resource_regions
 
 BAD_INPUT_EXIT = BAD_INPUT
-
-
-def resource_regions(record: Record) -> dict[str, str]:
-    """urn -> region, from the explicit provider each resource names. A provider without a region (a
-    Kubernetes provider) takes the region of the component it belongs to (its cluster)."""
-    providers = {r["urn"]: r["inputs"].get("region", "") for r in record.resources
-                 if r["type"].startswith("pulumi:providers:")}
-    region = {r["urn"]: providers.get((r["provider"] or "").rsplit("::", 1)[0], "") for r in record.resources}
-    by_parent: dict[str, set[str]] = {}
-    for r in record.resources:
-        if region[r["urn"]] and r["parent"]:
-            by_parent.setdefault(r["parent"], set()).add(region[r["urn"]])
-    by_urn = record.by_urn()
-    for urn in providers:
-        if not providers[urn]:
-            parent = by_urn[urn]["parent"]
-            siblings = by_parent.get(parent, set())
-            providers[urn] = next(iter(siblings)) if len(siblings) == 1 else ""
-    from newinfra.offline.engine import provider_defaults
-
-    # A resource with no explicit provider uses the package's default one, configured from the stack.
-    defaults = provider_defaults(record.config)
-    return {r["urn"]: providers.get(r["urn"]) or providers.get((r["provider"] or "").rsplit("::", 1)[0], "")
-            or ("" if r["provider"] else default_region(r["type"], defaults))
-            for r in record.resources}
-
-
-def default_region(resource_type: str, defaults: dict[str, dict[str, Any]]) -> str:
-    """The region a default provider puts a resource in: ``<cloud>:region``, else a GCP zone's region."""
-    package = resource_type.split(":", 1)[0]
-    settings = defaults.get(package, {})
-    region = str(settings.get("region") or "")
-    if not region and settings.get("zone"):
-        head, _, tail = str(settings["zone"]).rpartition("-")
-        region = head if head and len(tail) == 1 else str(settings["zone"])
-    return region
 
 
 def summarize(record: Record) -> dict[str, Any]:

@@ -33,8 +33,9 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from newinfra.offline import assets, invoke_forms, secrets
 from newinfra.offline.mocks import OfflineError, ResourceMocks
-from newinfra.offline.record import SECRET, UNKNOWN, Record
 from newinfra.offline.transforms import TransformError, Transforms
+from newinfra.providers import PROVIDER_ENV, provider_defaults  # noqa: F401 - the engine's config reaches them
+from newinfra.record import SECRET, UNKNOWN, Record
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the SDK's marker for secret values
@@ -503,30 +504,3 @@ def unknown_output(secret: bool = False) -> pulumi.Output:
     return pulumi.Output(set(), done(None), done(False), done(secret))
 
 
-def provider_defaults(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What each default provider is configured with: the stack's ``<package>:<key>`` values first, then
-    the provider's own environment variables, only where the stack sets nothing (the providers' documented
-    precedence: pulumi-aws takes ``aws:region`` over AWS_REGION / AWS_DEFAULT_REGION)."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, value in config.items():
-        package, _, name = key.partition(":")
-        if package in PROVIDER_ENV and name:
-            out.setdefault(package, {})[name] = value
-    for package, env in PROVIDER_ENV.items():
-        for name, variables in env.items():
-            if name not in out.get(package, {}):
-                found = next((os.environ[v] for v in variables if os.environ.get(v)), None)
-                if found:
-                    out.setdefault(package, {})[name] = found
-    return out
-
-
-# package -> config key -> environment variables the provider reads when the key is unset, in its order.
-PROVIDER_ENV: dict[str, dict[str, tuple[str, ...]]] = {
-    "aws": {"region": ("AWS_REGION", "AWS_DEFAULT_REGION")},
-    "gcp": {"project": ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"),
-            "region": ("GOOGLE_REGION", "GCLOUD_REGION", "CLOUDSDK_COMPUTE_REGION"),
-            "zone": ("GOOGLE_ZONE", "GCLOUD_ZONE", "CLOUDSDK_COMPUTE_ZONE")},
-    "alicloud": {"region": ("ALICLOUD_REGION", "ALIBABA_CLOUD_REGION")},
-    "kubernetes": {"namespace": ()},
-}

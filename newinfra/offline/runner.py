@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from newinfra.offline.mocks import OfflineError
-from newinfra.offline.record import Record
+from newinfra.record import Record
 
 SITE_VAR = "NEWINFRA_ENGINE_SITE"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from newinfra.atomic import PAUSE_ENV, file_lock, read_dir_target, replace_dir, write_text
-from newinfra.offline.record import Record, load_record
+from newinfra.record import Record, load_record
 from tests.paths import REPO_ROOT
 
 NEWINFRA = [sys.executable, "-m", "newinfra"]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from newinfra.cli import exits
 from newinfra.cli.app import app, guarded
-from newinfra.offline.record import Record
+from newinfra.record import Record
 from tests.paths import REPO_ROOT
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from newinfra.offline import run_program
 from newinfra.offline.policy_document import PolicyDocumentError, policy_document
-from newinfra.offline.record import UNKNOWN
+from newinfra.record import UNKNOWN
 
 PROGRAMS = Path(__file__).parent / "programs"
 

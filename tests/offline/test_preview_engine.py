@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 from newinfra.cli.app import app
 from newinfra.offline import run_program
-from newinfra.offline.engine import ProgramError, ProjectFileError, load_stack_config, provider_defaults
-from newinfra.offline.record import SECRET, UNKNOWN
+from newinfra.offline.engine import ProgramError, ProjectFileError, load_stack_config
 from newinfra.offline.secrets import derive_key, encrypt_value, make_salt
+from newinfra.providers import provider_defaults
+from newinfra.record import SECRET, UNKNOWN
 
 PROGRAMS = Path(__file__).parent / "programs"
 CIPHERTEXT = "v1:AAAAAAAAAAAAAAAA:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"

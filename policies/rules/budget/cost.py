@@ -36,7 +36,7 @@ BUDGET_SCHEMA = PolicyConfigSchema(
 def whole_bill(resources, hours_per_month: float, hours: dict[str, float]):
     from newinfra.cost_model.pricebook.bill import policy_rows, price_record
 
-    from newinfra.offline.record import Record
+    from newinfra.record import Record
 
     record = Record(project="", stack="", resources=policy_rows(list(resources)))
     return price_record(record, hours_per_month=hours_per_month, workload_hours=hours)

@@ -6,7 +6,7 @@ import pytest
 
 from newinfra.errors import ComponentInputError
 from newinfra.offline import run_callable
-from newinfra.offline.record import UNKNOWN
+from newinfra.record import UNKNOWN
 
 TAGS = {"owner": "ml-platform", "cost-center": "cc-42"}
 INVENTORY_KEYS = {"name", "cloud", "region", "instanceType", "accelerator", "expectedAccelerators",

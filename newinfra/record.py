@@ -72,3 +72,28 @@ def load_record(out_dir: Path) -> Record:
         outputs=json.loads(outputs_path.read_text()) if outputs_path.is_file() else {},
         config=meta.get("config", {}),
     )
+
+
+def resource_regions(record: Record) -> dict[str, str]:
+    """urn -> region, from the explicit provider each resource names. A provider without a region (a
+    Kubernetes provider) takes the region of the component it belongs to (its cluster)."""
+    providers = {r["urn"]: r["inputs"].get("region", "") for r in record.resources
+                 if r["type"].startswith("pulumi:providers:")}
+    region = {r["urn"]: providers.get((r["provider"] or "").rsplit("::", 1)[0], "") for r in record.resources}
+    by_parent: dict[str, set[str]] = {}
+    for r in record.resources:
+        if region[r["urn"]] and r["parent"]:
+            by_parent.setdefault(r["parent"], set()).add(region[r["urn"]])
+    by_urn = record.by_urn()
+    for urn in providers:
+        if not providers[urn]:
+            parent = by_urn[urn]["parent"]
+            siblings = by_parent.get(parent, set())
+            providers[urn] = next(iter(siblings)) if len(siblings) == 1 else ""
+    from newinfra.providers import default_region, provider_defaults
+
+    # A resource with no explicit provider uses the package's default one, configured from the stack.
+    defaults = provider_defaults(record.config)
+    return {r["urn"]: providers.get(r["urn"]) or providers.get((r["provider"] or "").rsplit("::", 1)[0], "")
+            or ("" if r["provider"] else default_region(r["type"], defaults))
+            for r in record.resources}
