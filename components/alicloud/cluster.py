@@ -10,8 +10,8 @@ from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.alicloud import check_cluster_cidrs, check_gpu_instance_type
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
-from newinfra.components.planning.pools import NodePoolArgs
-from newinfra.components.planning.tags import with_cost_tags
+from newinfra.components.planning.pools import NodePoolArgs, pool_classification
+from newinfra.components.planning.tags import checked_classification, with_cost_tags
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError, input_path
@@ -53,13 +53,18 @@ class GpuCluster(pulumi.ComponentResource):
         if not vswitches:
             raise ComponentInputError("vswitches", "at least one zone -> vSwitch id is needed")
         pools = list(require_plain(args, "node_pools"))
-        tags = with_cost_tags(dict(require_plain(args, "tags")), args.get("classification"))
+        plain_tags = dict(require_plain(args, "tags"))
+        classification = checked_classification(args.get("classification"))
+        tags = with_cost_tags(plain_tags, classification)
         pod_cidr, service_cidr = check_cluster_cidrs(args.get("pod_cidr", "172.20.0.0/16"),
                                                      args.get("service_cidr", "172.21.0.0/20"), args.get("vpc_cidr"))
         allow_tickets = bool(args.get("allow_sales_ticket_types", False))
+        pool_tags = []
         for i, pool in enumerate(pools):  # every pool is checked before anything is created
             with input_path(f"node_pools[{i}]"):
                 _check_pool(pool, vswitches, allow_tickets)
+                # A pool's nodes carry its own workload's data classification (else the cluster's).
+                pool_tags.append(with_cost_tags(plain_tags, pool_classification(pool, classification)))
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
@@ -84,7 +89,7 @@ class GpuCluster(pulumi.ComponentResource):
             tags=tags, opts=child)
 
         pool_ids = []
-        for pool in pools:
+        for pool, own_tags in zip(pools, pool_tags, strict=True):
             deployment_set = None
             if pool["compact"]:
                 # Multi-node training: keep the nodes close in the network.
@@ -111,7 +116,7 @@ class GpuCluster(pulumi.ComponentResource):
                 labels=[{"key": k, "value": v} for k, v in sorted(pool["labels"].items())],
                 taints=[{"key": t["key"], "value": t["value"], "effect": t["effect"]} for t in pool["taints"]],
                 management={"enable": True, "auto_repair": True},
-                tags=tags, opts=child)
+                tags=own_tags, opts=child)
             pool_ids.append(node_pool.id)
 
         self.cluster_id = cluster.id

@@ -10,7 +10,8 @@ from newinfra.components.aws.iam import service_role
 from newinfra.components.aws.kms import KeyArgs, create_key
 from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
-from newinfra.components.planning.pools import NodePoolArgs
+from newinfra.components.planning.pools import NodePoolArgs, pool_classification
+from newinfra.components.planning.tags import checked_classification, with_classification
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError, input_path
@@ -45,6 +46,9 @@ class GpuClusterArgs(TypedDict):
     # pool name -> Capacity Block offering id, for pools whose market is capacity-block
     capacity_block_offerings: NotRequired[dict[str, str]]
     tags: NotRequired[dict[str, str]]
+    # The data classification of the cluster's workloads (newinfra-data-classification on the cluster, and on
+    # node groups and their launch templates unless a pool names its own).
+    classification: NotRequired[str]
 
 
 def ami_type(instance_type: str, node_image: str) -> str:
@@ -72,6 +76,7 @@ def _check_pools(pools: list[NodePoolArgs], node_image: str, offerings: dict[str
     for i, pool in enumerate(pools):
         with input_path(f"node_pools[{i}]"):
             ami_type(pool["instance_type"], node_image)
+            pool_classification(pool, None)
         if pool["market"] not in CAPACITY_TYPE:
             raise ComponentInputError(f"node_pools[{i}].market", f"{pool['market']!r} is not valid; "
                                       f"valid: {sorted(CAPACITY_TYPE)}")
@@ -96,6 +101,7 @@ class GpuCluster(pulumi.ComponentResource):
             raise ComponentInputError("public_access_cidrs", f"{public_cidrs} would open the API to the internet")
         _check_pools(pools, node_image, offerings)
         tags = dict(args.get("tags") or {})
+        classification = checked_classification(args.get("classification"))
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
@@ -119,7 +125,7 @@ class GpuCluster(pulumi.ComponentResource):
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
-            tags=tags, opts=child)
+            tags=with_classification(tags, classification), opts=child)
         cluster_sg = cluster.vpc_config.apply(lambda c: c.cluster_security_group_id)
 
         efa_sg = None
@@ -128,8 +134,9 @@ class GpuCluster(pulumi.ComponentResource):
 
         groups = []
         for pool in sorted(pools, key=lambda p: p["name"]):
+            pool_tags = with_classification(tags, pool_classification(pool, classification))
             groups.append(self._node_group(name, pool, cluster, node_role, key, cluster_sg, efa_sg,
-                                           node_image, offerings, args["subnet_by_zone"], tags))
+                                           node_image, offerings, args["subnet_by_zone"], pool_tags))
 
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint

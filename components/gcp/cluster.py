@@ -19,7 +19,8 @@ from newinfra.components.planning.gcp import (
     private_block,
 )
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
-from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor
+from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor, pool_classification
+from newinfra.components.planning.tags import checked_classification
 from newinfra.components.planning.tpu import TpuSlicePlan, plan_gke_tpu_slice
 from newinfra.components.tokens import python_token, with_other_form
 
@@ -67,7 +68,9 @@ class GpuCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         location = require_plain(args, "location")
         pools = list(require_plain(args, "node_pools"))
-        labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
+        tags = dict(require_plain(args, "tags"))
+        classification = checked_classification(args.get("classification"))
+        labels = gcp_labels(tags, classification)
         channel = _choice(args.get("release_channel", "REGULAR"), RELEASE_CHANNELS, "release_channel")
         driver = _choice(args.get("gpu_driver_version", "LATEST"), GPU_DRIVER_VERSIONS, "gpu_driver_version")
         master_cidr = private_block(args.get("master_cidr", "172.16.0.0/28"), 28, "master_cidr",
@@ -75,10 +78,12 @@ class GpuCluster(pulumi.ComponentResource):
         private_endpoint = bool(args.get("private_endpoint", True))
         authorized = _authorized_cidrs(list(args.get("master_authorized_cidrs") or []), private_endpoint)
         # Every pool is checked before anything is created.
-        shapes = []
+        shapes, pool_labels = [], []
         for i, pool in enumerate(pools):
             with input_path(f"node_pools[{i}]"):
                 shapes.append(_pool_shape(pool, driver))
+                # A pool's nodes carry its own workload's data classification (else the cluster's).
+                pool_labels.append(gcp_labels(tags, pool_classification(pool, classification)))
         for key in ("network", "subnetwork"):
             if not args.get(key):
                 raise ComponentInputError(key, "required argument is missing")
@@ -127,11 +132,12 @@ class GpuCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, *roles]))
 
         pool_names = []
-        for pool, shape in zip(pools, shapes, strict=True):
+        for pool, shape, own_labels in zip(pools, shapes, pool_labels, strict=True):
             for pool_name, autoscaling, zones, initial in shape.instances(pool):
-                node_config = {**node_security, **shape.node_config}
+                node_config = {**node_security, **shape.node_config, "resource_labels": own_labels}
                 if shape.tpu:  # the slice a host belongs to: what a price book keys TPU prices on
-                    node_config["resource_labels"] = {**labels, "newinfra-tpu-slice": shape.tpu.accelerator_type}
+                    node_config["resource_labels"] = {**own_labels,
+                                                      "newinfra-tpu-slice": shape.tpu.accelerator_type}
                 node_pool = gcp.container.NodePool(
                     f"{name}-{pool_name}", name=physical("gcp:container:node-pool", pool_name),
                     cluster=cluster.id, location=location,

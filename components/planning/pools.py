@@ -9,6 +9,7 @@ import re
 from typing import NotRequired, TypedDict
 
 from newinfra.components.planning.profile import behaviour
+from newinfra.components.planning.tags import checked_classification
 
 from newinfra.placement import Placement
 
@@ -38,6 +39,9 @@ class NodePoolArgs(TypedDict):
     taints: list[Taint]
     compact: bool  # multi-node training: cluster placement group / compact placement policy
     tpu_topology: NotRequired[str]
+    # The data classification of the workload's dataset (residency judges the pool by it); without one the
+    # pool carries the cluster's.
+    classification: NotRequired[str]
 
 
 # Which extended resource an accelerator's nodes advertise, and so which taint keeps ordinary pods off.
@@ -68,9 +72,10 @@ def pool_name(placement: Placement) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", placement.pool_name.lower())[:40].strip("-")
 
 
-def plan_node_pool(placement: Placement, *, kind: str, profile: str) -> NodePoolArgs:
+def plan_node_pool(placement: Placement, *, kind: str, profile: str,
+                   classification: str | None = None) -> NodePoolArgs:
     """Turn a placement into a node pool: under the production profile it keeps its floor; otherwise it may
-    scale to zero."""
+    scale to zero. ``classification``: that of the workload's dataset, if it has one."""
     min_size = placement.min_nodes if behaviour(profile).keep_node_floor else 0
     vendor = accelerator_vendor(placement.accelerator)
     pool: NodePoolArgs = {
@@ -95,4 +100,11 @@ def plan_node_pool(placement: Placement, *, kind: str, profile: str) -> NodePool
     }
     if placement.tpu_topology:
         pool["tpu_topology"] = placement.tpu_topology
+    if classification is not None:
+        pool["classification"] = classification
     return pool
+
+
+def pool_classification(pool: NodePoolArgs, cluster_classification: str | None) -> str | None:
+    """The classification a pool's resources carry: its own (checked), else its cluster's."""
+    return checked_classification(pool.get("classification")) or cluster_classification

@@ -12,7 +12,7 @@ from newinfra.components.alicloud.storage import Storage
 from newinfra.components.planning.pools import plan_node_pool
 
 from newinfra.config import ConfigError
-from stacks.clouds.common import kubernetes_layer, workload_of
+from stacks.clouds.common import classification_of, cluster_classification, kubernetes_layer, workload_of
 
 NAS_MIN_GIB = 100
 
@@ -65,13 +65,15 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
     if k8s and network is not None:
         pools = []
         for p in k8s:
-            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
+            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile,
+                                  classification=classification_of(cfg, p))
             # Alibaba offers carry no zone: the pool spreads over the network's zones.
             pool["zones"] = [z for z in p.zones if z] or zones
             pools.append(pool)
         cluster = GpuCluster(f"{key}-gpu", {"vswitches": network.vswitches, "node_pools": pools,
                                             "security_group_id": network.security_group_id,
-                                            "vpc_cidr": plan.cidr, "tags": cfg.tags}, opts)
+                                            "vpc_cidr": plan.cidr, "tags": cfg.tags,
+                                            "classification": cluster_classification(cfg, region, k8s)}, opts)
         out["clusters"].append({"cloud": "alicloud", "region": region, "name": cluster.cluster_id,
                                 "endpoint": cluster.api_server_intranet})
         out["nodeGroups"].extend({"cloud": "alicloud", "region": region, "pool": pool["name"],

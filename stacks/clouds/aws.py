@@ -12,7 +12,7 @@ from newinfra.components.aws.storage import Storage
 from newinfra.components.planning.pools import plan_node_pool
 from newinfra.components.planning.profile import behaviour
 
-from stacks.clouds.common import kubernetes_layer, workload_of
+from stacks.clouds.common import classification_of, cluster_classification, kubernetes_layer, workload_of
 
 
 def build(cfg, plans) -> dict[str, list[Any]]:
@@ -51,7 +51,8 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
 
     k8s = [p for p in plan.placements if p.runs_on == "kubernetes"]
     if k8s and network is not None:
-        pools = [plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile) for p in k8s]
+        pools = [plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile,
+                                classification=classification_of(cfg, p)) for p in k8s]
         offerings = {pool["name"]: workload_of(cfg, p).capacity_block_offering_id
                      for pool, p in zip(pools, k8s, strict=True) if p.market == "capacity-block"}
         cluster = GpuCluster(f"{key}-gpu", {
@@ -59,6 +60,7 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
             "subnet_by_zone": network.private_subnet_by_zone, "node_pools": pools,
             "public_access_cidrs": list(cfg.cluster_public_cidrs), "node_image": cfg.aws_node_image,
             "capacity_block_offerings": offerings, "tags": cfg.tags,
+            "classification": cluster_classification(cfg, region, k8s),
         }, opts)
         out["clusters"].append({"cloud": "aws", "region": region, "name": cluster.cluster_name,
                                 "endpoint": cluster.endpoint})
@@ -79,7 +81,7 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
             pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
             vm_pool = GpuVmPool(f"{key}-{pool['name']}", {
                 "pool": pool, "subnet_by_zone": network.private_subnet_by_zone, "vpc_id": network.vpc_id,
-                "tags": cfg.tags,
+                "tags": cfg.tags, "classification": classification_of(cfg, p),
             }, opts)
             out["gpuVmPools"].append(vm_pool.inventory)
     return out

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 from newinfra.components.planning.pools import NodePoolArgs
+from newinfra.components.planning.tags import strictest_classification
 from newinfra.cost_model.request import Workload
 
 from newinfra.placement import Placement
@@ -13,6 +14,20 @@ from newinfra.placement import Placement
 
 def workload_of(cfg, placement: Placement) -> Workload:
     return next(w for w in cfg.workloads if w.name == placement.workload)
+
+
+def classification_of(cfg, placement: Placement) -> str | None:
+    """The classification of the data the placement's workload reads (its dataset's), None without one: what
+    its pool, VMs or TPU slice carry so that residency judges compute as it judges storage."""
+    dataset = cfg.dataset(workload_of(cfg, placement).dataset)
+    return dataset.classification if dataset is not None else None
+
+
+def cluster_classification(cfg, region: str, placements: list[Placement]) -> str | None:
+    """The one classification a cluster carries: its workloads' common one, else the strictest for its region
+    (components/planning/tags.py strictest_classification)."""
+    return strictest_classification((classification_of(cfg, p) for p in placements), region,
+                                    cfg.data_residency)
 
 
 def team_quotas(cfg, placements: list[Placement]) -> list[dict[str, Any]]:

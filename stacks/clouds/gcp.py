@@ -13,7 +13,7 @@ from newinfra.components.gcp.tpu import TpuSlice
 from newinfra.components.planning.gcp import gcp_labels
 from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool, pool_name
 
-from stacks.clouds.common import kubernetes_layer, workload_of
+from stacks.clouds.common import classification_of, cluster_classification, kubernetes_layer, workload_of
 
 # The GPU operator brings its own device plugin; GKE's must step aside on those nodes.
 GKE_OPERATOR_LABELS = {"gke-no-default-nvidia-gpu-device-plugin": "true"}
@@ -53,13 +53,15 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
     if k8s and network is not None:
         pools = []
         for p in k8s:
-            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
+            pool = plan_node_pool(p, kind=workload_of(cfg, p).kind, profile=cfg.profile,
+                                  classification=classification_of(cfg, p))
             if accelerator_vendor(p.accelerator) == "nvidia":
                 pool["labels"] = {**pool["labels"], **GKE_OPERATOR_LABELS}
             pools.append(pool)
         cluster = GpuCluster(f"{key}-gpu", {
             "location": region, "network": network.network_id, "subnetwork": subnetwork,
             "network_cidr": plan.cidr, "node_pools": pools, "tags": cfg.tags,
+            "classification": cluster_classification(cfg, region, k8s),
             "master_authorized_cidrs": list(cfg.cluster_public_cidrs),
             "private_endpoint": not cfg.cluster_public_cidrs,
         }, opts)
@@ -73,7 +75,8 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
         if p.is_tpu:
             slices = TpuSlice(f"{key}-{pool_name(p)}", {
                 "zone": p.zones[0], "accelerator_type": p.instance_type, "network": network.network_id,
-                "subnetwork": subnetwork, "tags": cfg.tags, "count": p.nodes, "market": p.market,
+                "subnetwork": subnetwork, "tags": cfg.tags, "classification": classification_of(cfg, p),
+                "count": p.nodes, "market": p.market,
                 **({"topology": p.tpu_topology} if p.tpu_topology else {}),
             }, opts)
             out["tpuSlices"].append({"region": region, "zone": p.zones[0], "acceleratorType": p.instance_type,
@@ -85,7 +88,8 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
 
         pool = vm_pool_spec(p, kind=workload_of(cfg, p).kind, profile=cfg.profile)
         vm_pool = GpuVmPool(f"{key}-{pool['name']}", {"pool": pool, "region": region, "subnetwork": subnetwork,
-                                                      "tags": cfg.tags}, opts)
+                                                      "tags": cfg.tags,
+                                                      "classification": classification_of(cfg, p)}, opts)
         out["gpuVmPools"].append(vm_pool.inventory)
 
 

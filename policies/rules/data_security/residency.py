@@ -2,7 +2,7 @@
 FSx data links to buckets in the file system's own region.
 
 The classification comes from the ``newinfra-data-classification`` tag/label that newinfra's components
-set on buckets, file systems, clusters, node pools and TPU VMs; another team's program sets it itself.
+set on buckets, file systems, clusters, node pools, TPU VMs and VM pools' templates; another team's program sets it itself.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ DATA_TYPES = (
     "aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster", "alicloud:cs/managedKubernetes:ManagedKubernetes",
     "aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool", "alicloud:cs/nodePool:NodePool",
     "gcp:tpu/v2Vm:V2Vm",
+    # GPU VM pools: the template every VM (and its disks) is launched from carries the pool's classification.
+    "aws:ec2/launchTemplate:LaunchTemplate", "gcp:compute/instanceTemplate:InstanceTemplate",
+    "alicloud:ess/scalingConfiguration:ScalingConfiguration",
 )
 # Where the data itself is stored: an unclassified one is judged as the strictest classification. Compute
 # (clusters, pools, TPU VMs) only holds what it reads, so untagged compute is judged only when a
