@@ -1,6 +1,7 @@
-"""End to end: the program tags compute with its workload's data classification, so `newinfra check` reports
-a cluster, node group and launch template that hold `internal` data in a region the residency policy forbids,
-while the dataset's bucket in its allowed home region stays clean."""
+"""End to end: the program tags compute with its workload's data classification (so the residency rule
+judges clusters, node groups and launch templates, not only storage: tests/policies/test_residency_compute.py
+has the failing and passing fixtures), and a stack cannot move its compute out of the platform's residency
+by widening its own map: the platform's policy config wins, and the widening is refused by name."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import shutil
 from typer.testing import CliRunner
 
 from newinfra.cli.app import app
+from newinfra.offline import run_program
 from tests.paths import REPO_ROOT
 from tests.stacks.test_bad_inputs import DEV_TEXT
 
-# The team's stack config lets its internal data's compute anywhere in the US and pins pretrain to us-west-2
-# (a hand-written placement, so no lock is consulted for it); the organisation's policy config keeps
-# internal data in us-east-1. Only compute breaks that: the bucket stays in its home region, us-east-1.
+# The team's stack lets internal data anywhere in the US and pins pretrain to us-west-2 (a hand-written
+# placement, so no lock is consulted); the organisation's policy config keeps internal data in us-east-1.
 PIN = """      team: research
       placement:
         - {cloud: aws, workload: pretrain, region: us-west-2, zones: [usw2-az1], instanceType: p4d.24xlarge,
@@ -23,6 +24,7 @@ PIN = """      team: research
            nodeHourlyUsd: 7.9992, runsOn: kubernetes}
 """
 POLICY_CONFIG = {"data-residency": {"residency": {"internal": ["us-east-1"], "public": ["*"]}}}
+COMPUTE = ("aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate")
 
 
 def _project(root):
@@ -36,20 +38,17 @@ def _project(root):
     (root / "policy-config.json").write_text(json.dumps(POLICY_CONFIG))
 
 
-def test_check_reports_compute_in_a_region_its_data_may_not_be(tmp_path, monkeypatch):
+def test_compute_in_us_west_2_carries_its_data_classification(tmp_path):
+    _project(tmp_path)
+    record = run_program(tmp_path, "dev")
+    tagged = {r["type"] for r in record.resources if r["type"] in COMPUTE and "us-west-2" in r["name"]
+              and (r["inputs"].get("tags") or {}).get("newinfra-data-classification") == "internal"}
+    assert tagged == set(COMPUTE)
+
+
+def test_a_stack_cannot_widen_the_platforms_residency_to_move_compute(tmp_path, monkeypatch):
     _project(tmp_path)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["check", "dev", "--policy-config", "policy-config.json", "--json"])
-    assert result.exit_code == 1, result.output  # mandatory violations
-    report = json.loads(result.output[result.output.index("{"):])
-    found = sorted((v["urn"].split("$")[-1].split("::")[0], v["resource"], v["message"])
-                   for v in report["violations"] if v["policy"] == "data-residency")
-    types = [t for t, _, _ in found]
-    assert types == ["aws:ec2/launchTemplate:LaunchTemplate", "aws:eks/cluster:Cluster",
-                     "aws:eks/nodeGroup:NodeGroup"], found
-    for _, name, message in found:
-        assert name.startswith("aws-us-west-2-gpu-"), name
-        # the message names the resource, its data, its region and the allowed regions (wording aside)
-        assert all(part in message for part in (name, "internal", "us-west-2", "us-east-1")), message
-    # nothing else is reported: the buckets in us-east-1 are where their data may be
-    assert {v["policy"] for v in report["violations"]} == {"data-residency"}
+    assert result.exit_code == 2, result.output
+    assert "newinfra:dataResidency.internal" in result.output and "us-east-1" in result.output
