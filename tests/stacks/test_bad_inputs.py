@@ -54,7 +54,7 @@ def config_error(tmp_path: Path, stack) -> str:
     return str(err.value)
 
 
-def one_line(message: str, *fragments: str) -> None:
+def assert_one_line(message: str, *fragments: str) -> None:
     assert "\n" not in message.strip(), message
     assert "Traceback" not in message
     assert len(message) < 600, message
@@ -85,17 +85,17 @@ def cli(root: Path, monkeypatch, *args: str):
 
 
 def test_config_as_a_list(tmp_path):
-    one_line(config_error(tmp_path, "config:\n  - newinfra:environment: dev\n"),
+    assert_one_line(config_error(tmp_path, "config:\n  - newinfra:environment: dev\n"),
              "Pulumi.dev.yaml", "config", "mapping")
 
 
 def test_stack_file_that_is_not_utf8(tmp_path):
-    one_line(config_error(tmp_path, DEV_TEXT.encode() + b"\n# caf\xe9\n"), "Pulumi.dev.yaml", "0xe9", "UTF-8")
+    assert_one_line(config_error(tmp_path, DEV_TEXT.encode() + b"\n# caf\xe9\n"), "Pulumi.dev.yaml", "0xe9", "UTF-8")
 
 
 def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path):
     deep = "config:\n  newinfra:tags: " + "[" * 20_000 + "]" * 20_000 + "\n"
-    one_line(config_error(tmp_path, deep), "Pulumi.dev.yaml", "nested deeper than")
+    assert_one_line(config_error(tmp_path, deep), "Pulumi.dev.yaml", "nested deeper than")
     with pytest.raises(InputError, match="nested deeper"):
         parse_yaml("a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)), "deep.yaml")
 
@@ -103,7 +103,7 @@ def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path):
 @pytest.mark.parametrize("count", ["1e30", "1.0e+30", "true", "16.5", "'16'"])
 def test_count_must_be_a_whole_number_in_range(tmp_path, count):
     text = DEV_TEXT.replace("count: 16", f"count: {count}", 1)
-    one_line(config_error(tmp_path, text), "Pulumi.dev.yaml", "newinfra:workloads[0].count")
+    assert_one_line(config_error(tmp_path, text), "Pulumi.dev.yaml", "newinfra:workloads[0].count")
 
 
 @pytest.mark.parametrize(("key", "text"), [
@@ -115,14 +115,14 @@ def test_count_must_be_a_whole_number_in_range(tmp_path, count):
     ("monthlyBudgetUsd", ("monthlyBudgetUsd: 12000", "monthlyBudgetUsd: true")),
 ])
 def test_numbers_are_finite_and_in_range(tmp_path, key, text):
-    one_line(config_error(tmp_path, DEV_TEXT.replace(*text, 1)), f"newinfra:{key}")
+    assert_one_line(config_error(tmp_path, DEV_TEXT.replace(*text, 1)), f"newinfra:{key}")
 
 
 def test_infinite_budget_via_check_exits_2(tmp_path, monkeypatch):
     make_project(tmp_path, DEV_TEXT.replace("monthlyBudgetUsd: 12000", "monthlyBudgetUsd: .inf"))
     result = cli(tmp_path, monkeypatch, "check", "dev")
     assert result.exit_code == 2, result.output
-    one_line(cli_error(result.output), "newinfra:monthlyBudgetUsd", "finite")
+    assert_one_line(cli_error(result.output), "newinfra:monthlyBudgetUsd", "finite")
 
 
 def test_billion_laughs_under_tags_is_refused_fast(tmp_path, monkeypatch):
@@ -137,7 +137,7 @@ def test_billion_laughs_under_tags_is_refused_fast(tmp_path, monkeypatch):
     for command in (["place", "dev"], ["plan", "dev", "--out", str(tmp_path / "out")]):
         result = cli(tmp_path, monkeypatch, *command)
         assert result.exit_code == 2, result.output
-        one_line(cli_error(result.output), "Pulumi.dev.yaml", "aliases expand")
+        assert_one_line(cli_error(result.output), "Pulumi.dev.yaml", "aliases expand")
     assert time.monotonic() - start < 10
     assert not (tmp_path / "out").exists()
 
@@ -151,7 +151,7 @@ def test_duplicate_keys_name_the_key_and_line(tmp_path):
     text = DEV_TEXT.replace("  newinfra:allowedClouds: [aws]\n",
                             "  newinfra:allowedClouds: [aws]\n  newinfra:allowedClouds: [gcp]\n", 1)
     line = text.splitlines().index("  newinfra:allowedClouds: [gcp]") + 1
-    one_line(config_error(tmp_path, text), "Pulumi.dev.yaml", "'newinfra:allowedClouds'", f"line {line}")
+    assert_one_line(config_error(tmp_path, text), "Pulumi.dev.yaml", "'newinfra:allowedClouds'", f"line {line}")
 
 
 def test_yaml_errors_cite_the_file_not_a_unicode_string(tmp_path, capsys):
@@ -161,7 +161,7 @@ def test_yaml_errors_cite_the_file_not_a_unicode_string(tmp_path, capsys):
     request.write_text("workloads: [unclosed\n")
     assert main(["solve", str(request)]) == 2
     err = capsys.readouterr().err
-    one_line(err, str(request), "line 2")
+    assert_one_line(err, str(request), "line 2")
     assert "<unicode string>" not in err
 
 
@@ -195,10 +195,10 @@ def test_bad_lock_exits_2_naming_the_key(tmp_path, monkeypatch, case):
     before = path.read_bytes()
     with pytest.raises(BadLock) as err:
         read_lock(path)
-    one_line(str(err.value), str(path), fragment, "newinfra place dev")
+    assert_one_line(str(err.value), str(path), fragment, "newinfra place dev")
     result = cli(tmp_path, monkeypatch, "place", "dev")
     assert result.exit_code == 2, result.output
-    one_line(cli_error(result.output), fragment)
+    assert_one_line(cli_error(result.output), fragment)
     assert path.read_bytes() == before
 
 
@@ -225,7 +225,7 @@ def test_lock_with_an_extra_workload(tmp_path):
     cfg = load_env_config("dev", project)
     with pytest.raises(InvalidLock) as err:
         load_placements(cfg.request, project.lock_path("dev"), load_catalog())
-    one_line(str(err.value), "workloads.ghost: not a workload of the config", "chat-serve", "pretrain")
+    assert_one_line(str(err.value), "workloads.ghost: not a workload of the config", "chat-serve", "pretrain")
 
 
 def test_lock_with_an_extra_workload_fails_plan_with_exit_2(tmp_path, monkeypatch):
@@ -305,7 +305,7 @@ def test_unknown_exclude_region_exits_2_and_writes_nothing(tmp_path, monkeypatch
     before = path.read_bytes()
     result = cli(tmp_path, monkeypatch, "place", "dev", "--exclude", "aws/us-east-9")
     assert result.exit_code == 2, result.output
-    one_line(cli_error(result.output), "--exclude aws/us-east-9", "'us-east-9' is not a region of aws", "did you mean")
+    assert_one_line(cli_error(result.output), "--exclude aws/us-east-9", "'us-east-9' is not a region of aws", "did you mean")
     bad_zone = cli(tmp_path, monkeypatch, "place", "dev", "--exclude", "aws/us-east-1/use1-az99")
     assert bad_zone.exit_code == 2 and "'use1-az99' is not a zone" in bad_zone.output
     assert path.read_bytes() == before
@@ -358,4 +358,4 @@ def test_policy_config_through_the_json_reader(tmp_path, text, fragment):
     path.write_text(text)
     with pytest.raises(PolicyConfigError) as err:
         read_policy_config(path)
-    one_line(str(err.value), "--policy-config", str(path), fragment)
+    assert_one_line(str(err.value), "--policy-config", str(path), fragment)
