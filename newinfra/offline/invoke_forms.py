@@ -64,30 +64,39 @@ def placeholder(typ: type) -> Any:
 @contextlib.contextmanager
 def invoke_forms() -> Iterator[None]:
     """Tell the monitor which form each invoke has, and give plain forms their placeholder when unknown."""
-    plain, output = pulumi.runtime.invoke, pulumi.runtime.invoke_output
+    # Arguments pass through as given: older SDKs (a program's own virtualenv may pin one) take fewer of them,
+    # and those before 3.1xx have no invoke_output at all.
+    plain = pulumi.runtime.invoke
+    output = getattr(pulumi.runtime, "invoke_output", None)
 
-    def invoke(tok: str, props: Any, opts: Any = None, typ: type | None = None, package_ref: Any = None) -> Any:
+    def invoke(*args: Any, **kwargs: Any) -> Any:
         form = {"output": False, "unknown": False}
         token = FORM.set(form)
         try:
-            result = plain(tok, props, opts, typ, package_ref)  # unknown: an empty result, every field None
+            result = plain(*args, **kwargs)  # unknown: an empty result, every field None
         finally:
             FORM.reset(token)
+        typ = kwargs.get("typ", args[3] if len(args) > 3 else None)
         if form["unknown"] and typ is not None:
             result.value = placeholder(typ)
         return result
 
-    def invoke_output(tok: str, props: Any, opts: Any = None, typ: type | None = None,
-                      package_ref: Any = None) -> Any:
-        token = FORM.set({"output": True, "unknown": False})
-        try:
-            return output(tok, props, opts, typ, package_ref)
-        finally:
-            FORM.reset(token)
+    pulumi.runtime.invoke = invoke
+    if output is not None:
+        wrapped = output
 
-    pulumi.runtime.invoke, pulumi.runtime.invoke_output = invoke, invoke_output
+        def invoke_output(*args: Any, **kwargs: Any) -> Any:
+            token = FORM.set({"output": True, "unknown": False})
+            try:
+                return wrapped(*args, **kwargs)
+            finally:
+                FORM.reset(token)
+
+        pulumi.runtime.invoke_output = invoke_output
     try:
         yield
     finally:
-        pulumi.runtime.invoke, pulumi.runtime.invoke_output = plain, output
+        pulumi.runtime.invoke = plain
+        if output is not None:
+            pulumi.runtime.invoke_output = output
 

@@ -16,7 +16,6 @@ import asyncio
 import threading
 from typing import Any
 
-from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.proto import resource_pb2
 
 
@@ -50,8 +49,11 @@ class Transforms:
 
     def apply(self, request: Any, urn: str, parent: str) -> tuple[Any, str]:
         """(properties Struct, provider reference) of ``request`` after every transform that applies."""
-        tokens = self.chain(urn, parent, [t.token for t in request.transforms])
+        # An SDK older than transforms (pulumi < 3.1xx: no `transforms` field, no callback server) has none.
+        tokens = self.chain(urn, parent, [t.token for t in getattr(request, "transforms", ())])
         properties, provider = request.object, request.provider
+        if not tokens:
+            return properties, provider
         for token in tokens:
             callback, loop = _callback(token)
             message = resource_pb2.TransformRequest(
@@ -70,6 +72,8 @@ class Transforms:
 
 
 def _callback(token: str):
+    from pulumi.runtime._callbacks import _CallbackServicer  # only SDKs with transforms have it
+
     for servicer in list(_CallbackServicer._servicers):
         cb = servicer._callbacks.get(token)
         if cb is not None:
