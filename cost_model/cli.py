@@ -12,8 +12,8 @@ import sys
 import warnings
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
-EXIT_INFEASIBLE = 3
+from newinfra.exits import BAD_INPUT as EXIT_BAD_INPUT
+from newinfra.exits import INFEASIBLE as EXIT_INFEASIBLE
 
 
 class Failure(Exception):

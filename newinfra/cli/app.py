@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from newinfra.cli.exits import INTERNAL_ERROR, OK
+from newinfra.exits import INTERNAL_ERROR, OK
 
 app = typer.Typer(
     name="newinfra",

@@ -1,6 +1,6 @@
 """`newinfra check`: run a Pulumi program offline and evaluate both policy packs over what it registers.
 
-Exit status (newinfra/cli/exits.py): 1 when a mandatory violation exists, 0 otherwise, 2 for bad input
+Exit status (newinfra/exits.py): 1 when a mandatory violation exists, 0 otherwise, 2 for bad input
 (unknown environment, missing or malformed Pulumi.yaml / stack file, bad policy config, a damaged --record or
 lock), 4 when the program raises or cannot run offline. With --markdown, an error still writes the
 environment's section of the pull-request comment (❌ and the message), so the environment never vanishes.
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from newinfra.cli.exits import BAD_INPUT, OK, PROGRAM_ERROR, VIOLATION
+from newinfra.exits import BAD_INPUT, OK, PROGRAM_ERROR, VIOLATION
 
 DEFAULT_BASE_REF = "origin/main"
 

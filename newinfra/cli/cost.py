@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from newinfra.cli import exits
+from newinfra import exits
 
 
 def _resolve(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,

@@ -17,9 +17,9 @@ from typing import Any
 
 import typer
 
+from newinfra.exits import BAD_INPUT
 from newinfra.facts import FamilyNameError, family_of
 
-BAD_INPUT_EXIT = 2
 CLOUDS = ("alicloud", "aws", "gcp")
 GROUP_KINDS = {"aws": "aws-asg", "gcp": "gcp-mig", "alicloud": "alicloud-ess"}
 REQUIRED = {"name": str, "cloud": str, "region": str, "instanceType": str, "accelerator": str,
@@ -294,12 +294,12 @@ def register(app: typer.Typer) -> None:
         if not path.exists():
             typer.echo(f"{path} does not exist: run `newinfra plan {env}` first (or pass --outputs with "
                        "the JSON of `pulumi stack output --json`)", err=True)
-            raise typer.Exit(BAD_INPUT_EXIT)
+            raise typer.Exit(BAD_INPUT)
         try:
             inventory = build_inventory(read_outputs(path), default_resolvers() if resolve_groups else None)
         except InventoryError as error:
             typer.echo(f"{path}: {error}", err=True)
-            raise typer.Exit(BAD_INPUT_EXIT) from error
+            raise typer.Exit(BAD_INPUT) from error
         typer.echo(render(inventory, as_json))
         typer.echo(summary_line(inventory), err=True)
         unresolved = inventory["all"].get("vars", {}).get("newinfra_unresolved_groups", [])

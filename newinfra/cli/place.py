@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from newinfra.cli.exits import BAD_INPUT as EXIT_BAD_INPUT
-from newinfra.cli.exits import INFEASIBLE as EXIT_INFEASIBLE
-from newinfra.cli.exits import OK
 from newinfra.cost_model.cli import Failure, checked, load_catalog_checked, pools_json
+from newinfra.exits import BAD_INPUT as EXIT_BAD_INPUT
+from newinfra.exits import INFEASIBLE as EXIT_INFEASIBLE
+from newinfra.exits import OK
 
 
 def place(

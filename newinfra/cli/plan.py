@@ -9,10 +9,8 @@ from typing import Any
 
 import typer
 
-from newinfra.cli.exits import BAD_INPUT, PROGRAM_ERROR
+from newinfra.exits import BAD_INPUT, PROGRAM_ERROR
 from newinfra.record import Record, resource_regions
-
-BAD_INPUT_EXIT = BAD_INPUT
 
 
 def summarize(record: Record) -> dict[str, Any]:

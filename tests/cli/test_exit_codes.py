@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newinfra.cli import exits
+from newinfra import exits
 from newinfra.cli.app import app, guarded
 from newinfra.record import Record
 from tests.paths import REPO_ROOT

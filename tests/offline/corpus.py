@@ -4,7 +4,7 @@
 
 Each argument is a program directory (with Pulumi.yaml and Pulumi.<stack>.yaml). For each, it runs
 `newinfra plan --cwd DIR --stack STACK --json` and `newinfra check --cwd DIR --stack STACK --json` with this
-interpreter, and prints one row: the exit codes (see newinfra/cli/exits.py), the resource count and the
+interpreter, and prints one row: the exit codes (see newinfra/exits.py), the resource count and the
 one-line error. The programs themselves are not part of this repository (tests/offline/CORPUS.md lists where
 they come from); a CI job with them under shared/ passes that directory. Exit 1 when any program fails to
 plan, so the job shows it.
