@@ -199,7 +199,7 @@ class GpuCluster(pulumi.ComponentResource):
         # Multi-node training stays in one zone (EFA and placement groups do not span zones).
         zones = pool["zones"][:1] if pool["compact"] else pool["zones"]
         subnets = pulumi.Output.from_input(subnet_by_zone).apply(
-            lambda by_zone, zs=tuple(zones): [by_zone[z] for z in zs])
+            lambda by_zone: [by_zone[z] for z in zones])
         return aws.eks.NodeGroup(
             pool_name, cluster_name=cluster.name, node_group_name=physical("aws:eks:node-group", pool_name),
             node_role_arn=node_role.arn,

@@ -6,7 +6,7 @@ in the placement's subnets; a cluster placement group for multi-node training.
 Annotations stay real (no ``from __future__ import annotations``): the component provider reads them.
 """
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -74,7 +74,7 @@ class GpuVmPool(pulumi.ComponentResource):
                                       "(the pool's private subnets)")
         by_zone = args.get("subnet_by_zone")
         if isinstance(by_zone, dict) and not any(isinstance(v, pulumi.Output) for v in by_zone.values()):
-            subnets_for_zones(dict(by_zone), list(spec["zones"]))  # known now: checked now, not at apply time
+            subnets_for_zones(cast(dict[str, str], by_zone), list(spec["zones"]))  # known now: checked now
         with input_path("pool"):
             facts = host_facts("aws", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
             parameter, os_name = aws_image(spec["instance_type"])
@@ -132,10 +132,11 @@ class GpuVmPool(pulumi.ComponentResource):
 
         placement_group = None
         if "subnet_by_zone" in args:
+            # from_input resolves the nested inputs: the lambdas see plain strings.
             subnets = pulumi.Output.from_input(args["subnet_by_zone"]).apply(
-                lambda by_zone: subnets_for_zones(dict(by_zone), list(spec["zones"])))
+                lambda by_zone: subnets_for_zones(cast(dict[str, str], by_zone), list(spec["zones"])))
         else:
-            subnets = pulumi.Output.from_input(args["subnet_ids"])
+            subnets = cast(pulumi.Output[list[str]], pulumi.Output.from_input(args["subnet_ids"]))
         if spec["compact"]:
             # One AZ, one network spine: what NCCL over EFA needs for multi-node training.
             placement_group = aws.ec2.PlacementGroup(f"{name}-pg", strategy="cluster",

@@ -74,7 +74,7 @@ class GpuVmPool(pulumi.ComponentResource):
         if bool(image) != bool(os_name):
             raise ComponentInputError("os" if image else "source_image",
                                       "source_image and os: give both (the inventory tells Ansible the OS) or neither")
-        image, os_name = (image, os_name) if image else DEFAULT_IMAGE
+        image, os_name = (image, os_name) if image and os_name else DEFAULT_IMAGE
         disk_gb = args.get("boot_disk_gb", 200)
         if not isinstance(disk_gb, int) or disk_gb < 50:
             raise ComponentInputError("boot_disk_gb", f"{disk_gb!r} must be an integer >= 50")

@@ -73,7 +73,7 @@ class GpuOperator(pulumi.ComponentResource):
 
     def _device_plugin(self, name: str, labels: dict[str, str]) -> None:
         selector = {"app.kubernetes.io/name": "nvidia-device-plugin"}
-        k8s.apps.v1.DaemonSet(  # type: ignore[call-overload]  # dict literals vs the SDK's ArgsDicts (pyproject)
+        k8s.apps.v1.DaemonSet(
             f"{name}-device-plugin",
             metadata={"name": "nvidia-device-plugin", "namespace": "kube-system", "labels": {**labels, **selector}},
             spec={

@@ -6,11 +6,11 @@ The program passes the cluster's Kubernetes provider (built from its kubeconfig)
 Annotations stay real (no ``from __future__ import annotations``): the component provider reads them.
 """
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
-from newinfra.components.k8s.alerts import DcgmAlerts
-from newinfra.components.k8s.gpu_operator import GpuOperator
+from newinfra.components.k8s.alerts import DcgmAlerts, DcgmAlertsArgs
+from newinfra.components.k8s.gpu_operator import GpuOperator, GpuOperatorArgs
 from newinfra.components.k8s.kueue import Kueue
 from newinfra.components.k8s.namespaces import TeamNamespaces
 from newinfra.components.k8s.priority import PriorityClasses
@@ -72,7 +72,11 @@ class GpuPlatform(pulumi.ComponentResource):
             raise ComponentInputError("node_pools", "at least one accelerator node pool is needed for Kueue's quotas")
         plan_flavors(pools)
         workload_priority_classes(workloads)
-        thresholds = dict(args.get("alert_thresholds") or {})
+        thresholds: dict[str, Any] = dict(args.get("alert_thresholds") or {})
+        unknown = sorted(set(thresholds) - set(AlertThresholds.__annotations__))
+        if unknown:
+            raise ComponentInputError(f"alert_thresholds.{unknown[0]}", "is not a threshold; valid: "
+                                      + ", ".join(sorted(AlertThresholds.__annotations__)))
         with input_path("alert_thresholds"):  # DcgmAlerts checks them too, but only after its siblings exist
             alert_rules(**{key: thresholds[key] for key in AlertThresholds.__annotations__ if key in thresholds})
         tags = dict(args.get("tags") or {})
@@ -87,16 +91,20 @@ class GpuPlatform(pulumi.ComponentResource):
                       opts=pulumi.ResourceOptions(parent=self, depends_on=[namespaces]))
         if nvidia:
             device_plugin_only = bool(args.get("device_plugin_only", False))
-            operator = GpuOperator(f"{name}-gpu-operator", {
-                "cloud": cloud, "tags": tags, "mode": "device-plugin" if device_plugin_only else "operator",
-                **({"drivers_preinstalled": args["drivers_preinstalled"]} if "drivers_preinstalled" in args else {}),
-            }, opts=child)
+            operator_args: GpuOperatorArgs = {
+                "cloud": cloud, "tags": tags, "mode": "device-plugin" if device_plugin_only else "operator"}
+            if "drivers_preinstalled" in args:
+                operator_args["drivers_preinstalled"] = args["drivers_preinstalled"]
+            operator = GpuOperator(f"{name}-gpu-operator", operator_args, opts=child)
             # The DCGM exporter comes with the operator: without it there is nothing to alert on.
             if args.get("alerts", True) and not device_plugin_only:
-                DcgmAlerts(f"{name}-dcgm-alerts", {
-                    **dict(args.get("alert_thresholds") or {}),
-                    "rule_labels": dict(args.get("prometheus_rule_labels") or {}), "tags": tags,
-                }, opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]))
+                alerts_args: DcgmAlertsArgs = {
+                    "rule_labels": dict(args.get("prometheus_rule_labels") or {}), "tags": tags}
+                for key in AlertThresholds.__annotations__:
+                    if key in thresholds:
+                        alerts_args[key] = thresholds[key]  # type: ignore[literal-required]  # keys of both TypedDicts
+                DcgmAlerts(f"{name}-dcgm-alerts", alerts_args,
+                           opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]))
 
         self.priority_classes = priorities.by_workload
         self.flavors = kueue.flavors

@@ -157,3 +157,9 @@ def test_tpu_only_cluster_gets_kueue_but_no_gpu_operator():
 def test_bad_platform_args_fail_before_any_resource(extra, message):
     with pytest.raises(ComponentInputError, match=message):
         platform(**extra)
+
+
+def test_an_unknown_alert_threshold_is_refused_by_name():
+    # A misspelt threshold silently meant the default before; now it names the key and the valid ones.
+    with pytest.raises(ComponentInputError, match=r"alert_thresholds\.idle_minute\b.*valid: idle_minutes"):
+        platform(alert_thresholds={"idle_minute": 45})
