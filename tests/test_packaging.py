@@ -39,12 +39,14 @@ def _setuptools_config() -> dict:
 
 
 def _module_folders() -> dict[str, Path]:
-    """Dotted package name -> folder, for every folder under the rooms that holds a Python module."""
+    """Dotted package name -> folder, for every folder under the rooms that holds a module or a data file
+    (setuptools asks for importable data folders to be listed as packages too)."""
     found = {}
     for folder, package in ROOMS.items():
-        for module in (REPO / folder).rglob("*.py"):
-            relative = module.parent.relative_to(REPO / folder)
-            found[".".join((package, *relative.parts))] = module.parent
+        for path in (REPO / folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                relative = path.parent.relative_to(REPO / folder)
+                found[".".join((package, *relative.parts))] = path.parent
     return found
 
 
