@@ -119,9 +119,12 @@ def test_zone_to_region_strips_only_the_zone_letter(region, letter) -> None:
     assert zone_to_region(region) == region
 
 
-def test_taggable_table_matches_the_installed_provider_sdks() -> None:
+def test_taggable_table_covers_the_installed_provider_sdks() -> None:
+    # The table is generated from the newest SDKs of the tested ranges (pyproject); an older SDK in the range
+    # lacks some of its types, never has one the table misses. Regenerate: python -m newinfra.policies.rules.budget.taggable
     table = taggable()
-    assert table == scan()  # regenerate with: python -m newinfra.policies.rules.budget.taggable
+    missing = {token: key for token, key in scan().items() if table.get(token) != key}
+    assert not missing, f"taggable.json lags the installed SDKs: {sorted(missing)[:5]}"
     assert table["aws:eks/nodeGroup:NodeGroup"] == "tags"
     assert table["gcp:container/cluster:Cluster"] == "resourceLabels"
     assert table["gcp:container/nodePool:NodePool"] == "nodeConfig.resourceLabels"
