@@ -389,6 +389,20 @@ def test_messages_name_the_object_the_setting_and_the_value():
     assert "write actions ['s3:PutObject'] on Resource '*'" in message
 
 
+@pytest.mark.parametrize("namespace", ["ml", "kube-system", "gpu-operator"])
+def test_a_privileged_container_is_one_finding_of_one_rule(namespace):
+    """One fact, one finding: privileged (and privilege escalation, hostPath, host namespaces) belong to
+    kubernetes-workload-security alone, in every namespace and for every kind."""
+    spec = pod_with(container={"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}},
+                    hostNetwork=True, volumes=[{"name": "dev", "hostPath": {"path": "/dev"}}])
+    for kind, group in (("Deployment", "apps/v1"), ("DaemonSet", "apps/v1"), ("Pod", "core/v1")):
+        ev = check([workload(kind, "agent", spec, namespace, group)], packs=("data_security",))
+        found = [(v.policy, v.resource) for v in ev.violations]
+        assert found == [("kubernetes-workload-security", "agent")], found
+        [message] = _messages(ev, "kubernetes-workload-security")
+        assert message.count("is privileged") == 1 and message.count("hostPath") == 1
+
+
 def test_config_file_on_disk_is_read_and_a_missing_one_is_not_evaluated(tmp_path, monkeypatch):
     (tmp_path / "manifests").mkdir()
     (tmp_path / "manifests" / "agent.yaml").write_text(PRIVILEGED_DS)
