@@ -183,7 +183,6 @@ class _Resources:
             msg.provider.CopyFrom(provider)
         return msg
 
-
     def parts(self, r: Mapping[str, Any], servicer: _PolicyAnalyzerServicer) -> _Parts:
         """What pulumi-policy's servicer derives from a resource before a policy sees it: its properties
         deserialised and wrapped in the unknown-checking proxy, its options, its provider.
@@ -449,7 +448,7 @@ def _engine_analyze_stack_policy(run: _PackRun, data: _Resources, out: _Collecte
 # PINNED_POLICY_SDK), step for step, except that a resource's properties, options and provider come from
 # _Resources.parts (derived once, by the servicer's own functions) instead of being derived again for every
 # policy. Enforcement levels, config, report_violation, unknown values and not_applicable go through the
-# servicer's own methods. tests/policies/test_runner.py holds it equal to the engine path.
+# servicer's own methods. tests/policies/test_runner_shared_path.py holds it equal to the engine path.
 def _analyze_resources(run: _PackRun, data: _Resources, out: _Collected, items: list[Mapping[str, Any]]) -> None:
     for r in items:
         policies = run.for_type(r["type"]) if _analyzable(r) else []
@@ -505,7 +504,7 @@ def _policy_resources(parts: list[_Parts]) -> list[PolicyResource]:
         if p.parent in by_urn:
             r.parent = by_urn[p.parent]
         r.dependencies.extend(by_urn[d] for d in p.dependencies if d in by_urn)
-        for key, urns in p.property_dependencies.items():
+        for key, urns in p.property_dependencies.items():  # keys in record order (no rule iterates them)
             r.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
     return resources
 
