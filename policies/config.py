@@ -111,11 +111,21 @@ _STRENGTH = {EnforcementLevel.DISABLED: 0, EnforcementLevel.ADVISORY: 1, Enforce
              EnforcementLevel.REMEDIATE: 2}
 
 
+# Policies merged into another, so that one fact gives one finding: name -> what a config should say now.
+RETIRED_POLICIES = {
+    "kubernetes-no-privileged-pods": "its checks (privileged, privilege escalation, hostPath, host namespaces) "
+    "are kubernetes-workload-security's, in every namespace; configure that policy (exemptNamespaces ['ns'] "
+    "becomes exemptWorkloads ['ns/*'])",
+}
+
+
 def check_names(user: Mapping[str, Any], packs: tuple[Pack, ...]) -> None:
     from newinfra.inputs import did_you_mean
 
     valid = known_policies(packs) | {"all", PLATFORM_KEY}
     for name in sorted(set(user) - valid):
+        if name in RETIRED_POLICIES:
+            raise PolicyConfigError(f"--policy-config: {name!r} no longer exists: {RETIRED_POLICIES[name]}")
         raise PolicyConfigError(f"--policy-config: {name!r} names no policy{did_you_mean(name, valid)}; valid: "
                                 f"'all', '{PLATFORM_KEY}' or one of {sorted(known_policies(packs))}")
 

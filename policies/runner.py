@@ -7,20 +7,28 @@ behind ``pulumi preview --policy-pack``. What the CLI does before that (expandin
 schema validation) is in newinfra.policies.config.
 
 Speed: the CLI sends every resource to every resource policy, and the servicer deserialises the resource
-once per policy. Each rule declares the types it reads (``resource_types``), so the runner hands a resource
-only to a servicer holding the policies that read its type. Results are the same; 10,000 resources take a
-fraction of the time.
+once per policy (and the whole stack once per stack policy). Each rule declares the types it reads
+(``resource_types``), so the runner hands a resource only to the policies that read its type; and it
+deserialises each resource once, with the servicer's own functions, and gives the same read-only properties
+to every policy, running the rest of Analyze / AnalyzeStack step for step (see _analyze_resources). Results
+are the same as the servicer's own path (``engine_path=True``, held equal by tests/policies/
+test_runner_shared_path.py); 10,000 resources take a fraction of the time. Under ``pulumi preview
+--policy-pack`` nothing of this runs: the packs are served by pulumi-policy itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import multiprocessing as mp
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from newinfra.policies.config import (
     PolicySettings,
     check_names,
@@ -31,8 +39,19 @@ from newinfra.policies.config import (
 )
 from newinfra.policies.packs import Pack, level_for, packs
 from pulumi.runtime import proto
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION as POLICY_SDK_VERSION
 
 PINNED_POLICY_SDK = "1.21."  # _PolicyAnalyzerServicer is private: re-check runner tests before moving on
@@ -115,6 +134,9 @@ class _Resources:
         self.props = {r["urn"]: _struct(r.get("inputs") or {}) for r in self.items}
         self.types = {r["urn"]: r["type"] for r in self.items}
         self._providers: dict[str, proto.AnalyzerProviderResource | None] = {}
+        self._parts: dict[str, _Parts] = {}  # filled after remediation, per process (see parts)
+        self._policy_options: dict[str, PolicyResourceOptions] = {}
+        self._policy_providers: dict[str, PolicyProviderResource] = {}
 
     def provider(self, r: Mapping[str, Any]) -> proto.AnalyzerProviderResource | None:
         urn = (r.get("provider") or "").rsplit("::", 1)[0]
@@ -160,6 +182,50 @@ class _Resources:
         if provider is not None:
             msg.provider.CopyFrom(provider)
         return msg
+
+    def parts(self, r: Mapping[str, Any], servicer: _PolicyAnalyzerServicer) -> _Parts:
+        """What pulumi-policy's servicer derives from a resource before a policy sees it: its properties
+        deserialised and wrapped in the unknown-checking proxy, its options, its provider.
+
+        The servicer redoes this for every policy in Analyze, and for every stack policy and every resource
+        in AnalyzeStack (17 stack policies: 17 times over the stack, most of the run). It depends on the
+        resource only, so it is done once here, by the servicer's own functions on the same messages
+        (``props``, ``options``, ``provider``), and the read-only result is shared by every policy. Called
+        only after remediation, which replaces ``props``; the cache lives in the process that fills it.
+        """
+        urn = r["urn"]
+        found = self._parts.get(urn)
+        if found is None:
+            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(self.props[urn])))
+            parent = r.get("parent") or ""
+            options = self._policy_options.get(parent)
+            if options is None:  # one per parent: siblings' options are equal
+                options = self._policy_options[parent] = servicer._get_resource_options(
+                    proto.AnalyzeRequest(options=self.options(r)))
+            provider = None
+            message = self.provider(r)
+            if message is not None:
+                provider = self._policy_providers.get(message.urn)
+                if provider is None:  # one per provider: every resource of it sees the same settings
+                    provider = self._policy_providers[message.urn] = servicer._get_provider_resource(
+                        proto.AnalyzeRequest(provider=message))
+            found = self._parts[urn] = _Parts(r["type"], urn, r["name"], props, options, provider, parent,
+                                              tuple(r.get("dependencies") or ()),
+                                              dict(r.get("propertyDependencies") or {}))
+        return found
+
+
+@dataclass(frozen=True)
+class _Parts:
+    type: str
+    urn: str
+    name: str
+    props: Any
+    options: PolicyResourceOptions
+    provider: PolicyProviderResource | None
+    parent: str
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, list[str]]
 
 
 class _PackRun:
@@ -219,13 +285,16 @@ def evaluate(
     policy_config: Mapping[str, Any] | None = None,
     selected: Iterable[Pack] | None = None,
     workers: int | None = None,
+    engine_path: bool = False,
 ) -> Evaluation:
     """Run both packs (or ``selected``) over recorded resources; see module docstring.
 
     As the engine does, every pack's remediations run first and analysis sees the remediated inputs.
     Analysis jobs are independent, so large stacks spread them over ``workers`` forked processes
     (default: the CPUs, for 2,000 resources or more); results are merged and sorted, so the outcome does
-    not depend on the number of workers.
+    not depend on the number of workers. ``engine_path`` sends every request through the servicer's own
+    Analyze / AnalyzeStack instead of the shared-deserialisation path (same findings, slower: the tests and
+    the benchmark compare the two).
     """
     check_pin()
     common.EXEMPTIONS_VISIBLE = True  # this runner files exemptions apart (see rules.common.EXEMPT)
@@ -246,11 +315,22 @@ def evaluate(
     for run in runs:
         _remediate(run, data, result)
     # Largest first (a stack policy reads up to every resource), so workers finish together.
-    sizes = {(i, j): sum(1 for t in data.types.values() if _wants(p, t))
+    counts = Counter(data.types.values())
+    sizes = {(i, j): sum(n for t, n in counts.items() if _wants(p, t))
              for i, run in enumerate(runs) for j, p in enumerate(run.stack_policies)}
     jobs = [(i, "stack", j) for (i, j) in sorted(sizes, key=lambda k: (-sizes[k], k))]
     jobs += [(i, "resources", k) for i, run in enumerate(runs) for k in range(RESOURCE_CHUNKS)]
-    for violations, not_applicable, exemptions in _run_jobs(runs, data, result.stack, jobs, workers):
+    # Analysis allocates a few objects per property of every resource and frees them by reference counting;
+    # with the cyclic collector on, each of its full passes walks the whole record again (a third of the run
+    # at 10,000 resources). Off for the analysis only, restored after (forked workers inherit it).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        outcomes = _run_jobs(runs, data, result.stack, jobs, workers, engine_path)
+    finally:
+        if collecting:
+            gc.enable()
+    for violations, not_applicable, exemptions in outcomes:
         result.violations.extend(violations)
         result.not_applicable.extend(not_applicable)
         result.exemptions.extend(exemptions)
@@ -263,16 +343,27 @@ def evaluate(
 
 RESOURCE_CHUNKS = 8  # resource analysis is split into this many jobs (by position), so workers share it
 PARALLEL_FROM = 2000  # resources; below this a fork costs more than it saves
-_JOB_STATE: tuple | None = None  # (runs, data, stack) inherited by forked workers
+_JOB_STATE: tuple | None = None  # (runs, data, stack, engine_path) inherited by forked workers
 
 
 def _run_jobs(runs: list[_PackRun], data: _Resources, stack: str, jobs: list[tuple[int, str, int]],
-              workers: int | None) -> list[tuple[list[Violation], list[tuple[str, str, str]], list]]:
+              workers: int | None, engine_path: bool = False,
+              ) -> list[tuple[list[Violation], list[tuple[str, str, str]], list]]:
     global _JOB_STATE
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or len(data.items) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-        return [_job(runs, data, stack, job) for job in jobs]
-    _JOB_STATE = (runs, data, stack)
+        return [_job(runs, data, stack, job, engine_path) for job in jobs]
+    if not engine_path:
+        # Derive every resource's parts here, once, before forking: the workers share them (copy-on-write)
+        # instead of each deriving them again for its own jobs (less work in all on a busy machine).
+        for run in runs:
+            policies = run.stack_policies + run.resource_policies
+            read = {t for t in set(data.types.values()) if any(_wants(p, t) for p in policies)}
+            servicer = run.servicer(policies) if read else None
+            for r in data.items:
+                if r["type"] in read:
+                    data.parts(r, servicer)
+    _JOB_STATE = (runs, data, stack, engine_path)
     try:
         with mp.get_context("fork").Pool(min(count, len(jobs))) as pool:
             return pool.map(_forked_job, jobs, chunksize=1)
@@ -281,18 +372,20 @@ def _run_jobs(runs: list[_PackRun], data: _Resources, stack: str, jobs: list[tup
 
 
 def _forked_job(job: tuple[int, str, int]):
-    runs, data, stack = _JOB_STATE
-    return _job(runs, data, stack, job)
+    runs, data, stack, engine_path = _JOB_STATE
+    return _job(runs, data, stack, job, engine_path)
 
 
-def _job(runs: list[_PackRun], data: _Resources, stack: str, job: tuple[int, str, int]):
+def _job(runs: list[_PackRun], data: _Resources, stack: str, job: tuple[int, str, int], engine_path: bool = False):
     index, kind, part = job
     run = runs[index]
     out = _Collected(run.pack, stack, data.types)
     if kind == "resources":
-        _analyze_resources(run, data, out, data.items[part::RESOURCE_CHUNKS])
+        analyze = _engine_analyze_resources if engine_path else _analyze_resources
+        analyze(run, data, out, data.items[part::RESOURCE_CHUNKS])
     else:
-        _analyze_stack_policy(run, data, out, run.stack_policies[part])
+        analyze = _engine_analyze_stack_policy if engine_path else _analyze_stack_policy
+        analyze(run, data, out, run.stack_policies[part])
     return out.violations, out.not_applicable, out.exemptions
 
 
@@ -345,14 +438,106 @@ def _remediate(run: _PackRun, data: _Resources, result: Evaluation) -> None:
                 result.remediations.append(Remediation(run.pack.name, rem.policyName, r["urn"], r["name"]))
 
 
-def _analyze_resources(run: _PackRun, data: _Resources, out: _Collected, items: list[Mapping[str, Any]]) -> None:
+def _engine_analyze_resources(run: _PackRun, data: _Resources, out: _Collected,
+                              items: list[Mapping[str, Any]]) -> None:
+    """Each resource through the servicer's own Analyze (the reference the shared path is tested against)."""
     for r in items:
         policies = run.for_type(r["type"]) if _analyzable(r) else []
         if policies:
             out.add(run.servicer(policies).Analyze(data.request(r), None), r["urn"])
 
 
-def _analyze_stack_policy(run: _PackRun, data: _Resources, out: _Collected, policy: Any) -> None:
+def _engine_analyze_stack_policy(run: _PackRun, data: _Resources, out: _Collected, policy: Any) -> None:
+    """One stack policy through the servicer's own AnalyzeStack (the reference for the shared path)."""
     chosen = [r for r in data.items if _wants(policy, r["type"])]
     request = proto.AnalyzeStackRequest(resources=[data.stack_resource(r) for r in chosen])
     out.add(run.servicer([policy]).AnalyzeStack(request, None), "")
+
+
+# The shared path below is _PolicyAnalyzerServicer.Analyze / AnalyzeStack of pulumi-policy 1.21 (pinned,
+# PINNED_POLICY_SDK), step for step, except that a resource's properties, options and provider come from
+# _Resources.parts (derived once, by the servicer's own functions) instead of being derived again for every
+# policy. Enforcement levels, config, report_violation, unknown values and not_applicable go through the
+# servicer's own methods. tests/policies/test_runner_shared_path.py holds it equal to the engine path.
+def _analyze_resources(run: _PackRun, data: _Resources, out: _Collected, items: list[Mapping[str, Any]]) -> None:
+    for r in items:
+        policies = run.for_type(r["type"]) if _analyzable(r) else []
+        if not policies:
+            continue
+        servicer = run.servicer(policies)
+        parts = data.parts(r, servicer)
+        servicer._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        for policy in policies:
+            level = servicer._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+                continue
+            if not policy.has_validation():
+                response.not_applicable.append(proto.PolicyNotApplicable(
+                    policy_name=policy.name, reason="Policy does not implement validate"))
+                continue
+            if level == EnforcementLevel.REMEDIATE:  # a remediated resource still failing: mandatory
+                level = EnforcementLevel.MANDATORY
+            report = servicer._create_report_violation(response, policy.name, policy.description, level,
+                                                       policy.severity)
+            args = ResourceValidationArgs(parts.type, parts.props, parts.urn, parts.name, parts.options, parts.provider,
+                                          servicer._get_policy_config(policy.name), _stack_tags(servicer))
+            _call(servicer, run.pack.name, policy, response, lambda p=policy, a=args, rep=report: p.validate(a, rep))
+        out.add(response, r["urn"])
+
+
+def _analyze_stack_policy(run: _PackRun, data: _Resources, out: _Collected, policy: Any) -> None:
+    servicer = run.servicer([policy])
+    servicer._configure_runtime_settings()
+    response = proto.AnalyzeResponse()
+    level = servicer._get_enforcement_level(policy)
+    if level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+        out.add(response, "")
+        return
+    if level == EnforcementLevel.REMEDIATE:  # stack policies cannot be remediated
+        level = EnforcementLevel.MANDATORY
+    report = servicer._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+    wanted = {t: _wants(policy, t) for t in set(data.types.values())}
+    resources = _policy_resources([data.parts(r, servicer) for r in data.items if wanted[r["type"]]])
+    args = StackValidationArgs(resources, servicer._get_policy_config(policy.name), _stack_tags(servicer))
+    _call(servicer, run.pack.name, policy, response, lambda: policy.validate(args, report))
+    out.add(response, "")
+
+
+def _policy_resources(parts: list[_Parts]) -> list[PolicyResource]:
+    """AnalyzeStack's PolicyResources for one request: new objects over the shared properties, then parent,
+    dependencies and property dependencies linked among the resources of this request only."""
+    resources = [PolicyResource(p.type, p.props, p.urn, p.name, p.options, p.provider, None, [], {})
+                 for p in parts]
+    by_urn = {r.urn: r for r in resources}
+    for r, p in zip(resources, parts, strict=True):
+        if p.parent in by_urn:
+            r.parent = by_urn[p.parent]
+        r.dependencies.extend(by_urn[d] for d in p.dependencies if d in by_urn)
+        for key, urns in p.property_dependencies.items():  # keys in record order (no rule iterates them)
+            r.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+    return resources
+
+
+def _stack_tags(servicer: _PolicyAnalyzerServicer) -> Mapping[str, str]:
+    return servicer._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]  # set by ConfigureStack
+
+
+def _call(servicer: _PolicyAnalyzerServicer, pack_name: str, policy: Any, response: Any, validate) -> None:
+    """Run a validation as the servicer does: awaitables to completion, unknown values during preview as an
+    advisory diagnostic, not_applicable() as a PolicyNotApplicable."""
+    try:
+        result = validate()
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(asyncio.Task(result, loop=loop))
+            loop.close()
+    except UnknownValueError as e:
+        response.diagnostics.append(proto.AnalyzeDiagnostic(
+            policyName=policy.name, policyPackName=pack_name, policyPackVersion=PACK_VERSION,
+            message=(f"can't run policy '{policy.name}' from policy pack '{pack_name}@v{PACK_VERSION}' during "
+                     f"preview: {e.message}"),
+            urn="", description=policy.description,
+            enforcementLevel=servicer._map_enforcement_level(EnforcementLevel.ADVISORY)))
+    except _NotApplicableError as e:
+        response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))

@@ -47,8 +47,13 @@ def items(value: Any) -> list[Any]:
     return [value]
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """Deep copy of a proxied value into plain dicts and lists (for messages and remediations)."""
+    if isinstance(value, _SCALARS):  # most values: skip the slower abstract-class checks below
+        return value
     if isinstance(value, Mapping):
         return {k: plain(value[k]) for k in value}
     if isinstance(value, Sequence) and not isinstance(value, str):

@@ -253,7 +253,7 @@ CASES = [
          [res("aws:ec2/launchConfiguration:LaunchConfiguration", "lc", {"metadataOptions": {"httpTokens": "optional"}})],
          [res("aws:ec2/launchConfiguration:LaunchConfiguration", "lc", {"metadataOptions": {"httpTokens": "required"}})],
          {"lc"}),
-    Case("imdsv2-every-path", "node-group-without-template",
+    Case("hardened-instance-metadata", "node-group-without-template",
          [res("aws:eks/nodeGroup:NodeGroup", "ng", {"instanceTypes": ["g6.xlarge"]})],
          [res("aws:eks/nodeGroup:NodeGroup", "ng", {"instanceTypes": ["g6.xlarge"],
                                                     "launchTemplate": {"name": "ng-lt", "version": "1"}})], {"ng"}),
@@ -298,11 +298,12 @@ CASES = [
          [res("gcp:container/cluster:Cluster", "c", {**GKE_GOOD, "enableLegacyAbac": True, "masterAuth": {
              "clientCertificateConfig": {"issueClientCertificate": True}}})],
          [res("gcp:container/cluster:Cluster", "c", GKE_GOOD)], {"c"}),
-    Case("gke-cluster-hardening", "default-pool-kept",
-         [res("gcp:container/cluster:Cluster", "c", {**GKE_GOOD, "removeDefaultNodePool": False})],
-         [res("gcp:container/cluster:Cluster", "c", {**GKE_GOOD, "removeDefaultNodePool": False, "nodeConfig": {
-             "workloadMetadataConfig": {"mode": "GKE_METADATA"}, "shieldedInstanceConfig": {
-                 "enableSecureBoot": True}}})], {"c"}),
+    *[Case(policy, "default-pool-kept",
+           [res("gcp:container/cluster:Cluster", "c", {**GKE_GOOD, "removeDefaultNodePool": False})],
+           [res("gcp:container/cluster:Cluster", "c", {**GKE_GOOD, "removeDefaultNodePool": False, "nodeConfig": {
+               "workloadMetadataConfig": {"mode": "GKE_METADATA"}, "shieldedInstanceConfig": {
+                   "enableSecureBoot": True}}})], {"c"})
+      for policy in ("hardened-instance-metadata", "gke-shielded-nodes")],
     # --- Kubernetes workloads, every kind, every namespace ---
     Case("kubernetes-workload-security", "privileged-in-kube-system",
          [workload("Pod", "p", pod_with(container={"securityContext": {"privileged": True}}), "kube-system",
@@ -387,6 +388,35 @@ def test_messages_name_the_object_the_setting_and_the_value():
     [message] = _messages(ev, "iam-no-wildcard-permissions")
     assert "statement 'ops' allows ['kms:*']" in message
     assert "write actions ['s3:PutObject'] on Resource '*'" in message
+
+
+@pytest.mark.parametrize("namespace", ["ml", "kube-system", "gpu-operator"])
+def test_a_privileged_container_is_one_finding_of_one_rule(namespace):
+    """One fact, one finding: privileged (and privilege escalation, hostPath, host namespaces) belong to
+    kubernetes-workload-security alone, in every namespace and for every kind."""
+    spec = pod_with(container={"securityContext": {"privileged": True, "allowPrivilegeEscalation": True}},
+                    hostNetwork=True, volumes=[{"name": "dev", "hostPath": {"path": "/dev"}}])
+    for kind, group in (("Deployment", "apps/v1"), ("DaemonSet", "apps/v1"), ("Pod", "core/v1")):
+        ev = check([workload(kind, "agent", spec, namespace, group)], packs=("data_security",))
+        found = [(v.policy, v.resource) for v in ev.violations]
+        assert found == [("kubernetes-workload-security", "agent")], found
+        [message] = _messages(ev, "kubernetes-workload-security")
+        assert message.count("is privileged") == 1 and message.count("hostPath") == 1
+
+
+def test_a_kept_default_pool_and_a_template_less_node_group_are_one_finding_per_fact():
+    """The default pool's metadata server and secure boot, and a node group's IMDS, each have one owner
+    (hardened-instance-metadata, gke-shielded-nodes), not a second report from the coverage rules."""
+    cluster = res("gcp:container/cluster:Cluster", "c", {**GKE_GOOD, "removeDefaultNodePool": False,
+                                                         "nodeConfig": {"bootDiskKmsKey": "k"}})
+    group = res("aws:eks/nodeGroup:NodeGroup", "ng", {"instanceTypes": ["g6.xlarge"]})
+    ev = check([cluster, group], packs=("data_security",))
+    by_resource = {}
+    for v in ev.violations:
+        by_resource.setdefault(v.resource, []).append(v.policy)
+    assert {"gke-shielded-nodes", "hardened-instance-metadata"} <= set(by_resource["c"])
+    assert "gke-cluster-hardening" not in by_resource["c"]
+    assert "imdsv2-every-path" not in by_resource["ng"] and "hardened-instance-metadata" in by_resource["ng"]
 
 
 def test_config_file_on_disk_is_read_and_a_missing_one_is_not_evaluated(tmp_path, monkeypatch):

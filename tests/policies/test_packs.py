@@ -101,3 +101,12 @@ def test_readme_lists_every_policy_with_its_settings() -> None:
             assert row is not None, policy.name
             for setting in (policy.config_schema.properties if policy.config_schema else {}):
                 assert f"`{setting}`" in row, (policy.name, setting)
+
+
+def test_readme_says_what_each_rule_judges_in_the_rules_own_words() -> None:
+    """The README's "what it asks" column is each rule's description, word for word, so neither lags."""
+    readme = (POLICIES_DIR / "README.md").read_text()
+    for p in packs():
+        for policy in p.policies:
+            row = next(line for line in readme.splitlines() if line.startswith(f"| `{policy.name}` |"))
+            assert row.split(" | ")[2] == policy.description, policy.name

@@ -343,10 +343,10 @@ CASES = [
     Case("accelerator-node-taints", "gke", [gke_pool("p", {"taints": []})], [gke_pool("p")], {"p"}),
     Case("accelerator-node-taints", "ack", [ack_pool("p", taints=None)], [ack_pool("p")], {"p"}),
     # --- Kubernetes ---
-    Case("kubernetes-no-privileged-pods", "privileged", [deployment("app", "ml", privileged=True)],
+    Case("kubernetes-workload-security", "privileged", [deployment("app", "ml", privileged=True)],
          [deployment("app", "ml"), deployment("operator", "gpu-operator", privileged=True, host_path=True)],
-         {"app"}),
-    Case("kubernetes-no-privileged-pods", "host-path", [deployment("app", "ml", host_path=True)],
+         {"app"}, policy_config={"kubernetes-workload-security": {"exemptWorkloads": ["gpu-operator/*"]}}),
+    Case("kubernetes-workload-security", "host-path", [deployment("app", "ml", host_path=True)],
          [deployment("app", "ml")], {"app"}),
     # --- budget ---
     Case("monthly-budget", "max-size",

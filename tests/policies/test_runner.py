@@ -94,6 +94,9 @@ def test_bad_policy_config_is_refused_with_the_key_and_valid_values(user, messag
 def test_unknown_policy_names_are_refused(tmp_path) -> None:
     with pytest.raises(PolicyConfigError, match=r"'no-such-policy' names no policy; valid: 'all', 'newinfra' or one of"):
         check([], policy_config={"no-such-policy": "advisory"})
+    with pytest.raises(PolicyConfigError, match=r"'kubernetes-no-privileged-pods' no longer exists: .*"
+                                                r"kubernetes-workload-security's.*exemptWorkloads \['ns/\*'\]"):
+        check([], policy_config={"kubernetes-no-privileged-pods": {"exemptNamespaces": ["gpu-operator"]}})
     bad = tmp_path / "p.json"
     bad.write_text("{not json")
     with pytest.raises(PolicyConfigError, match="is not JSON"):

@@ -1,5 +1,6 @@
 """Data-security rules: D1-D14 of the reference table plus residency, GPU interconnect and taints, and
-Kubernetes workload privileges."""
+Kubernetes workloads (kubernetes.py: one rule per fact, e.g. a privileged container is
+kubernetes-workload-security's alone)."""
 
 from newinfra.policies.rules.data_security import (
     clusters,
@@ -17,7 +18,6 @@ from newinfra.policies.rules.data_security import (
     object_storage,
     residency,
     storage_coverage,
-    workloads,
 )
 
 POLICIES = [
@@ -29,7 +29,6 @@ POLICIES = [
     *keys.POLICIES,
     *residency.POLICIES,
     *gpu_pools.POLICIES,
-    *workloads.POLICIES,
     # Coverage of everything a program can create (issue 13): one module per family.
     *databases.POLICIES,
     *storage_coverage.POLICIES,

@@ -1,6 +1,6 @@
 """Every path to an instance that the launch-template and instance rules (D9, D10) do not see: spot
-requests, launch configurations, Elastic IPs attached to GPU hosts, EKS node groups without a launch
-template, and ECS services and task sets that give tasks public IPs."""
+requests, launch configurations, Elastic IPs attached to GPU hosts, and ECS services and task sets that give
+tasks public IPs. (EKS node groups without a launch template are D7's and D10's: nodes.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ SPOT_REQUEST = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
 LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
 EIP = "aws:ec2/eip:Eip"
 EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation"
-EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ECS_SERVICE = "aws:ecs/service:Service"
 ECS_TASK_SET = "aws:ecs/taskSet:TaskSet"
 
@@ -90,20 +89,12 @@ def _imds(p: Any, c) -> list[str]:
     return problems
 
 
-def _node_group(p: Any, _c) -> list[str]:
-    # Without a launch template EKS builds one whose metadata options the stack cannot set.
-    if get(p, "launchTemplate") is None:
-        return ["no launchTemplate: IMDSv2 and the hop limit cannot be enforced (use a launch template with "
-                "metadataOptions)"]
-    return []
-
-
 imdsv2_every_path = table_rule(
     "imdsv2-every-path",
-    "IMDSv2 on every AWS path to an instance that the launch-template rule (hardened-instance-metadata) does "
-    "not see: spot instance requests, launch configurations, and EKS node groups (which need a launch "
-    "template to set it). Fix: metadataOptions {httpTokens: 'required', httpPutResponseHopLimit: 2}.",
-    {SPOT_REQUEST: _imds, LAUNCH_CONFIGURATION: _imds, EKS_NODE_GROUP: _node_group},
+    "IMDSv2 on the AWS paths to an instance that hardened-instance-metadata (launch templates, instances, EKS "
+    "node groups) does not judge: spot instance requests and launch configurations. Fix: metadataOptions "
+    "{httpTokens: 'required', httpPutResponseHopLimit: 2}.",
+    {SPOT_REQUEST: _imds, LAUNCH_CONFIGURATION: _imds},
     METADATA_SCHEMA,
 )
 

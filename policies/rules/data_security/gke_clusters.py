@@ -1,5 +1,5 @@
-"""GKE cluster settings no other rule judges: legacy ABAC, client certificates, and the default node pool's
-hardening when the cluster keeps it (removeDefaultNodePool not true)."""
+"""GKE cluster settings no other rule judges: legacy ABAC and client certificates. (A kept default node pool is
+judged like any pool by node-disk-encryption, hardened-instance-metadata and gke-shielded-nodes.)"""
 
 from __future__ import annotations
 
@@ -18,21 +18,14 @@ def _gke(p: Any, _c) -> list[str]:
     if get(p, "masterAuth.clientCertificateConfig.issueClientCertificate") is True:
         problems.append("masterAuth.clientCertificateConfig.issueClientCertificate is true (a non-revocable "
                         "admin credential)")
-    if get(p, "removeDefaultNodePool") is not True and get(p, "enableAutopilot") is not True:
-        node = get(p, "nodeConfig") or {}
-        if get(node, "workloadMetadataConfig.mode") != "GKE_METADATA":
-            problems.append("default pool: nodeConfig.workloadMetadataConfig.mode is not GKE_METADATA")
-        if get(node, "shieldedInstanceConfig.enableSecureBoot") is not True:
-            problems.append("default pool: nodeConfig.shieldedInstanceConfig.enableSecureBoot is not true")
     return problems
 
 
 gke_cluster_hardening = table_rule(
     "gke-cluster-hardening",
-    "GKE clusters use RBAC only, issue no client certificates, and a kept default pool is hardened like any "
-    "other. Fix: enableLegacyAbac false; masterAuth.clientCertificateConfig.issueClientCertificate false; "
-    "removeDefaultNodePool true, or nodeConfig {workloadMetadataConfig: {mode: 'GKE_METADATA'}, "
-    "shieldedInstanceConfig: {enableSecureBoot: true}}.",
+    "GKE clusters use RBAC only and issue no client certificates (a kept default pool is judged like any pool "
+    "by node-disk-encryption, hardened-instance-metadata and gke-shielded-nodes). Fix: enableLegacyAbac "
+    "false; masterAuth.clientCertificateConfig.issueClientCertificate false.",
     {GKE: _gke},
 )
 

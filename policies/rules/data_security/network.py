@@ -175,7 +175,8 @@ def _flow_logs(args: StackValidationArgs, report: ReportViolation) -> None:
 vpc_flow_logs = stack_rule(
     "vpc-flow-logs",
     "D12: every network records flow logs. Fix: AWS: an aws.ec2.FlowLog per VPC (vpcId); GCP: logConfig on "
-    "each Subnetwork; Alibaba: an alicloud.vpc.FlowLog with resourceType 'VPC' per VPC.",
+    "each Subnetwork, and no auto-mode Network (autoCreateSubnetworks false: auto-created subnetworks log "
+    "nothing); Alibaba: an alicloud.vpc.FlowLog with resourceType 'VPC' per VPC.",
     (AWS_VPC, AWS_FLOW_LOG, GCP_SUBNET, GCP_NETWORK, ALI_VPC, ALI_FLOW_LOG),
     _flow_logs,
 )

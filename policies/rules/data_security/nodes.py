@@ -105,8 +105,11 @@ def _ecs_disks(p: Any, _c) -> list[str]:
 node_disk_encryption = table_rule(
     "node-disk-encryption",
     "D7: node and boot disks are encrypted with a customer key. Fix: AWS launch templates/instances: every "
-    "EBS mapping encrypted with kmsKeyId; GKE: nodeConfig.bootDiskKmsKey; GCE: bootDisk.kmsKeySelfLink; "
-    "Alibaba node pools: systemDiskEncrypted and encrypted dataDisks.",
+    "EBS mapping encrypted with kmsKeyId, EBS volumes encrypted with kmsKeyId, EKS node groups a launch "
+    "template (EKS's default one cannot take your key); GKE pools and a cluster's kept default pool: "
+    "nodeConfig.bootDiskKmsKey; GCE instances: bootDisk.kmsKeySelfLink, instance templates and disks: "
+    "diskEncryptionKey.kmsKeySelfLink; Alibaba node pools, instances and scaling configurations: "
+    "systemDiskEncrypted and encrypted dataDisks.",
     {LAUNCH_TEMPLATE: _lt_disks, EC2_INSTANCE: _ec2_disks, EBS_VOLUME: _ebs_volume, GKE_POOL: _gke_pool_disks,
      GKE: _gke_default_pool_disks, GCE_INSTANCE: _gce_disks, ACK_POOL: _ack_disks, ECS_INSTANCE: _ecs_disks,
      GCE_TEMPLATE: _gce_template_disks, GCE_DISK: _gce_disk, ESS_CONFIG: _ecs_disks,
@@ -214,9 +217,11 @@ def _remediate_imdsv2(args: ResourceValidationArgs):
 
 hardened_metadata = table_rule(
     "hardened-instance-metadata",
-    "D10: instance metadata is hardened. Fix: AWS: metadataOptions {httpTokens: 'required', "
-    "httpPutResponseHopLimit: 2}; GKE: nodeConfig.workloadMetadataConfig.mode 'GKE_METADATA'; Alibaba: "
-    "instanceMetadataOptions.httpTokens 'required'. At level 'remediate' AWS resources are fixed for you.",
+    "D10: instance metadata is hardened. Fix: AWS launch templates and instances: metadataOptions {httpTokens: "
+    "'required', httpPutResponseHopLimit: 2}, EKS node groups a launch template that sets them (EKS's default "
+    "one leaves IMDSv1 on); GKE pools and a cluster's kept default pool: nodeConfig.workloadMetadataConfig.mode "
+    "'GKE_METADATA'; Alibaba: instanceMetadataOptions.httpTokens 'required'. At level 'remediate' AWS launch "
+    "templates and instances are fixed for you.",
     {LAUNCH_TEMPLATE: _imdsv2, EC2_INSTANCE: _imdsv2, GKE_POOL: _gke_metadata, ACK_POOL: _ack_metadata,
      EKS_NODE_GROUP: _eks_default_metadata, GKE: _gke_default_pool_metadata},
     METADATA_SCHEMA,

@@ -274,7 +274,8 @@ def _public_policies(resources: list[Any], stack: Buckets, report: ReportViolati
 bucket_customer_managed_encryption = stack_rule(
     "bucket-customer-managed-encryption",
     "D1: object stores must be encrypted with a customer-managed key. Fix: S3: add a "
-    "BucketServerSideEncryptionConfiguration with sseAlgorithm 'aws:kms' and kmsMasterKeyId; GCS: set "
+    "BucketServerSideEncryptionConfiguration (or the bucket's inline serverSideEncryptionConfiguration) with "
+    "sseAlgorithm 'aws:kms' and kmsMasterKeyId; GCS: set "
     "encryption.defaultKmsKeyName; OSS: serverSideEncryptionRule with sseAlgorithm 'KMS' and kmsMasterKeyId. "
     "S3 buckets that receive access logs need only SSE-S3 (S3 cannot deliver logs to SSE-KMS buckets). A bucket "
     "serving a public website may claim the exemption with the tag newinfra-exemption=public-website (when the "
@@ -298,8 +299,9 @@ bucket_no_public_access = stack_rule(
 bucket_versioning_and_logging = stack_rule(
     "bucket-versioning-and-access-logs",
     "D3: dataset buckets keep versions and access logs (buckets that receive logs are exempt). Fix: S3: add "
-    "BucketVersioning (status Enabled) and BucketLogging; GCS: versioning.enabled and logging.logBucket; "
-    "OSS: versioning status Enabled and logging.",
+    "BucketVersioning (status Enabled) and BucketLogging (or the bucket's inline versioning.enabled and "
+    "logging.targetBucket); GCS: versioning.enabled and logging.logBucket; OSS: versioning status Enabled and "
+    "logging.",
     (*BUCKETS, *S3_VERSIONING, *S3_LOGGING, *OSS_VERSIONING, *OSS_LOGGING),
     _bucket_rule(_history_problem, skip_log_targets=True),
 )

@@ -125,10 +125,11 @@ def _fsx_links(resources: list[Any], regions: dict[str, str | None], report) -> 
 
 data_residency = stack_rule(
     "data-residency",
-    "Buckets, file systems, clusters, node pools and TPU VMs stay in regions allowed for their data's "
-    "classification (tag newinfra-data-classification), and FSx data links stay in-region. Fix: place the "
-    "resource in an allowed region (newinfra place honours newinfra:dataResidency), or correct its "
-    "classification tag.",
+    "Buckets, file systems, clusters, node pools, TPU VMs and GPU VM pools' templates stay in regions allowed "
+    "for their data's classification (tag newinfra-data-classification); a bucket or file system without the "
+    "tag is judged as the strictest classification (untaggedClassification assumes one, "
+    "requireClassification reports it); FSx data links stay in-region. Fix: place the resource in an allowed "
+    "region (newinfra place honours newinfra:dataResidency), or tag it with its classification.",
     (*DATA_TYPES, FSX_LINK),
     _residency,
     RESIDENCY_SCHEMA,
