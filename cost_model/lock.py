@@ -238,9 +238,13 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
 
 def _egress(request: PlacementRequest, catalog, w: Workload, p: Placement) -> float:
     ds = request.dataset(w.dataset)
-    if ds is None:
-        return 0.0
-    return catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, p.cloud, p.region) * ds.read_gb
+    return 0.0 if ds is None else dataset_egress_usd(catalog, ds, p.cloud, p.region)
+
+
+def dataset_egress_usd(catalog, ds, cloud: str, region: str) -> float:
+    """What a workload in (cloud, region) pays each month to read dataset ``ds`` from its home: the one
+    egress figure of the solver, the lock and the bill."""
+    return catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, cloud, region) * ds.read_gb
 
 
 def _same(a: tuple[Placement, ...], b: tuple[Placement, ...]) -> bool:
