@@ -104,13 +104,13 @@ def _catalog_book() -> PriceBook:
     return PriceBook(catalog.offers, catalog.version)
 
 
-def catalog_version_and_date() -> str:
-    """The packaged catalog's version and price date, as the pull-request comment names them."""
+def catalog_version() -> str:
+    """The packaged catalog's version, as the pull-request comment names it (the bill gives the date)."""
     from newinfra.cost_model.catalog import load_catalog
 
     with _quiet():
         catalog = load_catalog()
-    return f"catalog {catalog.version}, as of {catalog.as_of.isoformat()}"
+    return f"accelerator catalog {catalog.version}"
 
 
 @contextlib.contextmanager
