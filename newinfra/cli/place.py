@@ -140,7 +140,8 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
     progress.stop()
     if as_json:
         print(json.dumps({**pools_json(sol), "lock": str(path), "lockWritten": written, "held": result.held,
-                          "moved": result.moved, "bill": bill.totals.to_dict()}, indent=2, sort_keys=True))
+                          "moved": result.moved, "bill": bill.totals.to_dict() if bill is not None else None},
+                         indent=2, sort_keys=True))
         return OK
     lock_line = f"{'wrote' if written else 'unchanged'} {path}"
     lines = report(env, sol, baselines(solve_request_, cat, sol, exclusions), binding_constraints(sol),
@@ -152,6 +153,9 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
 
 
 def bill_line(bill) -> str:
+    if bill is None:
+        return ("whole bill: not priced: this project has no program (Pulumi.yaml's main), so the lock carries the "
+                "solver's figures only (totals.placementsUsdPerMonth)")
     t = bill.totals
     return (f"whole bill (the lock's totals.monthlyUsd; `check`, `plan` and the PR comment give the same): "
             f"${t.monthly_usd:,.2f}/month at desired size, ${t.max_monthly_usd:,.2f} at max size, of which egress "
@@ -161,13 +165,17 @@ def bill_line(bill) -> str:
 
 def program_bill(env: str):
     """The whole bill of the project's program for ``env``, run offline (as `pulumi preview`) over the lock
-    just written. Raises ProgramFailed when the program raises or cannot run offline."""
+    just written; None for a project without a program (configs and locks only: nothing to bill). Raises
+    ProgramFailed when the program raises or cannot run offline."""
     from newinfra.cost_model.pricebook.bill import price_record
     from newinfra.offline import run_program
+    from newinfra.offline.engine import ProgramMissing
     from newinfra.project import find_project
 
     try:
         record = run_program(find_project().root, env, preview=True)
+    except ProgramMissing:
+        return None
     except Exception as err:  # noqa: BLE001 - the program's own error, however the SDK surfaced it
         raise ProgramFailed(f"{type(err).__name__}: {' '.join(str(err).split())[:500]}") from err
     return price_record(record)
@@ -203,7 +211,7 @@ def _write_with_bill(env: str, path, doc: dict):
             raise Failure(f"{path}: not written: the program failed for stack {env!r} while pricing its whole "
                           f"bill: {err}", PROGRAM_ERROR) from None
         raise
-    final = render(with_bill(doc, bill))
+    final = render(with_bill(doc, bill) if bill is not None else doc)
     if final != path.read_text(encoding="utf-8"):
         write_text(path, final)
     return final != before, bill
