@@ -231,3 +231,26 @@ def test_production_never_shrinks_silently(project):
     (finding,) = left_out_violations(find_project(project), "prod", path)
     assert (finding.policy, finding.level, finding.resource) == (LEFT_OUT_POLICY, "mandatory", "pretrain")
     assert "workload 'pretrain' (priority" in finding.message and "serving it costs $" in finding.message
+
+
+def test_place_writes_nothing_when_the_program_fails_pricing_its_bill(project):
+    """`place` runs the program over the lock it wrote to price the whole bill; when the program raises, the
+    lock goes back to what it was (absent stays absent), exit 4 with one line naming the stack."""
+    from typer.testing import CliRunner
+
+    from newinfra.cli.app import app
+
+    main = project / "stacks" / "__main__.py"
+    main.write_text('raise RuntimeError("the program broke")\n' + main.read_text())
+    path = project / "stacks" / "placements" / "dev.json"
+    edited = json.loads(path.read_text())
+    edited["bill"] = {}  # so that place has something to rewrite
+    path.write_text(json.dumps(edited))
+    before = path.read_text()
+    result = CliRunner().invoke(app, ["place", "dev"])
+    assert result.exit_code == 4, result.output
+    assert "not written: the program failed for stack 'dev'" in result.output and "the program broke" in result.output
+    assert path.read_text() == before
+    path.unlink()
+    result = CliRunner().invoke(app, ["place", "dev"])
+    assert result.exit_code == 4 and not path.exists()
