@@ -190,7 +190,7 @@ def _write_with_bill(env: str, path, doc: dict):
     (`lock.with_bill`). If the program fails, the lock as it was is put back: nothing is written (exit 4).
     Returns (whether the lock's bytes changed, the bill)."""
     from newinfra.atomic import write_text
-    from newinfra.cost_model.lock import read_lock, render, with_bill, without_bill
+    from newinfra.cost_model.lock import read_lock, render, with_bill, without_bill, write_if_changed
     from newinfra.exits import PROGRAM_ERROR
 
     before = path.read_text(encoding="utf-8") if path.is_file() else None
@@ -199,7 +199,7 @@ def _write_with_bill(env: str, path, doc: dict):
     except ValueError:  # not a lock place can read: replaced whole
         old = None
     if without_bill(old) != doc:
-        write_text(path, render(doc))  # the program reads the placements from the lock
+        write_if_changed(path, doc)  # the program reads the placements from the lock
     try:
         bill = program_bill(env)
     except BaseException as err:  # whatever stopped it, the lock goes back to what it was
@@ -211,10 +211,9 @@ def _write_with_bill(env: str, path, doc: dict):
             raise Failure(f"{path}: not written: the program failed for stack {env!r} while pricing its whole "
                           f"bill: {err}", PROGRAM_ERROR) from None
         raise
-    final = render(with_bill(doc, bill) if bill is not None else doc)
-    if final != path.read_text(encoding="utf-8"):
-        write_text(path, final)
-    return final != before, bill
+    final = with_bill(doc, bill) if bill is not None else doc
+    write_if_changed(path, final)
+    return render(final) != before, bill
 
 
 def _live(base, request):
