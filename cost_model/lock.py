@@ -126,6 +126,12 @@ def check_lock_shape(doc: object, path: Path) -> dict:
     if not isinstance(totals, dict) or not all(isinstance(v, int | float) and not isinstance(v, bool)
                                                for v in totals.values()):
         raise bad("totals", totals, "an object of numbers (hourlyUsd, monthlyUsd)")
+    bill = doc.get("bill", {})
+    if not isinstance(bill, dict) or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                             for v in bill.values()):
+        raise bad("bill", bill, "an object of resource URN -> monthly USD")
+    if "priceDate" in doc and not isinstance(doc["priceDate"], str | None):
+        raise bad("priceDate", doc["priceDate"], "a date (YYYY-MM-DD)")
     return doc
 
 
@@ -159,14 +165,37 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
                     for lo in solution.left_out],
         "totals": {
             "hourlyUsd": round(sum(p.hourly_usd for p in solution.plans), 6),
-            "monthlyUsd": solution.monthly_usd,
-            # monthlyUsd = hours x hourly per workload + egress + what the regions cost to open
+            # the solver's objective: hours x hourly per workload + egress + what the regions cost to open;
+            # monthlyUsd (the whole bill, `with_bill`) adds everything else the program creates
+            "placementsUsdPerMonth": solution.monthly_usd,
             "egressUsdPerMonth": round(sum(p.egress_usd for p in solution.plans), 2),
             "regionsUsdPerMonth": solution.open_usd,
         },
         "regions": [{"key": list(ch.key), "what": ch.what, "monthlyUsd": round(ch.monthly_usd, 2),
                      "unpriced": list(ch.unpriced)} for ch in solution.opened],
     }
+
+
+BILL_KEYS = ("bill", "priceDate")  # and totals.monthlyUsd / maxMonthlyUsd: what `with_bill` adds
+
+
+def with_bill(doc: dict, bill) -> dict:
+    """The lock with the whole bill of the program it places (pricebook.bill.Bill of its record): totals
+    monthlyUsd / maxMonthlyUsd, the price date and each priced resource's monthly figure, so a pull request
+    shows the bill's change per resource and `check`, the plan summary and the comment give the same total."""
+    t = bill.totals
+    return {**doc, "totals": {**doc["totals"], "monthlyUsd": t.monthly_usd, "maxMonthlyUsd": t.max_monthly_usd},
+            "priceDate": t.price_date, "bill": {p.urn: p.monthly_usd for p in bill.priced}}
+
+
+def without_bill(doc: dict | None) -> dict | None:
+    """``doc`` less what `with_bill` added: what the solver decided."""
+    if not isinstance(doc, dict):
+        return doc
+    totals = doc.get("totals") if isinstance(doc.get("totals"), dict) else {}
+    rest = {k: v for k, v in doc.items() if k not in BILL_KEYS}
+    return {**rest, "totals": {k: v for k, v in totals.items() if k not in ("monthlyUsd", "maxMonthlyUsd")}} \
+        if "totals" in doc else rest
 
 
 def write_if_changed(path: Path, doc: dict) -> bool:
@@ -238,9 +267,13 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
 
 def _egress(request: PlacementRequest, catalog, w: Workload, p: Placement) -> float:
     ds = request.dataset(w.dataset)
-    if ds is None:
-        return 0.0
-    return catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, p.cloud, p.region) * ds.read_gb
+    return 0.0 if ds is None else dataset_egress_usd(catalog, ds, p.cloud, p.region)
+
+
+def dataset_egress_usd(catalog, ds, cloud: str, region: str) -> float:
+    """What a workload in (cloud, region) pays each month to read dataset ``ds`` from its home: the one
+    egress figure of the solver, the lock and the bill."""
+    return catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, cloud, region) * ds.read_gb
 
 
 def _same(a: tuple[Placement, ...], b: tuple[Placement, ...]) -> bool:
@@ -429,9 +462,9 @@ def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
         if not _close(totals.get("hourlyUsd"), total_hourly, 1e-4):
             review.figures.append(f"totals.hourlyUsd: locked {totals.get('hourlyUsd')!r}, the catalog gives "
                                   f"{total_hourly}")
-        if not _close(totals.get("monthlyUsd"), review.total_monthly_usd, 0.02):
-            review.figures.append(f"totals.monthlyUsd: locked {totals.get('monthlyUsd')!r}, the catalog gives "
-                       f"{review.total_monthly_usd}")
+        if not _close(totals.get("placementsUsdPerMonth"), review.total_monthly_usd, 0.02):
+            review.figures.append(f"totals.placementsUsdPerMonth: locked {totals.get('placementsUsdPerMonth')!r}, "
+                                  f"the catalog gives {review.total_monthly_usd}")
     review.placements = tuple(sorted(placements, key=lambda p: (p.workload, p.market)))
     return review
 

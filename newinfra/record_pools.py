@@ -52,16 +52,19 @@ class Pool:
     tpu: bool = False
     workload: str | None = None  # newinfra.io/workload tag/label: whose hoursPerMonth the pool runs
     kind: str | None = None  # newinfra.io/kind node label: training, inference, batch (None: unknown)
+    zones: tuple[str, ...] = ()  # where its nodes may land (catalog zone names: AWS AZ IDs); (): not known
 
     @property
     def instance_type(self) -> str | None:
         return self.instance_types[0] if self.instance_types else None
 
     def price(self, book: prices.PriceBook | None = None) -> prices.NodePrice | None:
-        """The dearest of the pool's instance types in its region (None: the catalog has none)."""
+        """The dearest of the pool's instance types in its zones (the region's dearest zone when its zones are
+        not known or the catalog has no offer there); None: the catalog has none."""
         book = book or prices.book()
         found = [p for t in self.instance_types if self.region
-                 and (p := book.node(self.cloud, self.region, t, self.guest_accelerator, self.guest_count))]
+                 and (p := book.node(self.cloud, self.region, t, self.guest_accelerator, self.guest_count,
+                                     self.zones))]
         if not found:
             return None
         return max(found, key=lambda p: (p.hourly(self.spot) or 0.0))
@@ -263,6 +266,45 @@ def _first(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((labels[k] for k in keys if labels.get(k)), None)
 
 
+# Pool type -> (inputs naming its zones, inputs naming its subnets / vswitches). A subnet's zone is its
+# `availabilityZoneId` (AWS: the catalog's AZ IDs) or `zoneId` (Alibaba vswitch).
+ZONE_INPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "aws:eks/nodeGroup:NodeGroup": ((), ("subnetIds",)),
+    "aws:autoscaling/group:Group": ((), ("vpcZoneIdentifiers",)),
+    "aws:ec2/instance:Instance": (("availabilityZoneId",), ("subnetId",)),
+    "gcp:container/nodePool:NodePool": (("nodeLocations",), ()),
+    "gcp:tpu/v2Vm:V2Vm": (("zone",), ()),
+    "gcp:compute/instance:Instance": (("zone",), ()),
+    "gcp:compute/instanceGroupManager:InstanceGroupManager": (("zone",), ()),
+    "alicloud:cs/nodePool:NodePool": ((), ("vswitchIds",)),
+    "alicloud:ecs/instance:Instance": (("availabilityZone",), ("vswitchId",)),
+    "alicloud:ess/scalingGroup:ScalingGroup": ((), ("vswitchIds",)),
+}
+SUBNET_ZONE_KEYS = ("availabilityZoneId", "zoneId")
+
+
+def pool_zones(r: Any) -> tuple[str, ...]:
+    """The zones a pool's nodes may land in, from its own inputs or from the subnets it names: the subnets its
+    input depends on (the engine's property dependencies), narrowed to those whose id the input holds where
+    the id is the offline engine's (a real preview's ids are unknown: then every subnet it depends on)."""
+    from newinfra.record import offline_id
+
+    zone_keys, subnet_keys = ZONE_INPUTS.get(r.resource_type, ((), ()))
+    for key in zone_keys:
+        found = [str(z) for z in items(get(r.props, key)) if isinstance(z, str) and z]
+        if found:
+            return tuple(sorted(set(found)))
+    deps = getattr(r, "property_dependencies", None) or {}
+    for key in subnet_keys:
+        subnets = [d for d in deps.get(key, ()) if any(get(d.props, k) for k in SUBNET_ZONE_KEYS)]
+        named = {str(v) for v in items(get(r.props, key))}
+        exact = [d for d in subnets if offline_id(d.resource_type, d.urn) in named]
+        zones = {str(next(get(d.props, k) for k in SUBNET_ZONE_KEYS if get(d.props, k))) for d in exact or subnets}
+        if zones:
+            return tuple(sorted(zones))
+    return ()
+
+
 def pools(resources: Iterable[Any]) -> list[Pool]:
     """Every compute pool among ``resources``, sorted by URN."""
     resources = list(resources)
@@ -278,6 +320,7 @@ def pools(resources: Iterable[Any]) -> list[Pool]:
         labels = {**labels_of(r.resource_type, r.props, provider), **_node_labels(r.props)}
         found.append(Pool(urn=r.urn, name=r.name, resource_type=r.resource_type,
                           cloud=cloud_of(r.resource_type) or "", region=region_of(r.resource_type, r.props, provider),
-                          workload=_first(labels, WORKLOAD_TAGS), kind=_first(labels, KIND_LABELS), **fields))
+                          workload=_first(labels, WORKLOAD_TAGS), kind=_first(labels, KIND_LABELS),
+                          zones=pool_zones(r), **fields))
     return sorted(found, key=lambda p: p.urn)
 

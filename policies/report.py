@@ -1,5 +1,5 @@
 """What `newinfra check` prints and writes: the JSON verdicts, a terminal table, a pull-request comment
-(verdicts, monthly cost and its change against the base branch's lock) and SARIF for code scanning."""
+(verdicts, the whole bill and its change against the base branch's lock) and SARIF for code scanning."""
 
 from __future__ import annotations
 
@@ -8,50 +8,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from newinfra.policies.rules.budget.estimate import Estimate, estimate, workload_hours
 from newinfra.policies.rules.common import get
 from newinfra.policies.runner import Evaluation
-
-from newinfra.record_pools import pools
 
 COMMENT_MARKER = "<!-- newinfra-check -->"
 SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "remediate": "note"}
 
 
-class _Resource:
-    """A record entry seen the way rules see a PolicyResource (for the estimate outside a policy)."""
+def stack_bill(record: Any, settings: Mapping[str, Any] | None = None):
+    """The whole bill of a record, as the monthly-budget rule priced it under ``settings`` (the rule's
+    resolved properties: hours per month, workload hours): the one bill the check reports."""
+    from newinfra.policies.rules.budget.cost import record_bill
 
-    def __init__(self, r: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -> None:
-        self.resource_type, self.props, self.urn, self.name = r["type"], r.get("inputs") or {}, r["urn"], r["name"]
-        self.parent, self.opts, self.property_dependencies = None, None, {}
-        provider = by_urn.get((r.get("provider") or "").rsplit("::", 1)[0])
-        self.provider = _Provider(provider.get("inputs") or {}) if provider else None
-
-
-class _Provider:
-    def __init__(self, props: Mapping[str, Any]) -> None:
-        self.props = props
-
-
-def cost_estimate(resources: list[Mapping[str, Any]], stack_config: Mapping[str, Any]) -> Estimate:
-    """The same estimate the monthly-budget policy makes, for reports."""
-    from newinfra.policies.config import stack_value
-
-    by_urn = {r["urn"]: r for r in resources}
-    views = {r["urn"]: _Resource(r, by_urn) for r in resources}
-    for r in resources:  # the engine's property dependencies, as a stack policy sees them
-        views[r["urn"]].property_dependencies = {
-            k: [views[u] for u in urns if u in views] for k, urns in (r.get("propertyDependencies") or {}).items()}
-    return estimate(pools(list(views.values())), workload_hours=workload_hours(stack_value(stack_config, "workloads")))
+    return record_bill(record, settings or {})
 
 
 @dataclass(frozen=True)
 class LockDiff:
-    """Monthly total of the placement lock here and on the base branch (None where there is none)."""
+    """Monthly total of the placement lock here and on the base branch (None where there is none), and the
+    base lock's bill per resource (URN -> monthly USD; None: the base lock has none)."""
 
     current_usd: float | None
     base_usd: float | None
     note: str = ""
+    base_resources: Mapping[str, float] | None = None
 
     @property
     def delta_usd(self) -> float | None:
@@ -62,10 +42,43 @@ class LockDiff:
 
 def lock_total(doc: Mapping[str, Any] | None) -> float | None:
     value = get(doc or {}, "totals.monthlyUsd")
-    return float(value) if isinstance(value, int | float) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def payload(ev: Evaluation, est: Estimate, lock: LockDiff | None = None) -> dict[str, Any]:
+def lock_resources(doc: Mapping[str, Any] | None) -> dict[str, float] | None:
+    """The lock's bill per resource (URN -> monthly USD at desired size), None for a lock without one."""
+    bill = get(doc or {}, "bill")
+    if not isinstance(bill, Mapping):
+        return None
+    return {str(k): float(v) for k, v in bill.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def changes(bill, base: Mapping[str, float] | None) -> list[tuple[str, str, float, float, float]]:
+    """(urn, name, base USD, USD here, change) per resource whose monthly figure changed, sorted by URN;
+    [] without a base bill. A resource only here has base 0, one only on the base has 0 here."""
+    if base is None:
+        return []
+    here = {p.urn: p for p in bill.priced}
+    out = []
+    for urn in sorted(set(here) | set(base)):
+        now = here[urn].monthly_usd if urn in here else 0.0
+        was = float(base.get(urn, 0.0))
+        if round(now - was, 2) != 0:
+            name = here[urn].name if urn in here else urn.rsplit("::", 1)[-1]
+            out.append((urn, name, was, now, round(now - was, 2)))
+    return out
+
+
+def bill_figures(bill, budget_figure: float) -> dict[str, Any]:
+    """The check's cost figures: the bill's totals (pricebook.bill.totals), the figure the budget rule
+    compared, the bill per resource and the unpriced resources."""
+    return {**bill.totals.to_dict(), "budgetFigureUsd": budget_figure,
+            "resources": [{"urn": p.urn, "name": p.name, "type": p.type, "monthlyUsd": p.monthly_usd,
+                           "maxMonthlyUsd": p.max_monthly_usd} for p in bill.priced],
+            "unpriced": [p.urn for p in bill.unpriced]}
+
+
+def payload(ev: Evaluation, bill, budget_figure: float, lock: LockDiff | None = None) -> dict[str, Any]:
     """``{"violations": [...]}`` plus context keys, sorted and stable."""
     return {
         "violations": [v.to_dict() for v in ev.violations],
@@ -79,9 +92,12 @@ def payload(ev: Evaluation, est: Estimate, lock: LockDiff | None = None) -> dict
                          for r in ev.remediations],
         "notApplicable": [{"pack": p, "policy": n, "reason": why} for p, n, why in ev.not_applicable],
         "exemptions": [{"pack": p, "policy": n, "resource": r, "reason": why} for p, n, r, why in ev.exemptions],
-        "cost": est.to_dict(),
-        "lock": None if lock is None else {"monthlyUsd": lock.current_usd, "baseMonthlyUsd": lock.base_usd,
-                                           "deltaUsd": lock.delta_usd, "note": lock.note},
+        "cost": bill_figures(bill, budget_figure),
+        "lock": None if lock is None else {
+            "monthlyUsd": lock.current_usd, "baseMonthlyUsd": lock.base_usd, "deltaUsd": lock.delta_usd,
+            "note": lock.note, "changes": [{"urn": u, "name": n, "baseMonthlyUsd": was, "monthlyUsd": now,
+                                            "deltaUsd": d} for u, n, was, now, d in
+                                           changes(bill, lock.base_resources)]},
     }
 
 
@@ -90,7 +106,7 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def table(ev: Evaluation, est: Estimate):
+def table(ev: Evaluation):
     """A rich Table of the violations (mandatory first)."""
     from rich.table import Table
 
@@ -104,12 +120,12 @@ def table(ev: Evaluation, est: Estimate):
     return t
 
 
-def summary(ev: Evaluation, est: Estimate) -> str:
+def summary(ev: Evaluation, bill) -> str:
     mandatory, advisory = len(ev.mandatory), len(ev.violations) - len(ev.mandatory)
     verdict = "FAILED" if mandatory else "passed"
     return (f"{verdict}: {mandatory} mandatory, {advisory} advisory violation(s) over {ev.resource_count} "
-            f"resources; estimated monthly compute ${est.max_usd:,.2f} at max size, ${est.desired_usd:,.2f} at "
-            "desired size")
+            f"resources; monthly bill {_money(bill.monthly_usd)} at desired size, {_money(bill.max_monthly_usd)} "
+            f"at max size (egress {_money(bill.egress_usd)}); prices as of {bill.price_date or 'n/a'}")
 
 
 def _money(value: float | None) -> str:
@@ -124,43 +140,44 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(ev: Evaluation, est: Estimate, lock: LockDiff | None, budget: float | None = None,
+def markdown(ev: Evaluation, bill, lock: LockDiff | None, budget: float | None = None,
              prices: str | None = None) -> str:
-    """One environment's section of the pull-request comment; ``prices`` names the catalog and its date."""
+    """One environment's section of the pull-request comment: the whole bill (the budget rule's), the
+    change against the base branch's lock per resource, the price date; ``prices`` names the catalog."""
     mandatory = len(ev.mandatory)
     icon = "❌" if mandatory else "✅"
     lines = [
         f"### {icon} `{ev.stack}` ({ev.environment or 'no environment'}): "
         f"{mandatory} mandatory, {len(ev.violations) - mandatory} advisory",
         "",
-        "| monthly cost | USD |",
+        "| monthly bill | USD |",
         "|---|---:|",
-        f"| estimate, max size | {_money(est.max_usd)} |",
-        f"| estimate, desired size | {_money(est.desired_usd)} |",
+        f"| **total, desired size** | **{_money(bill.monthly_usd)}** |",
+        f"| total, max size | {_money(bill.max_monthly_usd)} |",
+        f"| of which egress | {_money(bill.egress_usd)} |",
     ]
     if budget is not None:
         lines.append(f"| budget | {_money(budget)} |")
     if lock is not None:
-        lines += [f"| placement lock | {_money(lock.current_usd)} |",
-                  f"| base branch lock | {_money(lock.base_usd)} |",
-                  f"| **change** | **{_delta(lock.delta_usd)}** |"]
+        lines += [f"| base branch | {_money(lock.base_usd)} |",
+                  f"| **change** | **{_delta(None if lock.base_usd is None else round(bill.monthly_usd - lock.base_usd, 2))}** |"]
+    lines += ["", f"_Prices as of {bill.price_date or 'n/a'} (the oldest price used{f'; {prices}' if prices else ''})._"]
     if lock is not None and lock.note:
         lines += ["", f"_{lock.note}_"]
-    if est.pools:
-        lines += ["", "<details><summary>Compute pools</summary>", "",
-                  "| pool | type | market | nodes (min/desired/max) | $/node-hour | max $/month | desired $/month |",
-                  "|---|---|---|---|---:|---:|---:|"]
-        for c in sorted(est.pools, key=lambda c: c.pool.name):
-            p = c.pool
-            lines.append(f"| `{_cell(p.name)}` | {p.cloud} {p.region or '?'} {p.instance_type or '?'} | "
-                         f"{'spot' if p.spot else 'on-demand'} | {p.min_nodes}/{p.desired_nodes}/{p.max_nodes} | "
-                         f"{_money(c.hourly_usd)} | {_money(c.monthly(p.max_nodes))} | "
-                         f"{_money(c.monthly(p.desired_nodes))} |")
+    moved = changes(bill, lock.base_resources if lock is not None else None)
+    if moved:
+        lines += ["", "<details><summary>Change per resource</summary>", "",
+                  "| resource | base $/month | $/month | change |", "|---|---:|---:|---:|"]
+        lines += [f"| `{_cell(n)}` | {_money(was)} | {_money(now)} | {_delta(d)} |" for _u, n, was, now, d in moved]
         lines += ["", "</details>"]
-    if prices:
-        lines += ["", f"_Prices: {prices}_"]
-    if est.unpriced:
-        lines += ["", f"_Not priced (no catalog offer): {', '.join(sorted(c.pool.name for c in est.unpriced))}_"]
+    if bill.priced:
+        lines += ["", "<details><summary>Bill per resource</summary>", "",
+                  "| resource | type | desired $/month | max $/month |", "|---|---|---:|---:|"]
+        for p in sorted(bill.priced, key=lambda p: (-p.monthly_usd, p.urn)):
+            lines.append(f"| `{_cell(p.name)}` | `{p.type}` | {_money(p.monthly_usd)} | {_money(p.max_monthly_usd)} |")
+        lines += ["", "</details>"]
+    if bill.unpriced:
+        lines += ["", f"_Unpriced, not counted: {', '.join(sorted(p.name for p in bill.unpriced))}_"]
     if ev.violations:
         lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
         for v in sorted(ev.violations, key=lambda v: (v.level != "mandatory", v.pack, v.policy, v.urn)):

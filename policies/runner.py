@@ -96,6 +96,7 @@ class Evaluation:
     exemptions: list[tuple[str, str, str, str]] = field(default_factory=list)  # pack, policy, resource, reason
     levels: dict[str, dict[str, str]] = field(default_factory=dict)  # pack -> policy -> level
     descriptions: dict[str, str] = field(default_factory=dict)  # policy -> description
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy -> its resolved properties
     resource_count: int = 0
 
     @property
@@ -299,6 +300,7 @@ def evaluate(
     check_pin()
     common.EXEMPTIONS_VISIBLE = True  # this runner files exemptions apart (see rules.common.EXEMPT)
     stack_config = stack_config or {}
+    common.STACK_CONFIG = dict(stack_config)  # what PULUMI_CONFIG holds under the CLI (the bill's egress)
     chosen = tuple(selected) if selected is not None else packs()
     check_names(policy_config or {}, chosen)
     env = environment or effective_environment(stack, stack_value(stack_config, "environment"), chosen,
@@ -311,6 +313,7 @@ def evaluate(
         settings = resolve(pack, env, defaults, policy_config)
         runs.append(_PackRun(pack, settings, level_for(pack.name, env)))
         result.levels[pack.name] = {n: s.level.value for n, s in sorted(settings.items())}
+        result.settings.update({n: dict(s.properties) for n, s in sorted(settings.items())})
         result.descriptions.update({p.name: p.description for p in pack.policies})
     for run in runs:
         _remediate(run, data, result)

@@ -39,6 +39,9 @@ class TpuSliceArgs(TypedDict):
     kms_key: NotRequired[pulumi.Input[str]]
     data_disk_gib: NotRequired[int]  # a persistent data disk per slice
     classification: NotRequired[str]
+    # The workload the slices serve: a `newinfra-workload` label on each TPU VM, as GPU VM pools carry, so the
+    # bill charges the workload's hoursPerMonth (the figure the placement lock used) rather than the month.
+    workload: NotRequired[str]
 
 
 class TpuSlice(pulumi.ComponentResource):
@@ -53,6 +56,9 @@ class TpuSlice(pulumi.ComponentResource):
         topology = require_plain(args, "topology") if "topology" in args else None
         plan = plan_tpu_slice(require_plain(args, "accelerator_type"), topology, keys=("accelerator_type", "topology"))
         labels = gcp_labels(dict(require_plain(args, "tags")), args.get("classification"))
+        workload = require_plain(args, "workload") if "workload" in args else None
+        vm_labels = gcp_labels({**require_plain(args, "tags"), "newinfra-workload": workload},
+                               args.get("classification")) if workload else labels
         market = args.get("market", "on-demand")
         if market not in SCHEDULING:
             raise ComponentInputError("market", f"{market!r} is not valid for TPU VMs; valid: {sorted(SCHEDULING)}")
@@ -121,7 +127,7 @@ class TpuSlice(pulumi.ComponentResource):
                 service_account={"email": account.email, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]},
                 metadata={"enable-oslogin": "TRUE"},
                 data_disks=data_disks or None,
-                labels={**labels, "newinfra-tpu-topology": plan.topology.replace("x", "-")},
+                labels={**vm_labels, "newinfra-tpu-topology": plan.topology.replace("x", "-")},
                 opts=after_roles)
             nodes.append(vm.id)
 

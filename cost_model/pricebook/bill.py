@@ -101,6 +101,42 @@ class Priced:
         return out
 
 
+EGRESS_TYPE = "newinfra:egress"  # a bill line of its own, not a resource: a dataset read from another region
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A stack's monthly figures. `totals` is the only place a bill's total is summed: `newinfra cost`, the
+    budget pack, `newinfra check`, the plan summary, the PR comment and the lock all read these."""
+
+    monthly_usd: float  # at desired size
+    max_monthly_usd: float  # every pool at its max size
+    egress_usd: float  # part of both: datasets read across regions or clouds
+    accelerator_usd: float  # part of monthly_usd: nodes priced from the accelerator catalog
+    accelerator_max_usd: float
+    price_date: str | None  # the oldest as-of date among the prices used
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"monthlyUsd": self.monthly_usd, "maxMonthlyUsd": self.max_monthly_usd,
+                "egressUsdPerMonth": self.egress_usd, "acceleratorMonthlyUsd": self.accelerator_usd,
+                "acceleratorMaxMonthlyUsd": self.accelerator_max_usd, "priceDate": self.price_date}
+
+
+def totals(priced: list[Priced]) -> Totals:
+    """The monthly totals of priced resources: each resource rounded to the cent, then summed (so a total is
+    the sum of the lines a reader sees). Unpriced and free resources add nothing and are listed elsewhere."""
+    lines = [(p, line) for p in priced for line in p.lines]
+    dates = [line.price.as_of for _, line in lines]
+    return Totals(
+        monthly_usd=round(sum(p.monthly_usd for p in priced), 2),
+        max_monthly_usd=round(sum(p.max_monthly_usd for p in priced), 2),
+        egress_usd=round(sum((p.monthly_usd for p in priced if p.type == EGRESS_TYPE), 0.0), 2),
+        accelerator_usd=round(sum(line.monthly_usd for _, line in lines if line.price.quality == "catalog"), 2),
+        accelerator_max_usd=round(sum(line.max_monthly_usd for _, line in lines
+                                      if line.price.quality == "catalog"), 2),
+        price_date=min(dates) if dates else None)
+
+
 @dataclass
 class Bill:
     project: str
@@ -120,23 +156,30 @@ class Bill:
         return [p for p in self.resources if p.free]
 
     @property
+    def totals(self) -> Totals:
+        return totals(self.priced)
+
+    @property
     def monthly_usd(self) -> float:
-        return round(sum(p.monthly_usd for p in self.priced), 2)
+        return self.totals.monthly_usd
 
     @property
     def max_monthly_usd(self) -> float:
-        return round(sum(p.max_monthly_usd for p in self.priced), 2)
+        return self.totals.max_monthly_usd
+
+    @property
+    def egress_usd(self) -> float:
+        return self.totals.egress_usd
 
     def accelerator_usd(self, at_max: bool = False) -> float:
         """The part of the bill priced from the accelerator catalog (GPU / TPU nodes)."""
-        return round(sum(line.max_monthly_usd if at_max else line.monthly_usd
-                         for p in self.priced for line in p.lines if line.price.quality == "catalog"), 2)
+        t = self.totals
+        return t.accelerator_max_usd if at_max else t.accelerator_usd
 
     @property
     def price_date(self) -> str | None:
         """The oldest as-of date among the prices used."""
-        dates = [line.price.as_of for p in self.priced for line in p.lines]
-        return min(dates) if dates else None
+        return self.totals.price_date
 
     def biggest(self, n: int = 5, at_max: bool = True) -> list[Priced]:
         key = (lambda p: -p.max_monthly_usd) if at_max else (lambda p: -p.monthly_usd)
@@ -144,10 +187,7 @@ class Bill:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "project": self.project, "stack": self.stack,
-            "monthlyUsd": self.monthly_usd, "maxMonthlyUsd": self.max_monthly_usd,
-            "priceDate": self.price_date,
-            "acceleratorMonthlyUsd": self.accelerator_usd(), "acceleratorMaxMonthlyUsd": self.accelerator_usd(True),
+            "project": self.project, "stack": self.stack, **self.totals.to_dict(),
             "coverage": {"priced": len(self.priced), "usageBased": sum(p.usage_based for p in self.priced),
                          "unpriced": len(self.unpriced), "free": len(self.free)},
             "resources": [p.to_dict() for p in self.priced],
@@ -251,7 +291,46 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
         if not priced.lines and not priced.unpriced:
             priced.free = pricer.free_when_empty or "nothing billable in its inputs"
         out.append(priced)
+    out += egress_lines(record.config, list(pool_of.values()))
     return Bill(record.project, record.stack, sorted(out, key=lambda p: p.urn))
+
+
+def egress_lines(config: Mapping[str, Any], pools: list[Any]) -> list[Priced]:
+    """One bill entry per workload that reads its dataset (newinfra:datasets, newinfra:workloads) from another
+    region or cloud than its pools run in: read GB x the catalog's egress rate (the solver's figure,
+    ``lock.dataset_egress_usd``). A stack without newinfra's config has none."""
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.lock import dataset_egress_usd
+    from newinfra.cost_model.request import Dataset
+    from newinfra.policies.rules.prices import _quiet
+
+    datasets, workloads = _stack_value(config, "datasets"), _stack_value(config, "workloads")
+    if not isinstance(datasets, list) or not isinstance(workloads, list):
+        return []
+    try:
+        by_name = {d.name: d for d in (Dataset.model_validate(x) for x in datasets)}
+    except ValueError:  # not newinfra's datasets: nothing to price as egress
+        return []
+    out = []
+    for w in workloads:
+        ds = by_name.get(w.get("dataset")) if isinstance(w, Mapping) else None
+        where = sorted({(p.cloud, p.region) for p in pools if p.workload == w.get("name") and p.region}) \
+            if ds is not None else []
+        if not where:
+            continue
+        with _quiet():
+            catalog = load_catalog()
+        cloud, region = where[0]  # a workload's pools share one zone
+        rate = catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, cloud, region)
+        if dataset_egress_usd(catalog, ds, cloud, region) <= 0:
+            continue
+        price = Price(rate, "GB", f"accelerator catalog {catalog.version} (cost_model/catalog/data/egress.csv)",
+                      catalog.as_of.isoformat(), "egress")
+        name = f"egress {ds.name} -> {w['name']}"
+        out.append(Priced(f"{EGRESS_TYPE}::{ds.name}::{w['name']}", EGRESS_TYPE, name, region, lines=[
+            Line(f"{ds.name} read from {ds.home_cloud}/{ds.home_region} in {cloud}/{region}", ds.read_gb, "GB",
+                 price)]))
+    return out
 
 
 def price_one(resource_type: str, props: Mapping[str, Any], cloud: str, region: str, *,

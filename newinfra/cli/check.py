@@ -8,6 +8,7 @@ environment's section of the pull-request comment (❌ and the message), so the 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,21 +53,19 @@ def _relative_to_git(path: Path) -> tuple[Path, str] | None:
         return None
 
 
-def lock_pricer(project, stack: str, lock_path: Path):
-    """A function pricing a lock document from the catalog (monthly total, None when it does not price as
-    this stack's config), or None for a program whose stack config is not newinfra's. Raises CheckInputError
-    for a lock whose hashes match the config and catalog but whose content was edited: the figures of a
-    pull-request comment never come from the lock's own numbers."""
+def check_lock_content(project, stack: str, lock_path: Path) -> None:
+    """Raise CheckInputError for a lock whose hashes match the config and catalog but whose content was edited:
+    the figures of a pull-request comment never come from an edited lock."""
     from newinfra.config import ConfigError, load_env_config
     from newinfra.cost_model.catalog import load_catalog
     from newinfra.cost_model.lock import InvalidLock, StaleLock, read_lock, review_lock, stale_reasons
 
     if not lock_path.is_file():
-        return None
+        return
     try:
         cfg = load_env_config(stack, project)
     except ConfigError:
-        return None
+        return
     catalog = load_catalog()
     try:
         doc = read_lock(lock_path)
@@ -77,14 +76,6 @@ def lock_pricer(project, stack: str, lock_path: Path):
         if problems:
             raise CheckInputError(str(InvalidLock(f"{lock_path}: the lock breaks the config or the catalog: "
                                                   f"{'; '.join(problems)}; run `newinfra place {stack}`")))
-
-    def price(document) -> float | None:
-        if not isinstance(document, dict):
-            return None
-        review = review_lock(cfg.request, document, catalog)  # its own figures are never used
-        return None if review.rules else review.total_monthly_usd
-
-    return price
 
 
 LEFT_OUT_POLICY = "workload-left-out"
@@ -132,24 +123,24 @@ def left_out_violations(project, stack: str, lock_path: Path) -> list:
     return out
 
 
-def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None, price=None):
-    """Current lock total vs the base branch's (``git show REF:path``) or ``base_lock``'s. ``price`` (see
-    `lock_pricer`) recomputes a lock's total from the catalog; without it the lock's own total is shown."""
+def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | None):
+    """The lock's bill here vs the base branch's (``git show REF:path``) or ``base_lock``'s: totals and the
+    base's bill per resource. A lock's bill is what `newinfra place` priced from the program's record."""
     from newinfra.cost_model.lock import BadLock, parse_lock, read_lock
-    from newinfra.policies.report import LockDiff, lock_total
+    from newinfra.policies.report import LockDiff, lock_resources, lock_total
 
     if lock_path is None or not lock_path.is_file():
         return None
-    price = price or lock_total
+
+    def base(doc) -> LockDiff:
+        return LockDiff(current, lock_total(doc), base_resources=lock_resources(doc))
+
     try:
-        current = price(read_lock(lock_path))
-        if current is None and price is not lock_total:
-            return LockDiff(None, None, f"{lock_path.name} is stale for this config or catalog: not priced "
-                                        "(run `newinfra place`)")
+        current = lock_total(read_lock(lock_path))
         if base_lock is not None:
             if not base_lock.is_file():
                 raise CheckInputError(f"--base-lock: {base_lock} does not exist")
-            return LockDiff(current, _base_total(read_lock(base_lock), price))
+            return base(read_lock(base_lock))
         located = _relative_to_git(lock_path)
         if located is None:
             return LockDiff(current, None, f"{lock_path} is not in a git repository: no base lock to compare")
@@ -163,18 +154,9 @@ def lock_diff(lock_path: Path | None, base_ref: str | None, base_lock: Path | No
         shown = _git(root, "show", f"{ref}:{rel}")
         if shown.returncode != 0:
             return LockDiff(current, None, f"{rel} does not exist on {ref}: a new lock")
-        return LockDiff(current, _base_total(parse_lock(shown.stdout, Path(f"{ref}:{rel}")), price))
+        return base(parse_lock(shown.stdout, Path(f"{ref}:{rel}")))
     except BadLock as err:
         raise CheckInputError(str(err)) from None
-
-
-def _base_total(doc, price) -> float | None:
-    """The base lock priced like the current one where it still matches the config (same catalog, so the
-    change is the placements' change); else its own total, reviewed when it was merged."""
-    from newinfra.policies.report import lock_total
-
-    total = price(doc)
-    return lock_total(doc) if total is None else total
 
 
 def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
@@ -289,28 +271,37 @@ def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json:
                       policy_config=user_config)
         project = read_project_file(directory / "Pulumi.yaml")
         path = project.lock_path(name)
-        lock = lock_diff(path, base_ref, base_lock, lock_pricer(project, name, path))
+        check_lock_content(project, name, path)
+        lock = lock_diff(path, base_ref, base_lock)
         ev.violations = sorted(ev.violations + left_out_violations(project, name, path))
     except (PolicyConfigError, ProjectError) as e:
         raise CheckInputError(str(e)) from e
     not_inspected(ev, record)
-    est = report.cost_estimate(record.resources, record.config)
-    budget = stack_value(record.config, "monthlyBudgetUsd")
+    settings = ev.settings.get("monthly-budget", {})
+    bill = report.stack_bill(record, settings)
+    from newinfra.policies.rules.budget.cost import figure
+
+    budget_figure = figure(bill, settings)
+    if lock is not None and lock.current_usd is not None and lock.current_usd != bill.monthly_usd:
+        lock = dataclasses.replace(lock, note=" ".join(filter(None, [lock.note, (
+            f"{path.name} says ${lock.current_usd:,.2f}/month, this program's bill is "
+            f"${bill.monthly_usd:,.2f}: run `newinfra place {name}` to bring the lock up to date.")])))
+    budget = settings.get("monthlyBudgetUsd", stack_value(record.config, "monthlyBudgetUsd"))
     progress.stop()
     if markdown_path is not None:
-        markdown_path.write_text(report.comment([report.markdown(ev, est, lock, budget, prices=_prices())]))
+        markdown_path.write_text(report.comment([report.markdown(ev, bill, lock, budget, prices=_prices())]))
     if sarif_path is not None:
         stack_file = _stack_file(directory, name)
         located = _relative_to_git(stack_file)
         artifact = located[1] if located else stack_file.name
         sarif_path.write_text(report.dumps(report.sarif(ev, artifact)))
     if as_json:
-        typer.echo(report.dumps(report.payload(ev, est, lock)), nl=False)
+        typer.echo(report.dumps(report.payload(ev, bill, budget_figure, lock)), nl=False)
     else:
         console = Console()  # the terminal's width; the table folds long cells
         if ev.violations:
-            console.print(report.table(ev, est))
-        console.print(report.summary(ev, est))
+            console.print(report.table(ev))
+        console.print(report.summary(ev, bill))
         line = coverage_line(record)
         if line:
             console.print(line)
@@ -318,10 +309,10 @@ def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json:
 
 
 def _prices() -> str | None:
-    """The catalog the estimate priced with, for the comment: its version and price date."""
-    from newinfra.policies.rules.prices import catalog_version_and_date
+    """The catalog the bill priced accelerators with, for the comment (the bill's price date is beside it)."""
+    from newinfra.policies.rules.prices import catalog_version
 
-    return catalog_version_and_date()
+    return catalog_version()
 
 
 REMOTE_ADVICE = ("is a multi-language component: its resources are created by its own plugin, which the offline "

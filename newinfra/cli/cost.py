@@ -103,6 +103,95 @@ def print_table(bill) -> None:
         console.print(f"  unpriced {p.urn}: {p.unpriced}")
 
 
+class SummaryError(ValueError):
+    """A --summary file that is not `newinfra check --json` output; the message names the file and key."""
+
+
+def read_check_outputs(paths: list[Path]) -> list[dict[str, Any]]:
+    """Per environment (sorted by stack): its `newinfra check --json` cost figures, or the error it gave."""
+    import json
+
+    out = []
+    for path in paths:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SummaryError(f"--summary: {path} does not exist") from None
+        except (ValueError, OSError) as e:
+            raise SummaryError(f"--summary: {path} is not JSON ({' '.join(str(e).split())[:120]}); expected the "
+                               "output of `newinfra check ENV --json`") from None
+        if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+            out.append({"stack": path.stem, "error": str(doc["error"].get("message", ""))})
+            continue
+        cost = doc.get("cost") if isinstance(doc, dict) else None
+        if not isinstance(cost, dict) or not all(isinstance(cost.get(k), int | float)
+                                                 for k in ("monthlyUsd", "maxMonthlyUsd")):
+            raise SummaryError(f"--summary: {path}: cost.monthlyUsd: {cost!r:.80} is not valid: expected the "
+                               "output of `newinfra check ENV --json` (an object with cost.monthlyUsd)")
+        lock = doc.get("lock") if isinstance(doc.get("lock"), dict) else {}
+        base = lock.get("baseMonthlyUsd")
+        out.append({"stack": str(doc.get("stack") or path.stem), "monthlyUsd": float(cost["monthlyUsd"]),
+                    "maxMonthlyUsd": float(cost["maxMonthlyUsd"]), "priceDate": cost.get("priceDate"),
+                    "baseMonthlyUsd": float(base) if isinstance(base, int | float) else None})
+    return sorted(out, key=lambda e: e["stack"])
+
+
+def cross_environment(envs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The total across environments: their bills summed as each check gave them (to the cent), the change
+    against the base branch where every environment has a base, and the oldest price date."""
+    priced = [e for e in envs if "error" not in e]
+    bases = [e["baseMonthlyUsd"] for e in priced]
+    base = round(sum(bases), 2) if priced and all(b is not None for b in bases) else None
+    total = round(sum(e["monthlyUsd"] for e in priced), 2)
+    dates = [e["priceDate"] for e in priced if e.get("priceDate")]
+    return {"environments": envs, "monthlyUsd": total,
+            "maxMonthlyUsd": round(sum(e["maxMonthlyUsd"] for e in priced), 2),
+            "baseMonthlyUsd": base, "deltaUsd": None if base is None else round(total - base, 2),
+            "priceDate": min(dates) if dates else None, "complete": len(priced) == len(envs)}
+
+
+def summary_markdown(total: dict[str, Any]) -> str:
+    """The comment's first section: each environment's whole bill, the change, the total across them."""
+    def money(x: float | None) -> str:
+        return "n/a" if x is None else _money(x)
+
+    def delta(x: float | None) -> str:
+        return "n/a" if x is None else f"{'+' if x >= 0 else '-'}${abs(x):,.2f}"
+
+    out = ["### Monthly bill, all environments", "",
+           "| environment | desired size | max size | base branch | change |", "|---|---:|---:|---:|---:|"]
+    for e in total["environments"]:
+        if "error" in e:
+            out.append(f"| `{e['stack']}` | not priced: the check could not run | | | |")
+            continue
+        base = e["baseMonthlyUsd"]
+        out.append(f"| `{e['stack']}` | {money(e['monthlyUsd'])} | {money(e['maxMonthlyUsd'])} | {money(base)} | "
+                   f"{delta(None if base is None else round(e['monthlyUsd'] - base, 2))} |")
+    out.append(f"| **total** | **{money(total['monthlyUsd'])}** | {money(total['maxMonthlyUsd'])} | "
+               f"{money(total['baseMonthlyUsd'])} | **{delta(total['deltaUsd'])}** |")
+    out += ["", f"_Prices as of {total['priceDate'] or 'n/a'} (the oldest price used)."
+            + ("" if total["complete"] else " The total leaves out the environments that could not be checked.")
+            + "_", ""]
+    return "\n".join(out)
+
+
+def run_summary(paths: list[Path], as_json: bool, markdown_path: Path | None) -> int:
+    from newinfra.offline import dumps
+
+    try:
+        total = cross_environment(read_check_outputs(paths))
+    except SummaryError as e:
+        typer.echo(f"newinfra cost: {e}", err=True)
+        return exits.BAD_INPUT
+    if markdown_path is not None:
+        markdown_path.write_text(summary_markdown(total), encoding="utf-8")
+    if as_json:
+        typer.echo(dumps(total), nl=False)
+    elif markdown_path is None:
+        typer.echo(summary_markdown(total), nl=False)
+    return exits.OK
+
+
 def run_cost(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
              usage: Path | None, as_json: bool, markdown_path: Path | None, preview: Path | None = None) -> int:
     from newinfra.cli.check import CheckInputError
@@ -147,8 +236,17 @@ def register(app: Any) -> None:
         as_json: Annotated[bool, Opt("--json", help="print the bill as JSON")] = False,
         markdown_file: Annotated[Path | None, Opt("--markdown", help="write the bill as Markdown here")] = None,
         usage_defaults: Annotated[bool, Opt("--usage-defaults", help="list usage attributes and defaults")] = False,
+        summary: Annotated[list[Path] | None, Opt(
+            "--summary", help="`newinfra check ENV --json` outputs (repeatable): the total across environments")]
+        = None,
     ) -> None:
         """Price everything the stack creates, per resource, with each price's source and date."""
+        if summary:
+            if env is not None or cwd is not None or record is not None or preview is not None:
+                typer.echo("newinfra cost: --summary reads check outputs on its own: drop ENV, --cwd, --record, "
+                           "--preview", err=True)
+                raise typer.Exit(exits.BAD_INPUT)
+            raise typer.Exit(run_summary(summary, as_json, markdown_file))
         if usage_defaults:
             from newinfra.cost_model.pricebook.pricing import USAGE
 

@@ -82,7 +82,6 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
         review_lock,
         shrinks,
         stale_reasons,
-        write_if_changed,
     )
     from newinfra.cost_model.model import Infeasible
 
@@ -136,18 +135,85 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
     progress.step("comparing alternatives and writing the lock")
     doc = lock_document(request, base, sol, exclusions, alternatives(solve_request_, cat, sol, exclusions=exclusions))
     doc["live"] = live
-    written = write_if_changed(path, doc)
+    progress.step("pricing the program's whole bill")
+    written, bill = _write_with_bill(env, path, doc)
     progress.stop()
     if as_json:
         print(json.dumps({**pools_json(sol), "lock": str(path), "lockWritten": written, "held": result.held,
-                          "moved": result.moved}, indent=2, sort_keys=True))
+                          "moved": result.moved, "bill": bill.totals.to_dict() if bill is not None else None},
+                         indent=2, sort_keys=True))
         return OK
     lock_line = f"{'wrote' if written else 'unchanged'} {path}"
     lines = report(env, sol, baselines(solve_request_, cat, sol, exclusions), binding_constraints(sol),
                    held=result.held, moved=result.moved, notes=result.notes, lock_line=lock_line,
                    exclusions=exclusions)
     print("\n".join(lines))
+    print(bill_line(bill))
     return OK
+
+
+def bill_line(bill) -> str:
+    if bill is None:
+        return ("whole bill: not priced: this project has no program (Pulumi.yaml's main), so the lock carries the "
+                "solver's figures only (totals.placementsUsdPerMonth)")
+    t = bill.totals
+    return (f"whole bill (the lock's totals.monthlyUsd; `check`, `plan` and the PR comment give the same): "
+            f"${t.monthly_usd:,.2f}/month at desired size, ${t.max_monthly_usd:,.2f} at max size, of which egress "
+            f"${t.egress_usd:,.2f} and accelerators ${t.accelerator_usd:,.2f}; prices as of {t.price_date or 'n/a'}; "
+            f"{len(bill.unpriced)} unpriced (`newinfra cost {bill.stack}` lists them)")
+
+
+def program_bill(env: str):
+    """The whole bill of the project's program for ``env``, run offline (as `pulumi preview`) over the lock
+    just written; None for a project without a program (configs and locks only: nothing to bill). Raises
+    ProgramFailed when the program raises or cannot run offline."""
+    from newinfra.cost_model.pricebook.bill import price_record
+    from newinfra.offline import run_program
+    from newinfra.offline.engine import ProgramMissing
+    from newinfra.project import find_project
+
+    try:
+        record = run_program(find_project().root, env, preview=True)
+    except ProgramMissing:
+        return None
+    except Exception as err:  # noqa: BLE001 - the program's own error, however the SDK surfaced it
+        raise ProgramFailed(f"{type(err).__name__}: {' '.join(str(err).split())[:500]}") from err
+    return price_record(record)
+
+
+class ProgramFailed(RuntimeError):
+    """The program failed while `place` priced its bill (exit 4)."""
+
+
+def _write_with_bill(env: str, path, doc: dict):
+    """Write the solver's lock, run the program over it, and write the lock again with its whole bill
+    (`lock.with_bill`). If the program fails, the lock as it was is put back: nothing is written (exit 4).
+    Returns (whether the lock's bytes changed, the bill)."""
+    from newinfra.atomic import write_text
+    from newinfra.cost_model.lock import read_lock, render, with_bill, without_bill, write_if_changed
+    from newinfra.exits import PROGRAM_ERROR
+
+    before = path.read_text(encoding="utf-8") if path.is_file() else None
+    try:
+        old = read_lock(path) if before is not None else None
+    except ValueError:  # not a lock place can read: replaced whole
+        old = None
+    if without_bill(old) != doc:
+        write_if_changed(path, doc)  # the program reads the placements from the lock
+    try:
+        bill = program_bill(env)
+    except BaseException as err:  # whatever stopped it, the lock goes back to what it was
+        if before is None:
+            path.unlink(missing_ok=True)
+        elif path.read_text(encoding="utf-8") != before:
+            write_text(path, before)
+        if isinstance(err, ProgramFailed):
+            raise Failure(f"{path}: not written: the program failed for stack {env!r} while pricing its whole "
+                          f"bill: {err}", PROGRAM_ERROR) from None
+        raise
+    final = with_bill(doc, bill) if bill is not None else doc
+    write_if_changed(path, final)
+    return render(final) != before, bill
 
 
 def _live(base, request):

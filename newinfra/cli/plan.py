@@ -14,14 +14,18 @@ from newinfra.record import Record, resource_regions
 
 
 def summarize(record: Record) -> dict[str, Any]:
+    from newinfra.cost_model.pricebook.bill import price_record
+
     regions = resource_regions(record)
     per_type = Counter((r["type"], regions.get(r["urn"], "")) for r in record.resources if r["custom"])
+    bill = price_record(record)  # the whole bill, as `newinfra cost`, `check` and the lock give it
     return {
         "project": record.project,
         "stack": record.stack,
         "resources": len(record.resources),
         "byTypeAndRegion": [{"type": t, "region": reg, "count": n} for (t, reg), n in sorted(per_type.items())],
         "nodeGroups": sorted(record.outputs.get("nodeGroups", []), key=lambda g: (g["cloud"], g["pool"])),
+        "cost": {**bill.totals.to_dict(), "unpriced": len(bill.unpriced)},
     }
 
 
@@ -44,6 +48,10 @@ def print_summary(summary: dict[str, Any], out_file: Path) -> None:
             pools.add_row(g["cloud"], g["region"], g["pool"], g["instanceType"],
                           f"{g['minSize']}-{g['desiredSize']}-{g['maxSize']}", g["market"])
         console.print(pools)
+    c = summary["cost"]
+    console.print(f"monthly bill ${c['monthlyUsd']:,.2f} at desired size, ${c['maxMonthlyUsd']:,.2f} at max size "
+                  f"(egress ${c['egressUsdPerMonth']:,.2f}); prices as of {c['priceDate'] or 'n/a'}; "
+                  f"{c['unpriced']} unpriced (`newinfra cost` lists them)")
     console.print(f"record: {out_file}")
 
 

@@ -243,6 +243,10 @@ class ProjectFileError(OfflineError):
     """Pulumi.yaml or the stack file is missing or malformed: bad input (exit 2), not a program error."""
 
 
+class ProgramMissing(ProjectFileError):
+    """Pulumi.yaml's main names no program file: a project of configs and locks only."""
+
+
 @dataclass
 class StackConfig:
     """The stack's config as the engine hands it to the program.
@@ -334,7 +338,7 @@ def program_entry(cwd: Path, project: dict[str, Any]) -> tuple[Path, Path]:
         raise ProjectFileError(f"{pyproject}: main {main_setting!r} must be a subfolder of the project")
     entry = main / "__main__.py" if main.is_dir() else main
     if not entry.is_file():
-        raise ProjectFileError(f"{entry} does not exist: Pulumi.yaml's main must name the program")
+        raise ProgramMissing(f"{entry} does not exist: Pulumi.yaml's main must name the program")
     return (main if main.is_dir() else main.parent), entry
 
 

@@ -9,11 +9,12 @@ shows a value not yet known (newinfra.offline.invoke_forms), never an invented v
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
+
+from newinfra.record import digest, offline_id  # ids: one formula for the engine and the record's readers
 
 ACCOUNT_ID = "123456789012"
 GCP_PROJECT = "newinfra-offline"
@@ -25,32 +26,7 @@ class OfflineError(RuntimeError):
     """The offline engine cannot run the program faithfully; the message says why."""
 
 
-def digest(*parts: str, size: int = 17) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:size]
 
-
-# AWS resource types whose ids have a well-known prefix (type token -> prefix).
-AWS_ID_PREFIX = {
-    "aws:ec2/vpc:Vpc": "vpc",
-    "aws:ec2/subnet:Subnet": "subnet",
-    "aws:ec2/internetGateway:InternetGateway": "igw",
-    "aws:ec2/natGateway:NatGateway": "nat",
-    "aws:ec2/eip:Eip": "eipalloc",
-    "aws:ec2/routeTable:RouteTable": "rtb",
-    "aws:ec2/route:Route": "r-rtb",
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
-    "aws:ec2/securityGroup:SecurityGroup": "sg",
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
-    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
-    "aws:ec2/flowLog:FlowLog": "fl",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
-    "aws:ec2/placementGroup:PlacementGroup": "pg",
-    "aws:ec2/capacityBlockReservation:CapacityBlockReservation": "cr",
-    "aws:fsx/lustreFileSystem:LustreFileSystem": "fs",
-    "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation": "dra",
-}
 
 # service and resource path of ARNs (type token -> (service, path template)); {id} / {name} filled in.
 AWS_ARN = {
@@ -99,8 +75,7 @@ def physical_name(typ: str, name: str, inputs: dict[str, Any], urn: str) -> str:
 
 def _aws_state(typ: str, name: str, urn: str, inputs: dict[str, Any], region: str) -> tuple[str, dict]:
     phys = physical_name(typ, name, inputs, urn)
-    prefix = AWS_ID_PREFIX.get(typ)
-    rid = f"{prefix}-{digest(urn)}" if prefix else phys
+    rid = offline_id(typ, urn) or phys
     state: dict[str, Any] = {}
     if typ in NAME_INPUT or "name" in inputs:
         state[NAME_INPUT.get(typ, "name")] = phys
@@ -172,8 +147,7 @@ def _gcp_state(typ: str, name: str, urn: str, inputs: dict[str, Any]) -> tuple[s
 
 
 def _alicloud_state(typ: str, name: str, urn: str, inputs: dict[str, Any]) -> tuple[str, dict]:
-    short = typ.split(":")[-1].lower()[:6]
-    rid = f"{short}-{digest(urn, size=20)}"
+    rid = offline_id(typ, urn) or ""
     state: dict[str, Any] = {}
     octet = int(digest(urn, size=2), 16) % 250
     if typ == "alicloud:cs/managedKubernetes:ManagedKubernetes":

@@ -148,6 +148,8 @@ NOT_EVALUATED = "not evaluated:"
 EXEMPT = "exempt:"
 EXEMPTION_TAG = "newinfra-exemption"
 EXEMPTIONS_VISIBLE = False
+# The checked stack's config as the offline runner received it (under the CLI: PULUMI_CONFIG); None outside it.
+STACK_CONFIG: dict[str, Any] | None = None
 
 
 def report_exempt(report: ReportViolation, reason: str, urn: str | None = None) -> None:

@@ -1,7 +1,9 @@
 """Node prices and accelerator counts from the cost model's catalog, per (cloud, region, instance type).
 
-A policy does not know which zone a pool lands in, so a region's price is the highest zone price there
-(an estimate that errs on the side of the budget). Tests and benchmarks pass their own ``PriceBook``.
+A pool is priced in the zones it runs in (newinfra.record_pools.pool_zones: the zone the placement chose),
+so every figure matches the lock's; where its zones are not known, or the catalog has no offer there, a
+region's price is the highest zone price there (an estimate that errs on the side of the budget). Tests and
+benchmarks pass their own ``PriceBook``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ class NodePrice:
 
 
 Key = tuple[str, str, str, str | None, int | None]
+ZoneKey = tuple[str, str, str, str | None, int | None, str]
+
+
+def _fold(group: list[Offer]) -> NodePrice:
+    """One price for offers of one type: the dearest on-demand and the dearest spot price among them."""
+    on_demand = [o.on_demand_usd for o in group if o.on_demand_usd is not None]
+    spot = [o.spot_usd for o in group if o.spot_usd is not None]
+    return NodePrice(group[0].accelerator, group[0].accelerators_per_node, max(on_demand) if on_demand else None,
+                     max(spot) if spot else None, any(o.efa for o in group))
 
 
 class PriceBook:
@@ -43,7 +54,11 @@ class PriceBook:
     def __init__(self, offers: Iterable[Offer], version: str = "") -> None:
         self.version = version
         grouped: dict[Key, list[Offer]] = {}
+        zoned: dict[ZoneKey, list[Offer]] = {}
         for o in offers:
+            if o.zone:
+                zoned.setdefault((o.cloud, o.region, o.instance_type, o.accelerator, o.accelerators_per_node,
+                                  o.zone), []).append(o)
             for key in ((o.cloud, o.region, o.instance_type, None, None),
                         (o.cloud, o.region, o.instance_type, o.accelerator, o.accelerators_per_node)):
                 grouped.setdefault(key, []).append(o)
@@ -53,16 +68,24 @@ class PriceBook:
             variants = {(o.accelerator, o.accelerators_per_node) for o in group}
             if key[3] is None and len(variants) > 1:
                 continue  # a GCP N1 host: its price depends on the attached GPUs
-            on_demand = [o.on_demand_usd for o in group if o.on_demand_usd is not None]
-            spot = [o.spot_usd for o in group if o.spot_usd is not None]
-            self._prices[key] = NodePrice(group[0].accelerator, group[0].accelerators_per_node,
-                                          max(on_demand) if on_demand else None, max(spot) if spot else None,
-                                          any(o.efa for o in group))
+            self._prices[key] = _fold(group)
             self._types.setdefault((key[0], key[2]), set()).add(key[1])
+        self._zoned: dict[tuple[str, str, str, str, int], dict[str, list[Offer]]] = {}
+        for (cloud, region, itype, accel, count, zone), group in zoned.items():
+            self._zoned.setdefault((cloud, region, itype, accel, count), {})[zone] = group
+            self._zoned.setdefault((cloud, region, itype, "", 0), {}).setdefault(zone, []).extend(group)
 
     def node(self, cloud: str, region: str, instance_type: str, accelerator: str | None = None,
-             count: int | None = None) -> NodePrice | None:
-        return self._prices.get((cloud, region, instance_type, accelerator, count))
+             count: int | None = None, zones: Iterable[str] = ()) -> NodePrice | None:
+        """The type's price in ``zones`` (the dearest of them the catalog offers it in), else in the region's
+        dearest zone."""
+        region_price = self._prices.get((cloud, region, instance_type, accelerator, count))
+        if region_price is None or not zones:
+            return region_price
+        by_zone = self._zoned.get((cloud, region, instance_type, accelerator or "", count or 0), {})
+        group = [o for z in sorted(set(zones)) for o in by_zone.get(z, ())]
+        variants = {(o.accelerator, o.accelerators_per_node) for o in group}
+        return _fold(group) if group and len(variants) == 1 else region_price
 
     def regions_of(self, cloud: str, instance_type: str) -> set[str]:
         """Regions where the catalog offers the type (empty: the catalog does not know it)."""
@@ -81,13 +104,13 @@ def _catalog_book() -> PriceBook:
     return PriceBook(catalog.offers, catalog.version)
 
 
-def catalog_version_and_date() -> str:
-    """The packaged catalog's version and price date, as the pull-request comment names them."""
+def catalog_version() -> str:
+    """The packaged catalog's version, as the pull-request comment names it (the bill gives the date)."""
     from newinfra.cost_model.catalog import load_catalog
 
     with _quiet():
         catalog = load_catalog()
-    return f"catalog {catalog.version}, as of {catalog.as_of.isoformat()}"
+    return f"accelerator catalog {catalog.version}"
 
 
 @contextlib.contextmanager

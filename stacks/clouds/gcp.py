@@ -76,7 +76,7 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
             slices = TpuSlice(f"{key}-{pool_name(p)}", {
                 "zone": p.zones[0], "accelerator_type": p.instance_type, "network": network.network_id,
                 "subnetwork": subnetwork, "tags": cfg.tags, "classification": classification_of(cfg, p),
-                "count": p.nodes, "market": p.market,
+                "count": p.nodes, "market": p.market, "workload": p.workload,
                 **({"topology": p.tpu_topology} if p.tpu_topology else {}),
             }, opts)
             out["tpuSlices"].append({"region": region, "zone": p.zones[0], "acceleratorType": p.instance_type,

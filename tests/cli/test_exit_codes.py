@@ -118,7 +118,8 @@ def test_check_comment_names_the_price_date(tmp_path: Path, monkeypatch) -> None
                                       "--base-lock", str(REPO_ROOT / "stacks" / "placements" / "dev.json")])
     assert result.exit_code in (exits.OK, exits.VIOLATION), result.output
     cat = load_catalog()
-    assert f"_Prices: catalog {cat.version}, as of {cat.as_of.isoformat()}_" in md.read_text()
+    date = json.loads((REPO_ROOT / "stacks" / "placements" / "dev.json").read_text())["priceDate"]
+    assert f"_Prices as of {date} (the oldest price used; accelerator catalog {cat.version})._" in md.read_text()
     json.loads((out / "outputs.json").read_text())
 
 

@@ -97,6 +97,7 @@ def test_infeasible_exits_3_naming_the_family(tmp_path, capsys):
 
 
 def test_place_writes_the_lock_once(tmp_path, monkeypatch):
+    import newinfra.cli.place as place_cli
     import newinfra.config as config
     from newinfra.cli.app import app
 
@@ -105,6 +106,8 @@ def test_place_writes_the_lock_once(tmp_path, monkeypatch):
     lock = tmp_path / "placements" / "dev.json"
     monkeypatch.setattr(config, "load_env_config", lambda env: cfg)
     monkeypatch.setattr(config, "lock_path", lambda env: lock)
+    # this config is the test's own: no program builds it, so there is no bill to price (the lock says so)
+    monkeypatch.setattr(place_cli, "program_bill", lambda env: None)
     runner = CliRunner()
     first = runner.invoke(app, ["place", "dev"])
     assert first.exit_code == 0, first.output

@@ -39,7 +39,7 @@ def test_lock_is_byte_stable_and_written_only_on_change(small_catalog, tmp_path)
     assert write_if_changed(path, json.loads(first)) is False
     doc = json.loads(path.read_text())
     assert doc["workloads"]["a"]["alternatives"] and len(doc["workloads"]["a"]["alternatives"]) <= 2
-    assert doc["totals"]["monthlyUsd"] == pytest.approx(
+    assert doc["totals"]["placementsUsdPerMonth"] == pytest.approx(
         sum(w["monthlyUsd"] for w in doc["workloads"].values()), abs=0.02)
 
 

@@ -29,12 +29,10 @@ def dev():
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
-    """A copy of the project's stack files and locks, as the current directory."""
+    """A copy of the project (its program, stack files and locks: `place` prices the program's bill), as the
+    current directory."""
     shutil.copy(REPO_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    (tmp_path / "stacks").mkdir()
-    for f in (REPO_ROOT / "stacks").glob("Pulumi.*.yaml"):
-        shutil.copy(f, tmp_path / "stacks" / f.name)
-    shutil.copytree(REPO_ROOT / "stacks" / "placements", tmp_path / "stacks" / "placements")
+    shutil.copytree(REPO_ROOT / "stacks", tmp_path / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -54,7 +52,7 @@ def test_the_reference_locks_are_clean_and_priced_from_the_catalog(dev):
     cfg, doc, catalog = dev
     review = review_lock(cfg.request, doc, catalog)
     assert review.problems == []
-    assert review.total_monthly_usd == doc["totals"]["monthlyUsd"]
+    assert review.total_monthly_usd == doc["totals"]["placementsUsdPerMonth"]
     for env in ("staging", "prod"):
         other = load_env_config(env, find_project(REPO_ROOT))
         assert review_lock(other.request, json.loads(find_project(REPO_ROOT).lock_path(env).read_text()),
@@ -93,8 +91,9 @@ def test_an_edited_price_is_named_with_the_catalog_price(dev):
     found = problems(dev, lambda d: pool(d).update(nodeHourlyUsd=0.01))
     assert found == [f"workloads.pretrain.placements[0].nodeHourlyUsd: locked 0.01, the catalog's spot price "
                      f"for p4d.24xlarge in aws/use1-az6 is {real}"]
-    totals = problems(dev, lambda d: d["totals"].update(monthlyUsd=10.0))
-    assert totals == [f"totals.monthlyUsd: locked 10.0, the catalog gives {doc['totals']['monthlyUsd']}"]
+    totals = problems(dev, lambda d: d["totals"].update(placementsUsdPerMonth=10.0))
+    assert totals == [f"totals.placementsUsdPerMonth: locked 10.0, the catalog gives "
+                      f"{doc['totals']['placementsUsdPerMonth']}"]
     monthly = problems(dev, lambda d: d["workloads"]["chat-serve"].update(monthlyUsd=1.0))
     assert monthly == ["workloads.chat-serve.monthlyUsd: locked 1.0, the catalog gives 587.504"]
 
@@ -158,7 +157,8 @@ def test_place_rewrites_an_edited_lock_and_says_what_it_fixed(dev, project):
     original = path.read_text()
     edited = copy.deepcopy(doc)
     pool(edited).update(nodeHourlyUsd=0.01)
-    edited["totals"]["monthlyUsd"] = 10.0
+    edited["totals"]["monthlyUsd"] = 10.0  # the bill's total: rewritten from the program's record
+    edited["bill"] = {}
     path.write_text(json.dumps(edited))
     result = CliRunner().invoke(app, ["place", "dev"])
     assert result.exit_code == 0, result.output
@@ -166,32 +166,28 @@ def test_place_rewrites_an_edited_lock_and_says_what_it_fixed(dev, project):
     assert path.read_text() == original
 
 
-def test_check_refuses_an_edited_lock_and_prices_from_the_catalog(dev, project):
-    from newinfra.cli.check import CheckInputError, lock_diff, lock_pricer
+def test_check_refuses_an_edited_lock_and_compares_bills(dev, project):
+    from newinfra.cli.check import CheckInputError, check_lock_content, lock_diff
 
     cfg, doc, catalog = dev
     proj = find_project(project)
     path = proj.lock_path("dev")
-    price = lock_pricer(proj, "dev", path)
-    assert lock_diff(path, None, None, price).current_usd == doc["totals"]["monthlyUsd"]
+    check_lock_content(proj, "dev", path)
+    assert lock_diff(path, None, None).current_usd == doc["totals"]["monthlyUsd"]
     edited = copy.deepcopy(doc)
-    edited["totals"]["monthlyUsd"] = 10.0
+    edited["totals"]["placementsUsdPerMonth"] = 10.0
     path.write_text(json.dumps(edited))
-    with pytest.raises(CheckInputError, match=r"dev\.json: .*totals\.monthlyUsd: locked 10\.0"):
-        lock_pricer(proj, "dev", path)
-    # a stale lock (config changed since) is priced from the catalog, not from its own figures
-    edited["configHash"] = "sha256:0"
-    path.write_text(json.dumps(edited))
-    assert lock_diff(path, None, None, lock_pricer(proj, "dev", path)).current_usd == doc["totals"]["monthlyUsd"]
-    pool(edited).update(region="eu-west-1", zones=["euw1-az1"])  # and not at all where it breaks the config
-    path.write_text(json.dumps(edited))
-    stale = lock_diff(path, None, None, lock_pricer(proj, "dev", path))
-    assert stale.current_usd is None and "stale" in stale.note
+    with pytest.raises(CheckInputError, match=r"dev\.json: .*totals\.placementsUsdPerMonth: locked 10\.0"):
+        check_lock_content(proj, "dev", path)
+    # the base branch's lock: its bill total and its bill per resource
     base = project / "base.json"
-    base.write_text(json.dumps({**doc, "totals": {"monthlyUsd": 1.0, "hourlyUsd": 0.0}}))
+    urn = next(iter(doc["bill"]))
+    base.write_text(json.dumps({**doc, "totals": {**doc["totals"], "monthlyUsd": 1.0},
+                                "bill": {**doc["bill"], urn: doc["bill"][urn] + 5.0}}))
     path.write_text(json.dumps(doc))
-    # the base lock priced from the catalog too: the same placements are no change
-    assert lock_diff(path, None, base, lock_pricer(proj, "dev", path)).delta_usd == 0.0
+    diff = lock_diff(path, None, base)
+    assert diff.base_usd == 1.0 and diff.delta_usd == round(doc["totals"]["monthlyUsd"] - 1.0, 2)
+    assert diff.base_resources[urn] == doc["bill"][urn] + 5.0
 
 
 def _lower_prod_budget(project, budget: int) -> None:
@@ -231,7 +227,30 @@ def test_production_never_shrinks_silently(project):
                                   r"equal priority; its cheapest placement next to them needs \$([\d,.]+)/month",
                                   left["reason"]).groups())
     assert needs > leaves
-    assert leaves == pytest.approx(100000 - doc["totals"]["monthlyUsd"], abs=0.01)
+    assert leaves == pytest.approx(100000 - doc["totals"]["placementsUsdPerMonth"], abs=0.01)
     (finding,) = left_out_violations(find_project(project), "prod", path)
     assert (finding.policy, finding.level, finding.resource) == (LEFT_OUT_POLICY, "mandatory", "pretrain")
     assert "workload 'pretrain' (priority" in finding.message and "serving it costs $" in finding.message
+
+
+def test_place_writes_nothing_when_the_program_fails_pricing_its_bill(project):
+    """`place` runs the program over the lock it wrote to price the whole bill; when the program raises, the
+    lock goes back to what it was (absent stays absent), exit 4 with one line naming the stack."""
+    from typer.testing import CliRunner
+
+    from newinfra.cli.app import app
+
+    main = project / "stacks" / "__main__.py"
+    main.write_text('raise RuntimeError("the program broke")\n' + main.read_text())
+    path = project / "stacks" / "placements" / "dev.json"
+    edited = json.loads(path.read_text())
+    edited["bill"] = {}  # so that place has something to rewrite
+    path.write_text(json.dumps(edited))
+    before = path.read_text()
+    result = CliRunner().invoke(app, ["place", "dev"])
+    assert result.exit_code == 4, result.output
+    assert "not written: the program failed for stack 'dev'" in result.output and "the program broke" in result.output
+    assert path.read_text() == before
+    path.unlink()
+    result = CliRunner().invoke(app, ["place", "dev"])
+    assert result.exit_code == 4 and not path.exists()

@@ -63,9 +63,10 @@ def test_markdown_comment_has_verdicts_and_costs(other_team) -> None:
     text = (out / "comment.md").read_text()
     assert text.startswith(COMMENT_MARKER)
     assert "❌ `ml` (staging): 8 mandatory, 2 advisory" in text
-    assert "| estimate, max size | $" in text and "| budget | $40,000.00 |" in text
+    assert "| **total, desired size** | **$" in text and "| total, max size | $" in text
+    assert "| budget | $40,000.00 |" in text and "_Prices as of 20" in text
     assert "`ssh-open`" in text
-    assert "| `burst-a3` | gcp europe-west4 a3-highgpu-8g | spot | 2/2/4 |" in text
+    assert "| `burst-a3` | `gcp:container/nodePool:NodePool` | $" in text
     assert "- `no-internet-ingress`: D11: no ingress from the internet" in text
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.policies.rules import prices
-from newinfra.policies.rules.budget.estimate import estimate, workload_hours
+from newinfra.policies.rules.budget.estimate import workload_hours
 from newinfra.policies.rules.budget.taggable import scan, taggable
 from newinfra.policies.rules.common import region_of, zone_to_region
 from newinfra.policies.rules.links import Index
@@ -52,11 +52,7 @@ def test_estimate_brackets_the_expected_cost(lo, extra, desired_at, spot, hours)
         "scalingConfig": {"minSize": lo, "desiredSize": desired, "maxSize": hi}})
     [pool] = pools([ng])
     assert (pool.min_nodes, pool.desired_nodes, pool.max_nodes, pool.spot) == (lo, desired, hi, spot)
-    est = estimate([pool], hours, book=BOOK)
-    rate = 8.19 if spot else 21.96
-    assert est.max_usd == pytest.approx(hi * rate * hours, abs=0.01)
-    assert est.desired_usd == pytest.approx(desired * rate * hours, abs=0.01)
-    assert est.desired_usd <= est.max_usd
+    assert pool.price(BOOK).hourly(spot) == (8.19 if spot else 21.96)  # no zone known: the dearest zone
 
 
 def test_pool_hours_follow_its_workload() -> None:
@@ -65,8 +61,34 @@ def test_pool_hours_follow_its_workload() -> None:
         "scalingConfig": {"minSize": 0, "desiredSize": 1, "maxSize": 2}})
     hours = workload_hours([{"name": "pretrain", "hoursPerMonth": 160}, {"name": "serve"}])
     assert hours == {"pretrain": 160.0, "serve": 730.0}
-    est = estimate(pools([ng]), 730, hours, book=BOOK)
-    assert est.desired_usd == pytest.approx(21.96 * 160)
+    assert pools([ng])[0].workload == "pretrain"
+
+
+def test_a_pool_is_priced_in_the_zone_its_subnet_is_in() -> None:
+    """The node group names one subnet by the id the offline engine gave it; its property dependencies list
+    every private subnet of the network. The pool is priced in that subnet's zone, not the dearest zone."""
+    from newinfra.record import offline_id
+
+    subnets = [resource("aws:ec2/subnet:Subnet", f"private-{z}", {"availabilityZoneId": z})
+               for z in ("use1-az1", "use1-az2")]
+    ng = resource("aws:eks/nodeGroup:NodeGroup", "train", {
+        "instanceTypes": ["p4d.24xlarge"], "capacityType": "SPOT",
+        "subnetIds": [offline_id("aws:ec2/subnet:Subnet", subnets[0].urn)],
+        "scalingConfig": {"minSize": 0, "desiredSize": 1, "maxSize": 2}})
+    ng.property_dependencies = {"subnetIds": subnets}
+    [pool] = pools([ng, *subnets])
+    assert pool.zones == ("use1-az1",)
+    assert pool.price(BOOK).spot_usd == 2.47  # use1-az1's spot price; the region's dearest zone is 8.19
+    ng.props["subnetIds"] = ["subnet-from-a-real-preview"]  # ids unknown: every subnet it depends on
+    [pool] = pools([ng, *subnets])
+    assert pool.zones == ("use1-az1", "use1-az2") and pool.price(BOOK).spot_usd == 8.19
+    gke = resource("gcp:container/nodePool:NodePool", "g", {"nodeLocations": ["us-east4-a"]})
+    assert pools([gke])[0].zones == ("us-east4-a",)
+
+
+def test_a_zone_the_catalog_does_not_offer_falls_back_to_the_dearest_zone() -> None:
+    assert BOOK.node("aws", "us-east-1", "p4d.24xlarge", zones=("use1-az9",)).spot_usd == 8.19
+    assert BOOK.node("aws", "us-east-1", "p4d.24xlarge", zones=("use1-az1",)).spot_usd == 2.47
 
 
 def test_node_group_reads_its_instance_type_from_the_launch_template() -> None:

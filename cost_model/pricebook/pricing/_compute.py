@@ -34,9 +34,13 @@ def node_price(ctx, pool) -> tuple[str, Price]:
     if node is not None and node.hourly(pool.spot) is not None:
         version, as_of = _catalog_meta()
         itype = pool.instance_type if len(pool.instance_types) == 1 else "/".join(pool.instance_types)
+        notes = [] if pool.zones else ["zone not known: the region's dearest zone"]
+        if pool.spot and not node.spot_usd:
+            notes.append("no spot price: on-demand used")
+        where = f" in {'/'.join(pool.zones)}" if pool.zones else ""
         return itype, Price(node.hourly(pool.spot), "node-hour",
-                            f"accelerator catalog {version} (cost_model/catalog/data/offers.csv)", as_of,
-                            "catalog", "" if not pool.spot or node.spot_usd else "no spot price: on-demand used")
+                            f"accelerator catalog {version} (cost_model/catalog/data/offers.csv){where}", as_of,
+                            "catalog", "; ".join(notes))
     found = [(t, p) for t in pool.instance_types if (p := ctx.book.instance(ctx.cloud, ctx.region, t, pool.spot))]
     if not found:
         what = "/".join(pool.instance_types)

@@ -33,13 +33,48 @@ BUDGET_SCHEMA = PolicyConfigSchema(
 )
 
 
-def whole_bill(resources, hours_per_month: float, hours: dict[str, float]):
-    from newinfra.cost_model.pricebook.bill import policy_rows, price_record
+def whole_bill(resources, hours_per_month: float, hours: dict[str, float], stack_config=None):
+    """The bill this rule judges, of a stack policy's resources (``stack_config``: the stack's config, for the
+    egress of its datasets; under `pulumi preview --policy-pack` the PULUMI_CONFIG the CLI hands the pack)."""
+    from newinfra.cost_model.pricebook.bill import policy_rows
 
     from newinfra.record import Record
 
-    record = Record(project="", stack="", resources=policy_rows(list(resources)))
-    return price_record(record, hours_per_month=hours_per_month, workload_hours=hours)
+    config = stack_config if stack_config is not None else _pulumi_config()
+    return record_bill(Record(project="", stack="", resources=policy_rows(list(resources)), config=config),
+                       {"hoursPerMonth": hours_per_month, "workloadHours": hours})
+
+
+def record_bill(record, settings):
+    """The bill of a record under this rule's settings (``Evaluation.settings['monthly-budget']``): what the
+    rule judges, and what `newinfra check` reports as the budget figure. One call, so the two never differ."""
+    from newinfra.cost_model.pricebook.bill import price_record
+
+    config = with_defaults(BUDGET_SCHEMA, settings)
+    hours = config.get("workloadHours") or workload_hours(_workloads(record.config))
+    return price_record(record, hours_per_month=config["hoursPerMonth"], workload_hours=hours)
+
+
+def figure(bill, settings) -> float:
+    """The total the rule compares with the budget: max or desired size, as the rule's basis says."""
+    return bill.max_monthly_usd if with_defaults(BUDGET_SCHEMA, settings)["basis"] == "max" else bill.monthly_usd
+
+
+def _workloads(config):
+    from newinfra.cost_model.pricebook.bill import _stack_value
+
+    return _stack_value(config or {}, "workloads")
+
+
+def _pulumi_config() -> dict:
+    import json
+    import os
+
+    try:
+        raw = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return raw if isinstance(raw, dict) else {}
 
 
 def finding(bill, basis: str, budget: float) -> str:
@@ -57,16 +92,24 @@ def _budget(args: StackValidationArgs, report: ReportViolation) -> None:
     config = with_defaults(BUDGET_SCHEMA, args.get_config())
     budget = setting(config, "monthlyBudgetUsd", "monthlyBudgetUsd")
     hours = setting(config, "workloadHours") or workload_hours(stack_setting("workloads"))
-    bill = whole_bill(args.resources, config["hoursPerMonth"], hours)
+    bill = whole_bill(args.resources, config["hoursPerMonth"], hours, _stack_config())
     for p in bill.unpriced:
         if p.type in POOL_TYPES:
             report(f"Pool '{p.name}' in {p.region or '<unknown region>'} is unpriced ({p.unpriced}), so the "
                    "estimate leaves it out.", p.urn)
     if budget is None:
         args.not_applicable("no monthlyBudgetUsd in the policy config or newinfra:monthlyBudgetUsd")
-    cost = bill.max_monthly_usd if config["basis"] == "max" else bill.monthly_usd
+    cost = figure(bill, config)
     if cost > float(budget):
         report(finding(bill, config["basis"], float(budget)))
+
+
+def _stack_config() -> dict:
+    """The checked stack's config: offline the runner hands it over (common.STACK_CONFIG), under the CLI
+    PULUMI_CONFIG holds it."""
+    from newinfra.policies.rules import common
+
+    return dict(common.STACK_CONFIG) if common.STACK_CONFIG is not None else _pulumi_config()
 
 
 monthly_budget = stack_rule(

@@ -59,3 +59,51 @@ def test_a_real_preview_json_is_priced_like_a_record(tmp_path):
     preview.write_text("{}")
     bad = CliRunner().invoke(app, ["cost", "--preview", str(preview)])
     assert bad.exit_code == 2 and "no 'steps' list" in bad.output
+
+
+def _check_output(stack: str, monthly: float, at_max: float, base: float | None, date: str) -> str:
+    return json.dumps({"violations": [], "stack": stack, "cost": {"monthlyUsd": monthly, "maxMonthlyUsd": at_max,
+                                                                  "priceDate": date},
+                       "lock": {"baseMonthlyUsd": base}})
+
+
+def test_summary_totals_the_environments_from_their_check_outputs(tmp_path):
+    (tmp_path / "dev.json").write_text(_check_output("dev", 100.10, 150.0, 90.0, "2025-02-01"))
+    (tmp_path / "prod.json").write_text(_check_output("prod", 1000.25, 1200.5, 1000.25, "2024-07-01"))
+    md = tmp_path / "summary.md"
+    args = ["cost", "--summary", str(tmp_path / "prod.json"), "--summary", str(tmp_path / "dev.json")]
+    result = CliRunner().invoke(app, [*args, "--json", "--markdown", str(md)])
+    assert result.exit_code == 0, result.output
+    total = json.loads(result.stdout)
+    assert (total["monthlyUsd"], total["maxMonthlyUsd"], total["baseMonthlyUsd"], total["deltaUsd"]) == \
+        (1100.35, 1350.5, 1090.25, 10.1)
+    assert total["priceDate"] == "2024-07-01" and total["complete"] is True
+    text = md.read_text()
+    assert text.index("| `dev` |") < text.index("| `prod` |")  # sorted by stack
+    assert "| `dev` | $100.10 | $150.00 | $90.00 | +$10.10 |" in text
+    assert "| **total** | **$1,100.35** | $1,350.50 | $1,090.25 | **+$10.10** |" in text
+    assert "_Prices as of 2024-07-01 (the oldest price used)._" in text
+    # an environment whose check could not run is listed, and the total says it leaves it out
+    (tmp_path / "staging.json").write_text(json.dumps({"error": {"kind": "program", "message": "boom"}}))
+    result = CliRunner().invoke(app, [*args, "--summary", str(tmp_path / "staging.json")])
+    assert result.exit_code == 0, result.output
+    assert "| `staging` | not priced: the check could not run |" in result.stdout
+    assert "leaves out the environments that could not be checked" in result.stdout
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "does not exist"),
+    ("{not json", "is not JSON"),
+    ('{"cost": {"monthlyUsd": "x"}}', "cost.monthlyUsd"),
+])
+def test_summary_bad_input_exits_2_and_writes_nothing(tmp_path, content, message):
+    path = tmp_path / "dev.json"
+    if content is not None:
+        path.write_text(content)
+    md = tmp_path / "summary.md"
+    result = CliRunner().invoke(app, ["cost", "--summary", str(path), "--markdown", str(md)])
+    assert result.exit_code == 2
+    assert message in result.stderr and str(path) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not md.exists()
+    mixed = CliRunner().invoke(app, ["cost", "dev", "--summary", str(path)])
+    assert mixed.exit_code == 2 and "--summary reads check outputs on its own" in mixed.stderr
