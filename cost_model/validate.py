@@ -54,6 +54,7 @@ def check_request(request: PlacementRequest, catalog) -> None:
             hint = did_you_mean(w.accelerator, catalog.accelerators)
             problems.append(f"{key}.accelerator: {str(err).replace('; valid:', hint + '; valid:', 1)}")
             continue
+        problems += _check_floor(key, w, accel)
         offers = [o for o in catalog.offers_for(accel) if o.cloud in request.allowed_clouds]
         if not offers:
             clouds = sorted({o.cloud for o in catalog.offers_for(accel)})
@@ -70,6 +71,18 @@ def check_request(request: PlacementRequest, catalog) -> None:
     problems += _check_quotas(request, catalog)
     if problems:
         raise RequestError("\n".join(problems))
+
+
+def _check_floor(key: str, w, accel: str) -> list[str]:
+    """A host floor on a TPU slice would filter nothing (its host is fixed, its size not in the catalog)."""
+    from newinfra.cost_model.hosts import default_floor
+
+    if default_floor(accel) is not None:
+        return []
+    return [f"{key}.{name}: {value:g} does not apply to {accel}: a TPU slice's host is fixed by the slice; valid "
+            f"only for GPU and other accelerators with a host of their own, so leave it out"
+            for name, value in (("cpusPerAccelerator", w.cpus_per_accelerator),
+                                ("memoryGbPerAccelerator", w.memory_gb_per_accelerator)) if value is not None]
 
 
 def quota_families(catalog, cloud: str) -> set[str]:
