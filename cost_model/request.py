@@ -10,7 +10,16 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from newinfra.facts import TPU_GENERATIONS, TPU_SLICE
@@ -39,6 +48,21 @@ Int = Annotated[int, Strict()]
 Number = Annotated[float, BeforeValidator(_not_bool)]
 MAX_ACCELERATORS = 1_000_000
 MAX_NODES = 100_000
+
+
+def _opt_in_region(name: str) -> str:
+    from newinfra.cost_model.catalog.opt_in import valid_opt_in_regions
+
+    from newinfra.inputs import did_you_mean, listing
+
+    valid = valid_opt_in_regions()
+    if name not in valid:
+        raise ValueError(f"not an opt-in region{did_you_mean(name, valid)}; valid: {listing(valid)} (other "
+                         f"regions need no opt-in)")
+    return name
+
+
+OptInRegion = Annotated[str, AfterValidator(_opt_in_region)]
 
 
 class Model(BaseModel):
@@ -159,20 +183,11 @@ class PlacementRequest(Model):
     profile: Literal["production", "development"] | None = None
     # Capacity only accounts that opted in may use (cost_model/catalog/opt_in.py): placed only when allowed.
     allow_local_zones: bool = False
-    opt_in_regions: tuple[str, ...] = ()
+    opt_in_regions: tuple[OptInRegion, ...] = ()
 
     @field_validator("opt_in_regions")
     @classmethod
-    def _known_opt_in_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from newinfra.cost_model.catalog.opt_in import valid_opt_in_regions
-
-        from newinfra.inputs import did_you_mean, listing
-
-        valid = valid_opt_in_regions()
-        for name in v:
-            if name not in valid:
-                raise ValueError(f"{name!r} is not an opt-in region{did_you_mean(name, valid)}; valid: "
-                                 f"{listing(valid)} (other regions need no opt-in)")
+    def _sorted_opt_in_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(v)))
 
     @field_validator("allowed_clouds")
