@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newinfra.cost_model.catalog.opt_in import allowed, opt_in_reason
 from newinfra.cost_model.catalog.schema import Offer
-from newinfra.cost_model.request import Workload
+from newinfra.cost_model.request import PlacementRequest, Workload
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,18 @@ def describe(w: Workload, floor: tuple[float, float]) -> str:
                           ("memoryGbPerAccelerator", w.memory_gb_per_accelerator)) if v is not None]
     source = f"from {' and '.join(own)}" if own else "the default, cost_model/hosts.py"
     return f"{floor[0]:g} vCPUs and {floor[1]:g} GiB per accelerator ({source})"
+
+
+def placement_problem(w: Workload, accelerator: str, offer: Offer, request: PlacementRequest) -> str | None:
+    """Why the cost model would not place `w` on this offer: below its host floor, or opt-in capacity the request
+    does not allow (None: it would). The lock check and pinned placements use it; the candidates apply the same
+    two rules column-wise."""
+    floor = floor_for(w, accelerator)
+    if not meets_floor(offer, floor):
+        assert floor is not None and offer.vcpus is not None and offer.memory_gib is not None
+        n = offer.accelerators_per_node
+        return (f"{offer.instance_type} has {offer.vcpus / n:g} vCPUs and {offer.memory_gib / n:g} GiB per "
+                f"accelerator, below the host floor of {describe(w, floor)}")
+    if not allowed(offer.cloud, offer.region, offer.zone, request.allow_local_zones, request.opt_in_regions):
+        return f"{offer.cloud}/{offer.region}/{offer.zone} is {opt_in_reason(offer.cloud, offer.region, offer.zone)}"
+    return None

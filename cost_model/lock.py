@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
+from newinfra.cost_model.hosts import placement_problem
 from newinfra.cost_model.request import PlacementRequest, Workload
 
 from newinfra.inputs import listing
@@ -282,7 +283,7 @@ def still_valid(w: Workload, placements: tuple[Placement, ...], request: Placeme
             return None
         if any(e.matches(offer) for e in exclusions):
             return None
-        if _host_or_opt_in_problem(w, accel, offer, request) is not None:
+        if placement_problem(w, accel, offer, request) is not None:
             return None
         if w.per_node is not None and p.accelerators_per_node != w.per_node:
             return None
@@ -302,21 +303,6 @@ def still_valid(w: Workload, placements: tuple[Placement, ...], request: Placeme
     if not need_ok or not range_ok or spot > w.spot_share_cap * nodes + 1e-9:
         return None
     return tuple(out)
-
-
-def _host_or_opt_in_problem(w: Workload, accel: str, offer, request: PlacementRequest) -> str | None:
-    """Why the cost model would not place `w` on this offer today: host floor or opt-in (None: it would)."""
-    from newinfra.cost_model.catalog.opt_in import allowed, opt_in_reason
-    from newinfra.cost_model.hosts import describe, floor_for, meets_floor
-
-    floor = floor_for(w, accel)
-    if not meets_floor(offer, floor):
-        n = offer.accelerators_per_node
-        return (f"{offer.instance_type} has {offer.vcpus / n:g} vCPUs and {offer.memory_gib / n:g} GiB per "
-                f"accelerator, below the host floor of {describe(w, floor)}")
-    if not allowed(offer.cloud, offer.region, offer.zone, request.allow_local_zones, request.opt_in_regions):
-        return f"{offer.cloud}/{offer.region}/{offer.zone} is {opt_in_reason(offer.cloud, offer.region, offer.zone)}"
-    return None
 
 
 def _env(lock_path: Path) -> str:
@@ -532,7 +518,7 @@ def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad
             bad.append(f"{at}.market: locked 'spot'; the workload has spot: false")
         if any(e.matches(offer) for e in exclusions):
             bad.append(f"{at}: {p.cloud}/{p.region}/{p.zones[0]}:{p.instance_type} is in the lock's exclusions")
-        problem = _host_or_opt_in_problem(w, accel, offer, request)
+        problem = placement_problem(w, accel, offer, request)
         if problem is not None:
             bad.append(f"{at}: {problem}")
         if w.per_node is not None and p.accelerators_per_node != w.per_node:

@@ -66,7 +66,7 @@ def check_request(request: PlacementRequest, catalog) -> None:
             problems.append(f"{key}.perNode: no {accel} offer in {listing(request.allowed_clouds)} holds "
                             f"{w.per_node} per node; valid perNode values: {', '.join(map(str, shapes))}")
         if w.placement is not None:
-            problems += _check_pinned(key, w, accel, catalog)
+            problems += _check_pinned(key, w, accel, catalog, request)
     problems += _check_residency(request, catalog)
     problems += _check_quotas(request, catalog)
     if problems:
@@ -129,7 +129,9 @@ def _check_residency(request: PlacementRequest, catalog) -> list[str]:
     return out
 
 
-def _check_pinned(key: str, w, accel: str, catalog) -> list[str]:
+def _check_pinned(key: str, w, accel: str, catalog, request: PlacementRequest) -> list[str]:
+    from newinfra.cost_model.hosts import placement_problem
+
     out = []
     for j, p in enumerate(w.placement):
         where = f"{key}.placement[{j}]"
@@ -148,4 +150,10 @@ def _check_pinned(key: str, w, accel: str, catalog) -> list[str]:
                            f"offered there in zones {listing(valid)}" if valid else
                            f"{where}.region: {p.instance_type} is not offered in {p.cloud}/{p.region}; "
                            f"regions: {listing(facts.regions)}")
+            offer = next((o for o in catalog.offers_for(accel) if o.zone in (zone, "") and (
+                o.cloud, o.region, o.instance_type, o.accelerators_per_node) == (
+                p.cloud, p.region, p.instance_type, p.accelerators_per_node)), None)  # Alibaba rows: no zone
+            problem = None if offer is None else placement_problem(w, accel, offer, request)
+            if problem is not None:  # a hand-written placement follows the optimizer's rules
+                out.append(f"{where}: {problem}")
     return out

@@ -237,6 +237,24 @@ def test_allow_local_zones_must_be_a_boolean():
         parse_config(raw, "Pulumi.dev.yaml")
 
 
+def test_a_pinned_placement_follows_the_same_rules():
+    from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.validate import RequestError, check_request
+
+    pin = {"workload": "w", "cloud": "aws", "region": "us-east-1", "zones": ["use1-atl2-az1"],
+           "instanceType": "p5.48xlarge", "accelerator": "H100", "acceleratorsPerNode": 8, "nodes": 1,
+           "minNodes": 0, "maxNodes": 1, "market": "on-demand", "nodeHourlyUsd": 55.04}
+    ask = {"accelerator": "H100", "count": 8, "perNode": 8, "placement": [pin]}
+    with pytest.raises(RequestError, match=r"workloads\[0\]\.placement\[0\]: aws/us-east-1/use1-atl2-az1 is "
+                                           r"opt-in: use1-atl2-az1 is a Local Zone"):
+        check_request(request(ask, allowedClouds=["aws"]), load_catalog())
+    check_request(request(ask, allowedClouds=["aws"], allowLocalZones=True), load_catalog())
+    with pytest.raises(RequestError, match=r"p5.48xlarge has 24 vCPUs and 256 GiB per accelerator, below the host "
+                                           r"floor of 32 vCPUs and 16 GiB"):
+        check_request(request({**ask, "cpusPerAccelerator": 32}, allowedClouds=["aws"], allowLocalZones=True),
+                      load_catalog())
+
+
 def test_new_keys_left_at_their_defaults_keep_the_lock_hash():
     base = request({"accelerator": "L4", "count": 1})
     same = request({"accelerator": "L4", "count": 1}, allowLocalZones=False, optInRegions=[])
