@@ -39,15 +39,18 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from newinfra.cost_model.catalog.opt_in import allowed
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.hosts import floor_for
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 
 from newinfra.facts import RUNS_ON, runs_on
 
 MARKETS = ("on-demand", "spot")
 # Constraint families a diagnosis can relax one at a time (candidate filters and shared rows).
-FAMILIES = ("allowedClouds", "dataResidency", "exclude", "maxSpotShare", "nodes", "quotas", "monthlyBudgetUsd")
+FAMILIES = ("allowedClouds", "dataResidency", "exclude", "hostFloor", "optIn", "maxSpotShare", "nodes", "quotas",
+            "monthlyBudgetUsd")
 _TOL = 1e-9
 
 
@@ -78,6 +81,10 @@ class OfferIndex:
         self.od = np.array([nan if o.on_demand_usd is None else o.on_demand_usd for o in offers], float)
         self.spot = np.array([nan if o.spot_usd is None else o.spot_usd for o in offers], float)
         self.apn = np.array([o.accelerators_per_node for o in offers], np.int64)
+        # host size per accelerator (NaN where the catalog has none: TPU slices), for the host floor
+        self.vcpus_per = np.array([nan if o.vcpus is None else o.vcpus / o.accelerators_per_node for o in offers])
+        self.mem_per = np.array([nan if o.memory_gib is None else o.memory_gib / o.accelerators_per_node
+                                 for o in offers])
         self.clouds = np.array([o.cloud for o in offers], object)
         zones = [(o.cloud, o.region, o.zone) for o in offers]
         self.zone_keys = sorted(set(zones))
@@ -167,6 +174,10 @@ class CandidateBuilder:
             for m in MARKETS if q.market == "any" else (q.market,):
                 key = (q.cloud, q.region, q.family, m)
                 self._quota_map[key] = self._quota_map.get(key, ()) + (qi,)
+        # Local Zones and opt-in regions only when the request opts in (cost_model/catalog/opt_in.py)
+        self.opt_in_ok = None if "optIn" in relax else np.array(
+            [allowed(c, r, z, request.allow_local_zones, request.opt_in_regions) for c, r, z in index.zone_keys],
+            bool)
         quota_regions = {(q.cloud, q.region) for q in self.quotas}
         self.region_quota = np.array([r in quota_regions for r in index.region_keys], bool)
         self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
@@ -197,8 +208,9 @@ class CandidateBuilder:
             self._egress[key] = float(rate) * ds.read_gb
         return self._egress[key]
 
-    def rows(self, w: Workload, accelerator: str) -> np.ndarray:
-        """Offers the workload may use: accelerator, allowed clouds, residency, exclusions, perNode."""
+    def rows(self, w: Workload, accelerator: str, relax: frozenset[str] = frozenset()) -> np.ndarray:
+        """Offers the workload may use: accelerator, allowed clouds, residency, exclusions, opt-in capacity,
+        host floor, perNode (`relax` drops the opt-in or floor filter to explain an empty set)."""
         ix = self.ix
         rows = ix.by_accel.get(accelerator, np.zeros(0, np.int64))
         keep = np.array([self.allowed_cloud[c] for c in ix.clouds[rows]], bool) if len(rows) else \
@@ -208,6 +220,11 @@ class CandidateBuilder:
             keep &= regions_ok[ix.region[rows]]
         if self.excluded is not None:
             keep &= ~self.excluded[rows]
+        if self.opt_in_ok is not None and "optIn" not in relax:
+            keep &= self.opt_in_ok[ix.zone[rows]]
+        floor = None if "hostFloor" in self.relax | relax else floor_for(w, accelerator)
+        if floor is not None:  # NaN (no host size: a TPU slice) compares False: kept, as meets_floor says
+            keep &= ~(ix.vcpus_per[rows] < floor[0] - 1e-9) & ~(ix.mem_per[rows] < floor[1] - 1e-9)
         if w.per_node is not None:
             keep &= ix.apn[rows] == w.per_node
         keep &= ix.runs_on[w.runs_on][rows]
@@ -222,7 +239,7 @@ class CandidateBuilder:
     def build(self, w: Workload, accelerator: str) -> Candidates:
         """Candidates of w; workloads that ask the same thing share one computation."""
         key = (accelerator, w.count, w.per_node, w.nodes, w.spot, w.max_spot_share, w.hours_per_month,
-               w.dataset, w.runs_on)
+               w.dataset, w.runs_on, w.cpus_per_accelerator, w.memory_gb_per_accelerator)
         if key not in self._built:
             self._built[key] = self._build(w, accelerator)
         return dataclasses.replace(self._built[key], workload=w)

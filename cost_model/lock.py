@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
+from newinfra.cost_model.hosts import placement_problem
 from newinfra.cost_model.request import PlacementRequest, Workload
 
 from newinfra.inputs import listing
@@ -30,11 +31,27 @@ class StaleLock(Exception):
     """The lock is missing or was made for another config or catalog; the message says what to run."""
 
 
+# Keys added after locks were first written: hashed only when set, so a lock that predates them stays valid
+# for a config that does not use them (its hash is the same text as before).
+_LATER_KEYS = {"allowLocalZones": False, "optInRegions": []}
+_LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None}
+
+
+def _drop_unset(data: dict, defaults: dict) -> None:
+    for key, default in defaults.items():
+        if key in data and data[key] == default:
+            del data[key]
+
+
 def request_hash(request: PlacementRequest) -> str:
     """sha256 of the request's canonical JSON (sorted keys, camelCase, no whitespace). The request is
     validated once more first so that defaults get the same normal form as written values (sorted clouds)."""
     canonical = PlacementRequest.model_validate(request.model_dump(by_alias=True))
-    text = json.dumps(canonical.model_dump(by_alias=True, mode="json"), sort_keys=True, separators=(",", ":"))
+    data = canonical.model_dump(by_alias=True, mode="json")
+    _drop_unset(data, _LATER_KEYS)
+    for w in data["workloads"]:
+        _drop_unset(w, _LATER_WORKLOAD_KEYS)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -299,6 +316,8 @@ def still_valid(w: Workload, placements: tuple[Placement, ...], request: Placeme
             return None
         if any(e.matches(offer) for e in exclusions):
             return None
+        if placement_problem(w, accel, offer, request) is not None:
+            return None
         if w.per_node is not None and p.accelerators_per_node != w.per_node:
             return None
         price = offer.on_demand_usd if p.market == "on-demand" else offer.spot_usd
@@ -532,6 +551,9 @@ def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad
             bad.append(f"{at}.market: locked 'spot'; the workload has spot: false")
         if any(e.matches(offer) for e in exclusions):
             bad.append(f"{at}: {p.cloud}/{p.region}/{p.zones[0]}:{p.instance_type} is in the lock's exclusions")
+        problem = placement_problem(w, accel, offer, request)
+        if problem is not None:
+            bad.append(f"{at}: {problem}")
         if w.per_node is not None and p.accelerators_per_node != w.per_node:
             bad.append(f"{at}.acceleratorsPerNode: locked {p.accelerators_per_node}; perNode is {w.per_node}")
         top = max(w.nodes.max if w.nodes else p.nodes, p.nodes, 1)

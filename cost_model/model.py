@@ -33,6 +33,8 @@ FAMILY_HELP = {
     "allowedClouds": "allowedClouds",
     "dataResidency": "dataResidency (regions allowed for the dataset's classification)",
     "exclude": "the --exclude list",
+    "hostFloor": "the host floor (cpusPerAccelerator / memoryGbPerAccelerator, defaults in cost_model/hosts.py)",
+    "optIn": "opt-in capacity (allowLocalZones / optInRegions)",
     "maxSpotShare": "spot / maxSpotShare (on-demand share)",
     "nodes": "nodes (node count range)",
     "quotas": "quotas",
@@ -139,7 +141,7 @@ def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ..
     ctx, pinned_plans, empty = _prepare(request, catalog, exclusions, pins, relax, rules)
     args = (request, catalog, exclusions, pins, rules, relax)
     if empty:
-        raise _diagnose(*args, _no_offer_lines(empty, request)) if diagnose else Infeasible("no offer")
+        raise _diagnose(*args, _no_offer_lines(empty, request, ctx.builder)) if diagnose else Infeasible("no offer")
     plans = _all_served(ctx)
     left_out: tuple[LeftOut, ...] = ()
     if plans is None:
@@ -410,10 +412,26 @@ def _feasible_all_served(request, catalog, exclusions, pins, rules, relax) -> bo
     return not empty and _all_served(ctx) is not None
 
 
-def _no_offer_lines(empty: list[Candidates], request: PlacementRequest) -> list[str]:
+def _no_offer_lines(empty: list[Candidates], request: PlacementRequest, builder: CandidateBuilder) -> list[str]:
+    from newinfra.cost_model.hosts import describe, floor_for
+
     lines = []
     for c in empty:
         w = c.workload
+        accel = builder.ix.catalog.normalise_accelerator(w.accelerator)
+        unfloored = builder.rows(w, accel, frozenset({"hostFloor"}))
+        floor = floor_for(w, accel)
+        if floor is not None and len(unfloored) and not len(builder.rows(w, accel)):
+            ix = builder.ix
+            lines.append(f"workload {w.name!r}: no offer meets the host floor of {describe(w, floor)}; the "
+                         f"{accel} hosts it may use have at most {np.nanmax(ix.vcpus_per[unfloored]):g} vCPUs and "
+                         f"{np.nanmax(ix.mem_per[unfloored]):g} GiB per accelerator")
+            continue
+        if not len(unfloored) and len(builder.rows(w, accel, frozenset({"hostFloor", "optIn"}))):
+            lines.append(f"workload {w.name!r}: {accel} is offered there only in opt-in capacity (Local Zones, "
+                         f"opt-in regions: `newinfra catalog --excluded`); allow it with allowLocalZones: true or "
+                         f"optInRegions")
+            continue
         shape = f" with perNode {w.per_node}" if w.per_node else ""
         if w.per_node and w.nodes and not w.nodes.min <= w.count // w.per_node <= w.nodes.max:
             lines.append(f"workload {w.name!r}: count / perNode = {w.count // w.per_node} nodes is outside "

@@ -10,7 +10,16 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from newinfra.facts import TPU_GENERATIONS, TPU_SLICE
@@ -39,6 +48,21 @@ Int = Annotated[int, Strict()]
 Number = Annotated[float, BeforeValidator(_not_bool)]
 MAX_ACCELERATORS = 1_000_000
 MAX_NODES = 100_000
+
+
+def _opt_in_region(name: str) -> str:
+    from newinfra.cost_model.catalog.opt_in import valid_opt_in_regions
+
+    from newinfra.inputs import did_you_mean, listing
+
+    valid = valid_opt_in_regions()
+    if name not in valid:
+        raise ValueError(f"not an opt-in region{did_you_mean(name, valid)}; valid: {listing(valid)} (other "
+                         f"regions need no opt-in)")
+    return name
+
+
+OptInRegion = Annotated[str, AfterValidator(_opt_in_region)]
 
 
 class Model(BaseModel):
@@ -88,6 +112,10 @@ class Workload(Model):
     hours_per_month: Number = Field(default=HOURS_PER_MONTH, gt=0, le=744)
     runs_on: Literal["kubernetes", "vm"] = "kubernetes"
     team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    # Host floor per accelerator (cost_model/hosts.py holds the defaults): only hosts with at least this many
+    # vCPUs and GiB of memory per accelerator are placed. TPU slices have a fixed host: no floor applies.
+    cpus_per_accelerator: Number | None = Field(default=None, gt=0, le=1024)
+    memory_gb_per_accelerator: Number | None = Field(default=None, gt=0, le=16384)
     # EC2 Capacity Block offering to reserve when a placement's market is capacity-block (AWS only).
     capacity_block_offering_id: str | None = Field(default=None, pattern=r"^cb-[0-9a-f]{8,32}$")
     # Until (or instead of) the cost model: an explicit placement for this workload's pools.
@@ -153,6 +181,14 @@ class PlacementRequest(Model):
     # solver pays what opening a region costs (control plane, NAT, shared file system: cost_model/open_costs.py);
     # None (a bare request file): accelerators, egress only.
     profile: Literal["production", "development"] | None = None
+    # Capacity only accounts that opted in may use (cost_model/catalog/opt_in.py): placed only when allowed.
+    allow_local_zones: bool = False
+    opt_in_regions: tuple[OptInRegion, ...] = ()
+
+    @field_validator("opt_in_regions")
+    @classmethod
+    def _sorted_opt_in_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(v)))
 
     @field_validator("allowed_clouds")
     @classmethod

@@ -54,6 +54,7 @@ def check_request(request: PlacementRequest, catalog) -> None:
             hint = did_you_mean(w.accelerator, catalog.accelerators)
             problems.append(f"{key}.accelerator: {str(err).replace('; valid:', hint + '; valid:', 1)}")
             continue
+        problems += _check_floor(key, w, accel)
         offers = [o for o in catalog.offers_for(accel) if o.cloud in request.allowed_clouds]
         if not offers:
             clouds = sorted({o.cloud for o in catalog.offers_for(accel)})
@@ -65,11 +66,23 @@ def check_request(request: PlacementRequest, catalog) -> None:
             problems.append(f"{key}.perNode: no {accel} offer in {listing(request.allowed_clouds)} holds "
                             f"{w.per_node} per node; valid perNode values: {', '.join(map(str, shapes))}")
         if w.placement is not None:
-            problems += _check_pinned(key, w, accel, catalog)
+            problems += _check_pinned(key, w, accel, catalog, request)
     problems += _check_residency(request, catalog)
     problems += _check_quotas(request, catalog)
     if problems:
         raise RequestError("\n".join(problems))
+
+
+def _check_floor(key: str, w, accel: str) -> list[str]:
+    """A host floor on a TPU slice would filter nothing (its host is fixed, its size not in the catalog)."""
+    from newinfra.cost_model.hosts import default_floor
+
+    if default_floor(accel) is not None:
+        return []
+    return [f"{key}.{name}: {value:g} does not apply to {accel}: a TPU slice's host is fixed by the slice; valid "
+            f"only for GPU and other accelerators with a host of their own, so leave it out"
+            for name, value in (("cpusPerAccelerator", w.cpus_per_accelerator),
+                                ("memoryGbPerAccelerator", w.memory_gb_per_accelerator)) if value is not None]
 
 
 def quota_families(catalog, cloud: str) -> set[str]:
@@ -116,7 +129,9 @@ def _check_residency(request: PlacementRequest, catalog) -> list[str]:
     return out
 
 
-def _check_pinned(key: str, w, accel: str, catalog) -> list[str]:
+def _check_pinned(key: str, w, accel: str, catalog, request: PlacementRequest) -> list[str]:
+    from newinfra.cost_model.hosts import placement_problem
+
     out = []
     for j, p in enumerate(w.placement):
         where = f"{key}.placement[{j}]"
@@ -135,4 +150,10 @@ def _check_pinned(key: str, w, accel: str, catalog) -> list[str]:
                            f"offered there in zones {listing(valid)}" if valid else
                            f"{where}.region: {p.instance_type} is not offered in {p.cloud}/{p.region}; "
                            f"regions: {listing(facts.regions)}")
+            offer = next((o for o in catalog.offers_for(accel) if o.zone in (zone, "") and (
+                o.cloud, o.region, o.instance_type, o.accelerators_per_node) == (
+                p.cloud, p.region, p.instance_type, p.accelerators_per_node)), None)  # Alibaba rows: no zone
+            problem = None if offer is None else placement_problem(w, accel, offer, request)
+            if problem is not None:  # a hand-written placement follows the optimizer's rules
+                out.append(f"{where}: {problem}")
     return out

@@ -16,7 +16,6 @@ import argparse
 import ast
 import csv
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple
@@ -115,10 +114,6 @@ def _per_accelerator_memory(total_mib: float | None, count: int) -> float | None
     return None if not total_mib or not count else round(total_mib / 1024 / count, 2)
 
 
-# AZ IDs of Local Zones carry a location code: use1-atl2-az1, usw2-lax1-az1 (regular zones: use1-az1).
-LOCAL_ZONE_ID = re.compile(r"^[a-z]+[0-9]-[a-z]{3}[0-9]+-az[0-9]+$")
-
-
 def aws_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
     cols = ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "GpuInfo",
             "Price", "SpotPrice", "Region", "AvailabilityZone")
@@ -129,11 +124,7 @@ def aws_offers(src: Path, out: list[Exclusion]) -> Iterator[Offer]:
             out.append(Exclusion("aws", region, zone, itype, "offer",
                                  f"fractional GPU ({count:g} of a GPU per instance): not a whole GPU"))
             continue
-        if LOCAL_ZONE_ID.match(zone):
-            out.append(Exclusion("aws", region, zone, itype, "offer",
-                                 "Local Zone: an opt-in zone group, without EKS managed node groups for "
-                                 "GPU types or cluster placement groups; not placed by default"))
-            continue
+        # Local Zones and opt-in regions stay offers: the loader discloses them as "opt-in" (opt_in.py)
         per_node = int(count)
         info = ast.literal_eval(row["GpuInfo"]) if row["GpuInfo"].strip() else {}
         total_mib = info.get("TotalGpuMemoryInMiB") or info.get("TotalNeuronDeviceMemoryInMiB")

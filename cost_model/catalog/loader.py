@@ -20,6 +20,7 @@ from pathlib import Path
 
 from newinfra.cost_model.catalog import rates
 from newinfra.cost_model.catalog.names import alias_key
+from newinfra.cost_model.catalog.opt_in import SCOPE, opt_in_reason
 from newinfra.cost_model.catalog.schema import Exclusion, InstanceFacts, Offer
 
 from newinfra.facts import TPU_SLICE
@@ -197,6 +198,7 @@ class Catalog:
         self._by_accelerator = {a: tuple(v) for a, v in grouped.items()}
         self._offered = {(o.cloud, o.region, o.zone, o.instance_type) for o in self.offers}
         self.__dict__.pop("_instances", None)
+        self.__dict__.pop("opt_in", None)
 
     def with_offers(self, offers: tuple[Offer, ...], *, label: str) -> Catalog:
         """A copy whose offers are replaced (live data); its version says so: 'sha256:…+live'."""
@@ -205,6 +207,14 @@ class Catalog:
         derived.version = f"{self.version}+{label}"
         derived._index()
         return derived
+
+    @cached_property
+    def opt_in(self) -> tuple[Exclusion, ...]:
+        """Offers only an account that opted in may use (Local Zones, opt-in regions), as rows of scope
+        "opt-in" with the reason: derived from the offers by one rule (opt_in.py), so a live catalog has them too."""
+        rows = {Exclusion(o.cloud, o.region, o.zone, o.instance_type, SCOPE, reason) for o in self.offers
+                if (reason := opt_in_reason(o.cloud, o.region, o.zone)) is not None}
+        return tuple(sorted(rows))
 
     # --- queries ----------------------------------------------------------------------------------
     def normalise_accelerator(self, name: str) -> str:

@@ -37,28 +37,36 @@ GCP_GPU_HOSTS: dict[str, tuple[str, int]] = {
     "g2-standard-96": ("L4", 8),
 }
 
-# N1 hosts take T4/V100/P4/P100 in fixed counts, each count capping the host's vCPUs and memory (GB).
-N1_GPU_LIMITS: dict[str, dict[int, tuple[int, int]]] = {
-    "T4": {1: (48, 312), 2: (48, 312), 4: (96, 624)},
-    "P4": {1: (24, 156), 2: (48, 312), 4: (96, 624)},
-    "V100": {1: (12, 78), 2: (24, 156), 4: (48, 312), 8: (96, 624)},
-    "P100": {1: (16, 104), 2: (32, 208), 4: (64, 208)},
+# GCP's attachment rules for N1 hosts: per GPU model and count, the vCPU and memory (GB) range a host may have
+# to take that many GPUs ("GPU machine types", N1 general-purpose: https://cloud.google.com/compute/docs/gpus).
+# GCP refuses an instance outside the range, and refuses GPUs on the shared-core N1 types (f1-micro, g1-small).
+# The ranges start at 1 vCPU: the floor people would run on is the cost model's host floor (cost_model/hosts.py).
+N1_ATTACHMENT: dict[str, dict[int, tuple[tuple[int, int], tuple[int, int]]]] = {
+    # model: {GPUs: ((min vCPUs, max vCPUs), (min GB, max GB))}
+    "T4": {1: ((1, 48), (1, 312)), 2: ((1, 48), (1, 312)), 4: ((1, 96), (1, 624))},
+    "P4": {1: ((1, 24), (1, 156)), 2: ((1, 48), (1, 312)), 4: ((1, 96), (1, 624))},
+    "V100": {1: ((1, 12), (1, 78)), 2: ((1, 24), (1, 156)), 4: ((1, 48), (1, 312)), 8: ((1, 96), (1, 624))},
+    "P100": {1: ((1, 16), (1, 104)), 2: ((1, 32), (1, 208)), 4: ((1, 64), (1, 208))},
 }
+N1_SHARED_CORE = ("f1-micro", "g1-small")
 # Hosts that take attached GPUs of several models: the GCP families without an accelerator of their own (N1).
 N1_GPU_FAMILIES = tuple(sorted(f for (c, f), v in FAMILIES.items() if c == "gcp" and v.accelerator is None))
+GIB_PER_GB = 1e9 / 2**30
+
+
+def n1_attachable(accelerator: str, count: int, host: str, vcpus: float, mem_gib: float) -> bool:
+    """Whether GCP attaches `count` x `accelerator` (source name: T4, V100, ...) to N1 host `host`."""
+    rule = N1_ATTACHMENT.get(accelerator, {}).get(count)
+    if rule is None or host in N1_SHARED_CORE or family_of("gcp", host) not in N1_GPU_FAMILIES:
+        return False
+    (cpu_lo, cpu_hi), (gb_lo, gb_hi) = rule
+    return cpu_lo <= vcpus <= cpu_hi and gb_lo * GIB_PER_GB <= mem_gib <= gb_hi * GIB_PER_GB
 
 
 def n1_hosts_for(accelerator: str, count: int, hosts: dict[str, tuple[float, float]]) -> list[str]:
     """N1 host types (name -> (vCPUs, memory GiB)) that may carry `count` of `accelerator`."""
-    limit = N1_GPU_LIMITS.get(accelerator, {}).get(count)
-    if limit is None:
-        return []
-    max_vcpus, max_gb = limit
-    gib_per_gb = 1e9 / 2**30
-    return sorted(
-        name for name, (vcpus, mem_gib) in hosts.items()
-        if family_of("gcp", name) in N1_GPU_FAMILIES and vcpus <= max_vcpus and mem_gib <= max_gb * gib_per_gb
-    )
+    return sorted(name for name, (vcpus, mem_gib) in hosts.items()
+                  if n1_attachable(accelerator, count, name, vcpus, mem_gib))
 
 
 class SliceError(ValueError):

@@ -73,7 +73,8 @@ def catalog(
     if excluded:
         if accelerator is not None:
             raise _fail("--accelerator does not apply to --excluded (excluded rows may have no known accelerator)")
-        rows = [e for e in cat.excluded if (cloud is None or e.cloud == cloud) and _in(region, e.region)]
+        rows = [e for e in sorted(cat.excluded + cat.opt_in)
+                if (cloud is None or e.cloud == cloud) and _in(region, e.region)]
         _show_excluded(cat, rows, as_json)
         return
     try:
@@ -121,7 +122,8 @@ def _show_excluded(cat, rows, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} excluded rows (scope offer: left out; spot: spot price dropped)")
+    table = Table(title=f"{len(rows)} excluded rows (scope offer: left out; spot: spot price dropped; "
+                        f"opt-in: offered, placed only when the stack opts in)")
     for col in ("cloud", "region", "zone", "instance type", "scope", "reason"):
         table.add_column(col, overflow="fold")
     for e in rows:

@@ -65,7 +65,7 @@ def workload(**kw):
     ({**workload(dataset="d"), "datasets": [{"name": "d", "sizeGb": 1, "classification": "eu", "homeCloud": "aws",
                                              "homeRegion": "eu-west-1"}], "dataResidency": {"eu": []}},
      "dataResidency.eu: empty list allows no region"),
-    ({**workload(), "colour": "blue"}, "colour: unknown key; valid keys here: allowedClouds, dataResidency, datasets"),
+    ({**workload(), "colour": "blue"}, "colour: unknown key; valid keys here: allowLocalZones, allowedClouds, dataResidency"),
     ("workloads: [unclosed", "not valid YAML"),
 ])
 def test_bad_input_exits_2_with_one_message(tmp_path, capsys, request_, needle):
@@ -139,7 +139,7 @@ def test_live_asks_only_allowed_aws_regions_and_adds_live_quotas(monkeypatch, fu
     def overrides(regions, *, catalog):
         asked["regions"] = tuple(regions)
         offered = frozenset((o.region, o.zone, o.instance_type) for o in catalog.offers
-                            if o.cloud == "aws" and o.region == "us-east-1" and o.zone.endswith("az1"))
+                            if o.cloud == "aws" and o.region == "us-east-1" and o.zone == "use1-az1")
         return live.LiveData(("us-east-1",), offered, {}, (quota,))
 
     monkeypatch.setattr(live, "live_overrides", overrides)

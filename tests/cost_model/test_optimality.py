@@ -1,6 +1,6 @@
-"""The MILP (with its pruning) against brute force: on random small requests both find the same cost,
-region charges (control plane, NAT per the profile) paid once per region or zone included, and a single
-workload never costs more than the cheapest feasible single offer."""
+"""The MILP (with its pruning) against brute force: on random small requests both find the same cost (host
+floors, Local Zones and opt-in regions included), region charges (control plane, NAT per the profile) paid once
+per region or zone included, and a single workload never costs more than the cheapest feasible single offer."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from newinfra.cost_model.candidates import CandidateBuilder
+from newinfra.cost_model.catalog.opt_in import allowed
 from newinfra.cost_model.catalog.quota import quota_family, quota_units
 from newinfra.cost_model.explain import single_offer_costs
+from newinfra.cost_model.hosts import floor_for, meets_floor
 from newinfra.cost_model.model import Infeasible, offer_index, solve
 from newinfra.cost_model.open_costs import OpenCosts
 from newinfra.cost_model.request import PlacementRequest
@@ -20,7 +22,8 @@ from newinfra.cost_model.request import PlacementRequest
 L4_SHAPES = {("aws", "g6.xlarge"): 1, ("aws", "g6.12xlarge"): 4, ("aws", "g6.48xlarge"): 8,
              ("gcp", "g2-standard-4"): 1, ("gcp", "g2-standard-24"): 2, ("gcp", "g2-standard-48"): 4}
 ZONES = [("aws", "us-east-1", "use1-az1"), ("aws", "us-east-1", "use1-az2"), ("aws", "eu-west-1", "euw1-az1"),
-         ("gcp", "us-central1", "us-central1-a")]
+         ("gcp", "us-central1", "us-central1-a"),
+         ("aws", "us-east-1", "use1-atl2-az1"), ("aws", "me-south-1", "mes1-az1")]  # a Local Zone, an opt-in region
 PRICE = st.sampled_from([0.5, 0.8, 1.0, 1.3, 2.0, 3.1, 4.0, 6.5])
 
 
@@ -59,6 +62,9 @@ def requests(draw):
             w["dataset"] = "d"
         if draw(st.integers(0, 3)) == 0:  # a VM workload needs no control plane, only the network
             w["runsOn"] = "vm"
+        if draw(st.integers(0, 2)) == 0:  # a host floor of its own (L4 hosts here: 4, 12 or 24 vCPUs per GPU)
+            w["cpusPerAccelerator"] = draw(st.sampled_from([2, 8, 13]))
+            w["memoryGbPerAccelerator"] = draw(st.sampled_from([16, 100, 250]))
         workloads.append(w)
     quotas = []
     if draw(st.booleans()):
@@ -72,6 +78,8 @@ def requests(draw):
                          "homeRegion": "eu-west-1", "monthlyReadGb": draw(st.sampled_from([0, 1000, 20000]))}]}
     if draw(st.booleans()):
         req["dataResidency"] = {"internal": draw(st.sampled_from([["us-*"], ["eu-*", "us-east-1"], ["*"]]))}
+    req["allowLocalZones"] = draw(st.booleans())
+    req["optInRegions"] = draw(st.sampled_from([[], ["me-south-1"]]))
     profile = draw(st.sampled_from([None, "development", "production"]))
     if profile is not None:
         req["profile"] = profile
@@ -94,7 +102,9 @@ def workload_configs(req: PlacementRequest, w, catalog):
     cap = w.spot_share_cap
     ds = req.dataset(w.dataset)
     out = []
-    offers_ = [o for o in catalog.offers if req.region_allowed(w, o.region)]
+    floor = floor_for(w, "L4")  # the same rules, applied offer by offer
+    offers_ = [o for o in catalog.offers if req.region_allowed(w, o.region) and meets_floor(o, floor)
+               and allowed(o.cloud, o.region, o.zone, req.allow_local_zones, req.opt_in_regions)]
     for zone in sorted({(o.cloud, o.region, o.zone) for o in offers_}):
         here = [o for o in offers_ if (o.cloud, o.region, o.zone) == zone]
         egress = catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, zone[0], zone[1]) * ds.read_gb \

@@ -165,12 +165,20 @@ def test_missing_file(tmp_path):
         load_catalog(dst)
 
 
-def test_local_zones_are_excluded_with_their_reason():
+def test_local_zones_are_offered_and_disclosed_as_opt_in():
     from newinfra.cost_model.catalog import load_catalog
-    from newinfra.cost_model.catalog.build import LOCAL_ZONE_ID
+    from newinfra.cost_model.catalog.opt_in import LOCAL_ZONE_ID, is_opt_in_region
 
     catalog = load_catalog()
-    assert not [o for o in catalog.offers if o.cloud == "aws" and LOCAL_ZONE_ID.match(o.zone)]
-    local = [e for e in catalog.excluded if e.zone == "use1-atl2-az1"]
-    assert local and all("Local Zone" in e.reason for e in local)
+    local = {(o.region, o.zone, o.instance_type) for o in catalog.offers if LOCAL_ZONE_ID.match(o.zone)}
+    assert ("us-east-1", "use1-atl2-az1", "p5.48xlarge") in local
+    assert not [e for e in catalog.excluded if LOCAL_ZONE_ID.match(e.zone) and e.scope == "offer"]
+    disclosed = {(e.region, e.zone, e.instance_type): e for e in catalog.opt_in}
+    assert local <= set(disclosed)
+    assert all(e.scope == "opt-in" and e.reason.startswith("opt-in: ") and "allowLocalZones" in e.reason
+               for k, e in disclosed.items() if k in local)
+    regions = {(o.region, o.zone, o.instance_type) for o in catalog.offers if is_opt_in_region(o.cloud, o.region)}
+    assert regions and regions <= set(disclosed)
+    assert all("optInRegions" in disclosed[k].reason for k in regions)
+    assert len(disclosed) == len(local | regions)
     assert LOCAL_ZONE_ID.match("usw2-lax1-az1") and not LOCAL_ZONE_ID.match("use1-az1")
