@@ -75,10 +75,9 @@ def project_copy(tmp_path: Path) -> Path:
     """The files `place` and `plan` read, copied so the tests never touch the repository's own."""
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("Pulumi.yaml", "stacks"):
-        src = REPO_ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / name)
-    shutil.rmtree(root / "stacks" / "__pycache__", ignore_errors=True)
+    shutil.copy2(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    # Only what git tracks: a checkout's own `place` leaves its flock files (.ENV.json.lock) and caches behind.
+    shutil.copytree(REPO_ROOT / "stacks", root / "stacks", ignore=shutil.ignore_patterns("__pycache__", ".*.lock"))
     return root
 
 
