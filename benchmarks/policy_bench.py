@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     resources, config = scaled(args.resources)
     print(f"record: {len(resources)} resources, {len({r['type'] for r in resources})} types "
           f"(built in {time.perf_counter() - start:.1f} s)")
+    from newinfra.cost_model.catalog import prices
     from newinfra.cost_model.pricebook.loader import load_pricebook
-    from newinfra.policies.rules import prices
 
     prices.book()  # load the catalog and the price book once, as a long-lived check would
     load_pricebook()

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from newinfra.cost_model.hours import workload_hours
 from newinfra.policies.packs import Pack, level_for
 from newinfra.policies.rules.budget.caps import team_quotas, workload_teams
-from newinfra.policies.rules.budget.estimate import workload_hours
 from pulumi_policy import EnforcementLevel
 
 LEVELS = {level.value: level for level in EnforcementLevel}

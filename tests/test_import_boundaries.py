@@ -76,3 +76,14 @@ def test_no_source_of_a_room_imports_the_program_the_engine_or_the_cli(room):
     crossing = sorted(f"{path.relative_to(root.parent)}: {name}" for path in root.rglob("*.py")
                       for name in _imports(path) if _matching([name], FORBIDDEN_FOR_ROOMS))
     assert crossing == []
+
+
+def test_the_cost_model_reads_records_without_the_policy_packs():
+    """The policy packs judge with the cost model's figures, never the other way round: the price book and the
+    pool reader use the core's resource readers (newinfra.props, newinfra.links), not the rules'."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "cost_model"
+    crossing = sorted(f"{path.relative_to(root.parent)}: {name}" for path in root.rglob("*.py")
+                      for name in _imports(path) if _matching([name], ("newinfra.policies",)))
+    assert crossing == []

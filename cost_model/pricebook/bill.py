@@ -59,7 +59,7 @@ class Context:
     cloud: str
     region: str
     usage: Mapping[str, float]
-    pool: Any = None  # newinfra.record_pools.Pool for compute types
+    pool: Any = None  # newinfra.cost_model.record_pools.Pool for compute types
     template: Mapping[str, Any] | None = None
     hours: float = HOURS_PER_MONTH
 
@@ -199,7 +199,7 @@ class Bill:
 
 
 def _adapters(resources: list[dict[str, Any]]) -> list[Any]:
-    """Record rows as the objects newinfra.record_pools reads (props, provider props, parent)."""
+    """Record rows as the objects newinfra.cost_model.record_pools reads (props, provider props, parent)."""
     providers = {r["urn"]: r.get("inputs") or {} for r in resources if r["type"].startswith("pulumi:providers:")}
     by_urn: dict[str, Any] = {}
     out = []
@@ -219,7 +219,7 @@ def _adapters(resources: list[dict[str, Any]]) -> list[Any]:
 def policy_rows(resources: list[Any]) -> list[dict[str, Any]]:
     """PolicyResources (a stack policy's view) as record rows, their providers included, so that the
     budget pack prices exactly what ``newinfra cost`` prices. A type of no provider package is a component."""
-    from newinfra.policies.rules.common import cloud_of, plain, provider_props
+    from newinfra.props import cloud_of, plain, provider_props
 
     rows: list[dict[str, Any]] = []
     providers: dict[str, dict[str, Any]] = {}
@@ -245,12 +245,12 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     """Price every resource of ``record`` (newinfra.record.Record, or anything with .resources, .config,
     .project, .stack). A pool tagged with a workload runs that workload's hoursPerMonth (``workload_hours``,
     default: the stack's newinfra:workloads), any other pool ``hours_per_month``."""
+    from newinfra.cost_model import hours as run_hours
     from newinfra.cost_model.pricebook import pricing
-    from newinfra.policies.rules.budget import estimate
-    from newinfra.policies.rules.common import cloud_of, region_of
+    from newinfra.cost_model.record_pools import launch_templates, pools
 
+    from newinfra.props import cloud_of, region_of
     from newinfra.record import resource_regions
-    from newinfra.record_pools import launch_templates, pools
 
     book = book or load_pricebook()
     usage = usage or Usage({}, "<defaults>")
@@ -262,7 +262,7 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     pool_of = {p.urn: p for p in pools(compute + [a for a in adapters if a.resource_type in pricing.TEMPLATE_TYPES])}
     templates = launch_templates([a for a in adapters if a.resource_type in pricing.POOL_OR_TEMPLATE_TYPES])
     hours = dict(workload_hours) if workload_hours is not None else \
-        estimate.workload_hours(_stack_value(record.config, "workloads"))
+        run_hours.workload_hours(_stack_value(record.config, "workloads"))
     out = []
     for r in resources:
         a = by_urn[r["urn"]]
@@ -300,9 +300,9 @@ def egress_lines(config: Mapping[str, Any], pools: list[Any]) -> list[Priced]:
     region or cloud than its pools run in: read GB x the catalog's egress rate (the solver's figure,
     ``lock.dataset_egress_usd``). A stack without newinfra's config has none."""
     from newinfra.cost_model.catalog import load_catalog
+    from newinfra.cost_model.catalog.prices import _quiet
     from newinfra.cost_model.lock import dataset_egress_usd
     from newinfra.cost_model.request import Dataset
-    from newinfra.policies.rules.prices import _quiet
 
     datasets, workloads = _stack_value(config, "datasets"), _stack_value(config, "workloads")
     if not isinstance(datasets, list) or not isinstance(workloads, list):

@@ -310,7 +310,7 @@ def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json:
 
 def _prices() -> str | None:
     """The catalog the bill priced accelerators with, for the comment (the bill's price date is beside it)."""
-    from newinfra.policies.rules.prices import catalog_version
+    from newinfra.cost_model.catalog.prices import catalog_version
 
     return catalog_version()
 

@@ -111,7 +111,7 @@ def read_check_outputs(paths: list[Path]) -> list[dict[str, Any]]:
     """Per environment (sorted by stack): its `newinfra check --json` cost figures, or the error it gave."""
     import json
 
-    out = []
+    out: list[dict[str, Any]] = []
     for path in paths:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

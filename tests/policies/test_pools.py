@@ -8,14 +8,14 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from newinfra.cost_model.catalog import prices
 from newinfra.cost_model.catalog.schema import Offer
-from newinfra.policies.rules import prices
-from newinfra.policies.rules.budget.estimate import workload_hours
+from newinfra.cost_model.hours import workload_hours
+from newinfra.cost_model.record_pools import pools
 from newinfra.policies.rules.budget.taggable import scan, taggable
 from newinfra.policies.rules.common import region_of, zone_to_region
-from newinfra.policies.rules.links import Index
 
-from newinfra.record_pools import pools
+from newinfra.links import Index
 
 
 def resource(type_token: str, name: str, props: dict, region: str = "us-east-1", parent: str | None = None):

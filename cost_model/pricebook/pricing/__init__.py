@@ -56,7 +56,7 @@ def _registry() -> dict[str, Pricer]:
 REGISTRY: dict[str, Pricer] = _registry()
 USAGE: dict[str, Mapping[str, Spec]] = {t: p.usage for t, p in REGISTRY.items()}
 
-from newinfra.record_pools import POOL_TYPES, TEMPLATE_TYPES  # noqa: E402
+from newinfra.cost_model.record_pools import POOL_TYPES, TEMPLATE_TYPES  # noqa: E402
 
 POOL_OR_TEMPLATE_TYPES = (*POOL_TYPES, *TEMPLATE_TYPES)
 

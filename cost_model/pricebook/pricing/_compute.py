@@ -1,6 +1,6 @@
 """Compute lines shared by every pool type: nodes x hours x the node's hourly price.
 
-Node counts, market and types come from newinfra.record_pools (one table of where each type keeps them);
+Node counts, market and types come from newinfra.cost_model.record_pools (one table of where each type keeps them);
 accelerator types are priced by the accelerator catalog (GCP: host + GPUs), other types by instances.csv.
 """
 
@@ -15,7 +15,7 @@ from newinfra.cost_model.pricebook.loader import Price
 @lru_cache(maxsize=1)
 def _catalog_meta() -> tuple[str, str]:
     from newinfra.cost_model.catalog import load_catalog
-    from newinfra.policies.rules.prices import _quiet
+    from newinfra.cost_model.catalog.prices import _quiet
 
     with _quiet():
         cat = load_catalog()
@@ -24,7 +24,7 @@ def _catalog_meta() -> tuple[str, str]:
 
 def node_price(ctx, pool) -> tuple[str, Price]:
     """(instance type, hourly price of one node) for ``pool`` in ``ctx.region``: the dearest of its types."""
-    from newinfra.policies.rules import prices
+    from newinfra.cost_model.catalog import prices
 
     if not pool.instance_types:
         raise Unpriced("no instance type in its inputs")

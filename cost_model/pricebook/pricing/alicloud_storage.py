@@ -5,7 +5,8 @@ from __future__ import annotations
 from newinfra.cost_model.pricebook.bill import Line, Unpriced
 from newinfra.cost_model.pricebook.pricing import Pricer
 from newinfra.cost_model.pricebook.usage import Spec
-from newinfra.policies.rules.common import get
+
+from newinfra.props import get
 
 
 def _oss(props, ctx) -> list[Line]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from newinfra.cost_model.pricebook.bill import Line, Unpriced
 from newinfra.cost_model.pricebook.pricing import Pricer
 from newinfra.cost_model.pricebook.usage import Spec
-from newinfra.policies.rules.common import get
+
+from newinfra.props import get
 
 GP3_FREE_IOPS, GP3_FREE_MBPS = 3000, 125  # included in every gp3 volume (services.csv note)
 

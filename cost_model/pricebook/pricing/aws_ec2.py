@@ -7,7 +7,8 @@ from newinfra.cost_model.pricebook.bill import Line
 from newinfra.cost_model.pricebook.pricing import Pricer
 from newinfra.cost_model.pricebook.pricing._compute import node_lines
 from newinfra.cost_model.pricebook.pricing.aws_ebs import volume_lines
-from newinfra.policies.rules.common import get
+
+from newinfra.props import get
 
 
 def _instance(props, ctx) -> list[Line]:

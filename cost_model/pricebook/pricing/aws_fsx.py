@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from newinfra.cost_model.pricebook.bill import Line, Unpriced
 from newinfra.cost_model.pricebook.pricing import Pricer
-from newinfra.policies.rules.common import get
+
+from newinfra.props import get
 
 
 def _lustre(props, ctx) -> list[Line]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from newinfra.cost_model.pricebook.bill import Line, Unpriced
 from newinfra.cost_model.pricebook.pricing import Pricer
 from newinfra.cost_model.pricebook.pricing._compute import node_lines
-from newinfra.policies.rules.common import get, items
+
+from newinfra.props import get, items
 
 DISK_TYPES = ("pd-balanced", "pd-ssd", "pd-standard", "pd-extreme")
 

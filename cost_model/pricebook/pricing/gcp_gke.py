@@ -7,7 +7,8 @@ import re
 from newinfra.cost_model.pricebook.bill import Line
 from newinfra.cost_model.pricebook.pricing import Pricer
 from newinfra.cost_model.pricebook.pricing._compute import node_lines, node_price
-from newinfra.policies.rules.common import get, items
+
+from newinfra.props import get, items
 
 DEFAULT_MACHINE = "e2-medium"  # GKE's default node machine type when nodeConfig names none
 REGIONAL_ZONES = 3  # a regional cluster without nodeLocations runs nodes in three zones
@@ -15,9 +16,9 @@ ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 
 
 def default_pool(props):
-    """The cluster's default pool as a newinfra.record_pools.Pool, or None when it is removed (Autopilot:
+    """The cluster's default pool as a newinfra.cost_model.record_pools.Pool, or None when it is removed (Autopilot:
     no nodes of its own)."""
-    from newinfra.record_pools import Pool
+    from newinfra.cost_model.record_pools import Pool
 
     if get(props, "removeDefaultNodePool") is True or get(props, "enableAutopilot") is True:
         return None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from newinfra.policies.rules import prices
+from newinfra.cost_model.catalog import prices
+from newinfra.cost_model.record_pools import TYPES, Pool, pools
 from newinfra.policies.rules.budget.scope import accelerated
 from newinfra.policies.rules.common import setting, stack_rule, stack_setting
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from newinfra.record_pools import TYPES, Pool, pools
 
 CAPS_SCHEMA = PolicyConfigSchema(
     properties={

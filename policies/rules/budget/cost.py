@@ -8,12 +8,11 @@ unpriced resource is listed in the finding, never counted as zero.
 
 from __future__ import annotations
 
+from newinfra.cost_model.hours import workload_hours
+from newinfra.cost_model.record_pools import POOL_TYPES
 from newinfra.cost_model.request import HOURS_PER_MONTH
-from newinfra.policies.rules.budget.estimate import workload_hours
 from newinfra.policies.rules.common import setting, stack_rule, stack_setting, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from newinfra.record_pools import POOL_TYPES
 
 BIGGEST = 5  # lines named in the finding
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from newinfra.policies.rules import prices
+from newinfra.cost_model.catalog import prices
+from newinfra.cost_model.record_pools import TYPES, pools
 from newinfra.policies.rules.budget.scope import ENVIRONMENT_PROPERTY, PRODUCTION, accelerated, environment
 from newinfra.policies.rules.common import stack_rule, with_defaults
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from newinfra.record_pools import TYPES, pools
 
 SPOT_SCHEMA = PolicyConfigSchema(
     properties={

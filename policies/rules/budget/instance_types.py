@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 
-from newinfra.policies.rules import prices
+from newinfra.cost_model.catalog import prices
+from newinfra.cost_model.record_pools import TYPES, pools
 from newinfra.policies.rules.budget.scope import accelerated
 from newinfra.policies.rules.common import stack_rule
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
-
-from newinfra.record_pools import TYPES, pools
 
 ALLOW_SCHEMA = PolicyConfigSchema(
     properties={

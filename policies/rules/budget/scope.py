@@ -6,10 +6,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from newinfra.policies.rules import prices
+from newinfra.cost_model.catalog import prices
+from newinfra.cost_model.record_pools import Pool
 from newinfra.policies.rules.common import setting
-
-from newinfra.record_pools import Pool
 
 ENVIRONMENT_PROPERTY = {
     "type": "string", "minLength": 1,

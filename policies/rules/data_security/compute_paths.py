@@ -9,8 +9,9 @@ from typing import Any
 from newinfra.policies.rules.common import NOT_EVALUATED, get, items, of_types, stack_rule, truthy
 from newinfra.policies.rules.data_security.exposure import accelerated_type
 from newinfra.policies.rules.data_security.tables import table_rule
-from newinfra.policies.rules.links import Index
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+from newinfra.links import Index
 
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 SPOT_REQUEST = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from newinfra.policies.rules import prices
+from newinfra.cost_model.catalog import prices
+from newinfra.cost_model.record_pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
 from newinfra.policies.rules.common import get, items, stack_rule, with_defaults
-from newinfra.policies.rules.links import Index
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 from newinfra.facts import FamilyNameError, efa_interfaces
-from newinfra.record_pools import LAUNCH_TEMPLATE, TYPES, Pool, launch_templates, pools
+from newinfra.links import Index
 
 PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
 

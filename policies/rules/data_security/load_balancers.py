@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from newinfra.policies.rules.common import get, items, of_types, stack_rule, truthy
-from newinfra.policies.rules.links import Index
 from pulumi_policy import ReportViolation, StackValidationArgs
+
+from newinfra.links import Index
 
 LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")

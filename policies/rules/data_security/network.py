@@ -6,10 +6,10 @@ from typing import Any
 
 from newinfra.policies.rules.common import get, items, stack_rule
 from newinfra.policies.rules.data_security.tables import table_rule
-from newinfra.policies.rules.links import Index
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
 
 from newinfra.cidrs import LIMIT_SCHEMA, judge
+from newinfra.links import Index
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"

@@ -20,8 +20,9 @@ from newinfra.policies.rules.common import (
     stack_rule,
     with_defaults,
 )
-from newinfra.policies.rules.links import Index
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+from newinfra.links import Index
 
 AWS_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 GCS_BUCKET = "gcp:storage/bucket:Bucket"

@@ -20,8 +20,9 @@ from newinfra.policies.rules.common import (
     stack_rule,
     with_defaults,
 )
-from newinfra.policies.rules.links import bucket_name_from_path, names
 from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs
+
+from newinfra.links import bucket_name_from_path, names
 
 DATA_TYPES = (
     "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "gcp:storage/bucket:Bucket", "alicloud:oss/bucket:Bucket",

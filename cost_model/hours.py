@@ -1,4 +1,5 @@
-"""Hours a stack's pools run per month, per workload (newinfra:workloads hoursPerMonth).
+"""Hours a stack's pools run per month, per workload (newinfra:workloads hoursPerMonth): the bill and the budget
+rule read them here.
 
 The monthly figures themselves are the bill's (cost_model/pricebook/bill.py, `totals`): the one place a
 stack's total is summed, for `newinfra cost`, the budget rule, `check`, the plan summary, the PR comment and

@@ -1,6 +1,6 @@
 """Node prices and accelerator counts from the cost model's catalog, per (cloud, region, instance type).
 
-A pool is priced in the zones it runs in (newinfra.record_pools.pool_zones: the zone the placement chose),
+A pool is priced in the zones it runs in (newinfra.cost_model.record_pools.pool_zones: the zone the placement chose),
 so every figure matches the lock's; where its zones are not known, or the catalog has no offer there, a
 region's price is the highest zone price there (an estimate that errs on the side of the budget). Tests and
 benchmarks pass their own ``PriceBook``.

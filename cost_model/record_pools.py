@@ -1,6 +1,7 @@
 """Compute pools of a record, whatever the cloud: node groups, node pools, TPU VMs, VM groups, instances.
 
-Core, not policy: the price book (cost_model.pricebook) and the policy packs both read pools from here.
+In the cost model, below the policies: the price book (cost_model.pricebook) and the policy packs both read
+pools from here.
 
 One table says, per resource type, where the instance type, node counts and market live. The budget and
 GPU rules read ``Pool``s, never the raw inputs, so a new pool type is one table entry.
@@ -12,8 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from newinfra.policies.rules import prices
-from newinfra.policies.rules.common import (
+from newinfra.cost_model.catalog import prices
+
+from newinfra.links import Index
+from newinfra.props import (
     KIND_LABELS,
     WORKLOAD_TAGS,
     cloud_of,
@@ -23,7 +26,6 @@ from newinfra.policies.rules.common import (
     provider_props,
     region_of,
 )
-from newinfra.policies.rules.links import Index
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 ALI_SPOT = ("SpotWithPriceLimit", "SpotAsPriceGo")

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from newinfra.policies.rules.common import get, items
+from newinfra.props import get, items
 
 # Inputs that hold a resource's physical name, by type token (default: "name").
 NAME_INPUTS = {
