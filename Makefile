@@ -26,14 +26,14 @@ place: $(STAMP)
 check: $(STAMP)
 	$(BIN)/newinfra check $(ENV)
 
-## What the slow real-target tests need from the machine (debootstrap, Ubuntu's archive keyring): installed
+## What the slow real-target tests need from the machine (debootstrap, Ubuntu's archive keyring, promtool): installed
 ## once with apt-get as root (sudo when not root), then a no-op that costs a few milliseconds.
 setup:
 	@if [ "$$(id -u)" = 0 ]; then ansible/ci-setup.sh; \
 	elif command -v sudo >/dev/null; then sudo ansible/ci-setup.sh; \
-	else echo "make setup: needs root (or sudo) to install debootstrap: run ansible/ci-setup.sh as root" >&2; exit 2; fi
+	else echo "make setup: needs root (or sudo) to install debootstrap and promtool: run ansible/ci-setup.sh as root" >&2; exit 2; fi
 
-## Everything, including the slow real-target tests (chroot Ansible targets, moto server).
+## Everything, including the slow real-target tests (chroot Ansible targets, moto server, promtool rule tests).
 test: $(STAMP) setup
 	$(BIN)/pytest -q
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install, on a fresh Debian 12 CI machine (root), what the real-target Ansible tests need: debootstrap to build
-# Ubuntu 24.04 / Debian 12 root filesystems, and Ubuntu's archive keyring (not packaged in Debian 12).
+# Install, on a fresh Debian 12 CI machine (root), what the real-target tests need: debootstrap to build
+# Ubuntu 24.04 / Debian 12 root filesystems, Ubuntu's archive keyring (not packaged in Debian 12), and promtool
+# (Debian's prometheus package) for the DCGM alert rules' `promtool test rules` tests.
 # Idempotent and quiet; the Python side (ansible, ansible-lint, nvidia-ml-py) comes from the pyproject extra.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -20,6 +21,13 @@ if [ ${#need[@]} -gt 0 ]; then
   command -v gpg >/dev/null || pkgs+=(gpg)
   command -v curl >/dev/null || pkgs+=(curl)
   apt-get install -y -qq --no-install-recommends "${pkgs[@]}" ca-certificates >/dev/null
+fi
+
+# Only promtool is needed; --no-install-recommends keeps the server's web assets' extras out. The package's
+# postinst may start a prometheus service where systemd runs; nothing of the tests talks to it.
+if ! command -v promtool >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
 if [ ! -s "$KEYRING" ]; then

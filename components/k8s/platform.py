@@ -15,11 +15,11 @@ from newinfra.components.k8s.kueue import Kueue
 from newinfra.components.k8s.namespaces import TeamNamespaces
 from newinfra.components.k8s.priority import PriorityClasses
 from newinfra.components.plain import require_plain
+from newinfra.components.planning.alerts import alert_rules, node_gpus_from_pools
 from newinfra.components.planning.k8s import (
     GpuNodePool,
     TeamQuota,
     WorkloadPriority,
-    alert_rules,
     check_cloud,
     check_teams,
     plan_flavors,
@@ -32,9 +32,18 @@ from newinfra.errors import ComponentInputError, input_path
 
 
 class AlertThresholds(TypedDict):
+    """The alert pack's tunables; ranges and meanings in newinfra.components.planning.alerts.THRESHOLDS."""
+
     idle_minutes: NotRequired[int]
     temperature_celsius: NotRequired[int]
     temperature_minutes: NotRequired[int]
+    error_window_minutes: NotRequired[int]
+    throttle_minutes: NotRequired[int]
+    nvlink_errors: NotRequired[int]
+    expensive_idle_percent: NotRequired[int]
+    expensive_idle_minutes: NotRequired[int]
+    missing_gpu_minutes: NotRequired[int]
+    expensive_accelerators: NotRequired[list[str]]
 
 
 class GpuPlatformArgs(TypedDict):
@@ -77,6 +86,7 @@ class GpuPlatform(pulumi.ComponentResource):
         if unknown:
             raise ComponentInputError(f"alert_thresholds.{unknown[0]}", "is not a threshold; valid: "
                                       + ", ".join(sorted(AlertThresholds.__annotations__)))
+        node_gpus = node_gpus_from_pools(pools)
         with input_path("alert_thresholds"):  # DcgmAlerts checks them too, but only after its siblings exist
             alert_rules(**{key: thresholds[key] for key in AlertThresholds.__annotations__ if key in thresholds})
         tags = dict(args.get("tags") or {})
@@ -99,7 +109,8 @@ class GpuPlatform(pulumi.ComponentResource):
             # The DCGM exporter comes with the operator: without it there is nothing to alert on.
             if args.get("alerts", True) and not device_plugin_only:
                 alerts_args: DcgmAlertsArgs = {
-                    "rule_labels": dict(args.get("prometheus_rule_labels") or {}), "tags": tags}
+                    "rule_labels": dict(args.get("prometheus_rule_labels") or {}), "tags": tags,
+                    "node_gpus": node_gpus}
                 for key in AlertThresholds.__annotations__:
                     if key in thresholds:
                         alerts_args[key] = thresholds[key]  # type: ignore[literal-required]  # keys of both TypedDicts

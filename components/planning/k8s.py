@@ -1,5 +1,5 @@
 """Pure planning for the Kubernetes GPU layer: priority classes, Kueue flavors and quotas, team quotas,
-GPU operator values and DCGM alert rules. No resources here; tested on its own.
+GPU operator values (the DCGM alert rules are in alerts.py). No resources here; tested on its own.
 
 The TypedDicts are part of the components' cross-language schema, which the Pulumi analyzer reads from
 real annotations: no ``from __future__ import annotations`` in this module.
@@ -47,6 +47,8 @@ class GpuNodePool(TypedDict):
     name: str
     accelerator: str
     accelerators_per_node: int
+    # the node-level alert compares each node's GPUs with its instance type's count
+    instance_type: NotRequired[str]
     desired_size: int
     max_size: int
     market: str
@@ -289,48 +291,3 @@ def team_quotas(workloads: list[Workload], placements: list[Placement]) -> list[
         if key:
             team[key] = team.get(key, 0) + placement.max_nodes * placement.accelerators_per_node
     return [{"name": name, **quota} for name, quota in sorted(totals.items())]  # type: ignore[typeddict-item]
-
-
-# --- DCGM alert rules ---------------------------------------------------------------------------------
-
-# XIDs that mean the GPU or its host needs attention (Azure HPC health checks' list).
-CRITICAL_XIDS = (48, 56, 57, 58, 62, 63, 64, 65, 68, 69, 73, 74, 79, 80, 81, 92, 119, 120)
-GPU_LABELS = "Hostname, gpu, UUID"
-
-
-def alert_rules(*, idle_minutes: int = 60, temperature_celsius: int = 85,
-                temperature_minutes: int = 5) -> list[dict[str, Any]]:
-    """Prometheus alerting rules over the DCGM exporter's metrics."""
-    if not isinstance(idle_minutes, int) or not 5 <= idle_minutes <= 1440:
-        raise ComponentInputError("idle_minutes", f"{idle_minutes!r} must be an integer in [5, 1440]")
-    if not isinstance(temperature_celsius, int) or not 60 <= temperature_celsius <= 100:
-        raise ComponentInputError("temperature_celsius", f"{temperature_celsius!r} must be an integer in [60, 100]")
-    if not isinstance(temperature_minutes, int) or not 1 <= temperature_minutes <= 60:
-        raise ComponentInputError("temperature_minutes", f"{temperature_minutes!r} must be an integer in [1, 60]")
-    critical_xid = " or ".join(f"DCGM_FI_DEV_XID_ERRORS == {x}" for x in CRITICAL_XIDS)
-    return [
-        _rule("GpuCriticalXid", f"max by ({GPU_LABELS}) ({critical_xid})", "0m", "critical",
-              "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported critical XID {{ $value }}",
-              "Drain the node and run the GPU validation playbook; XIDs 48/63/64/79/92 usually mean the GPU "
-              "must be reset or replaced."),
-        _rule("GpuXidError", f"max by ({GPU_LABELS}) (DCGM_FI_DEV_XID_ERRORS) > 0", "0m", "warning",
-              "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}",
-              "Look the XID up in NVIDIA's XID catalogue; application XIDs (13, 31, 43) are usually the job's."),
-        _rule("GpuUncorrectableEcc", f"max by ({GPU_LABELS}) (DCGM_FI_DEV_ECC_DBE_VOL_TOTAL) > 0", "0m",
-              "critical", "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has uncorrectable ECC errors",
-              "Drain the node; the GPU needs a reset (row remapping) or replacement."),
-        _rule("GpuIdle", 'max by (Hostname, gpu, namespace, pod) (DCGM_FI_DEV_GPU_UTIL{pod!=""}) == 0',
-              f"{idle_minutes}m", "warning",
-              f"GPU {{{{ $labels.gpu }}}} held by {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} has been idle "
-              f"for {idle_minutes} minutes",
-              "An allocated GPU that does nothing still costs money: stop the pod or give the GPU back."),
-        _rule("GpuHighTemperature", f"max by ({GPU_LABELS}) (DCGM_FI_DEV_GPU_TEMP) > {temperature_celsius}",
-              f"{temperature_minutes}m", "warning",
-              f"GPU {{{{ $labels.gpu }}}} on {{{{ $labels.Hostname }}}} is above {temperature_celsius} C",
-              "Check cooling and clock throttle reasons; sustained heat throttles training."),
-    ]
-
-
-def _rule(alert: str, expr: str, for_: str, severity: str, summary: str, description: str) -> dict[str, Any]:
-    return {"alert": alert, "expr": expr, "for": for_, "labels": {"severity": severity},
-            "annotations": {"summary": summary, "description": description}}

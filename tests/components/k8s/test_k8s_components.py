@@ -110,10 +110,15 @@ def test_dcgm_alert_rules_with_thresholds():
                       prometheus_rule_labels={"release": "kube-prometheus-stack"})
     rule = next(iter(inputs(record, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").values()))
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    alerts = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"]}
+    alerts = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"] if "alert" in r}
     assert alerts["GpuIdle"]["for"] == "45m"
     assert alerts["GpuHighTemperature"]["expr"].endswith("> 83")
     assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in alerts["GpuUncorrectableEcc"]["expr"]
+    # the node-level alert's expected GPU counts come from the planned pools' instance types
+    records = [r for r in rule["spec"]["groups"][0]["rules"] if "record" in r]
+    assert [r["expr"].split(" * ")[0] for r in records] == ["1", "8"]
+    assert 'instance_type="g6.xlarge"' in records[0]["expr"] and 'instance_type="p5.48xlarge"' in records[1]["expr"]
+    assert "GpuNodeMissingGpus" in alerts
 
 
 def test_device_plugin_option_replaces_the_operator_and_drops_alerts():
@@ -161,5 +166,5 @@ def test_bad_platform_args_fail_before_any_resource(extra, message):
 
 def test_an_unknown_alert_threshold_is_refused_by_name():
     # A misspelt threshold silently meant the default before; now it names the key and the valid ones.
-    with pytest.raises(ComponentInputError, match=r"alert_thresholds\.idle_minute\b.*valid: idle_minutes"):
+    with pytest.raises(ComponentInputError, match=r"alert_thresholds\.idle_minute\b.*valid: .*\bidle_minutes,"):
         platform(alert_thresholds={"idle_minute": 45})

@@ -4,12 +4,12 @@ operator values and alert expressions."""
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from newinfra.components.planning.alerts import alert_rules
 from newinfra.components.planning.k8s import (
     CRITICAL_TRAINING,
     DEFAULT,
     PREEMPTIBLE_BATCH,
     PRIORITY_CLASSES,
-    alert_rules,
     check_teams,
     cluster_queue_spec,
     flavor_name,
@@ -136,18 +136,32 @@ def test_operator_installs_drivers_when_told_the_image_has_none_and_knows_gke_pa
 
 def test_alert_expressions_and_thresholds():
     rules = {r["alert"]: r for r in alert_rules(idle_minutes=30, temperature_celsius=80)}
-    assert sorted(rules) == ["GpuCriticalXid", "GpuHighTemperature", "GpuIdle", "GpuUncorrectableEcc", "GpuXidError"]
-    assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in rules["GpuUncorrectableEcc"]["expr"]
+    assert sorted(rules) == ["GpuCriticalXid", "GpuFellOffBus", "GpuHighTemperature", "GpuIdle", "GpuIdleExpensive",
+                             "GpuNvlinkErrors", "GpuPowerThrottling", "GpuRowRemapFailed", "GpuRowRemapPending",
+                             "GpuThermalThrottling", "GpuUncorrectableEcc", "GpuXidError"]
+    assert "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[15m])" in rules["GpuUncorrectableEcc"]["expr"]
     assert "DCGM_FI_DEV_GPU_UTIL" in rules["GpuIdle"]["expr"] and rules["GpuIdle"]["expr"].endswith("== 0")
     assert rules["GpuIdle"]["for"] == "30m"
     assert rules["GpuHighTemperature"]["expr"].endswith("> 80")
-    assert "DCGM_FI_DEV_XID_ERRORS == 79" in rules["GpuCriticalXid"]["expr"]
+    assert "DCGM_FI_DEV_XID_ERRORS == 48" in rules["GpuCriticalXid"]["expr"]
+    assert "changes(DCGM_FI_DEV_XID_ERRORS[15m]) > 0" in rules["GpuCriticalXid"]["expr"]
     assert rules["GpuCriticalXid"]["labels"]["severity"] == "critical"
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"idle_minutes": 1}, "idle_minutes: 1"), ({"temperature_celsius": 120}, "temperature_celsius: 120"),
-    ({"temperature_minutes": 0}, "temperature_minutes: 0")])
+    ({"temperature_minutes": 0}, "temperature_minutes: 0"),
+    ({"nvlink_errors": -1}, r"nvlink_errors: -1 must be an integer in \[0, 1000000\]"),
+    ({"expensive_idle_percent": 0}, r"expensive_idle_percent: 0 must be an integer in \[1, 100\]"),
+    ({"error_window_minutes": True}, "error_window_minutes: True"),
+    ({"throttle_minutes": 2.5}, "throttle_minutes: 2.5"), ({"missing_gpu_minutes": 121}, "missing_gpu_minutes: 121"),
+    ({"expensive_idle_minutes": "30"}, "expensive_idle_minutes: '30'"),
+    ({"idle_minute": 5}, "idle_minute: is not a threshold; valid: error_window_minutes, "),
+    ({"expensive_accelerators": ["L40S", "H1000"]}, "expensive_accelerators: 'H1000' is not an NVIDIA accelerator"),
+    ({"expensive_accelerators": ["tpu-v5p"]}, "expensive_accelerators: 'tpu-v5p' is not an NVIDIA"),
+    ({"expensive_accelerators": []}, r"expensive_accelerators: \[\] must be a non-empty list"),
+    ({"node_gpus": {"p5.48xlarge": 0}}, r"node_gpus\['p5.48xlarge'\]: 0 must be an integer in \[1, 64\]"),
+    ({"node_gpus": {'p5"}': 8}}, "node_gpus: 'p5\"}' is not an instance type name")])
 def test_bad_thresholds_fail_clearly(kwargs, message):
     with pytest.raises(ComponentInputError, match=message):
         alert_rules(**kwargs)
