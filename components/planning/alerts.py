@@ -132,10 +132,11 @@ def node_gpus_from_pools(pools: list[Any]) -> dict[str, int]:
 
 
 def model_pattern(accelerators: tuple[str, ...]) -> str:
-    """A regex for dcgm-exporter's ``modelName`` ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB"): the
-    canonical name's first word, then the end or a separator (so H20 does not match H200)."""
+    """A regex for dcgm-exporter's ``modelName`` (NVML's name: "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB",
+    older boards "Tesla V100-SXM2-16GB"): the canonical name's first word, then the end or a separator (so H20
+    does not match H200)."""
     stems = sorted({a.split("-")[0] for a in accelerators})
-    return f"NVIDIA ({'|'.join(stems)})([ -].*)?"
+    return f"(NVIDIA|Tesla) ({'|'.join(stems)})([ -].*)?"
 
 
 def _bits(bits: tuple[int, ...]) -> str:

@@ -24,16 +24,18 @@ def test_expensive_means_the_nvswitch_board_gpus_of_the_facts():
 
 @pytest.mark.parametrize(("model", "matches"), [
     ("NVIDIA H100 80GB HBM3", True), ("NVIDIA A100-SXM4-80GB", True), ("NVIDIA H200", True), ("NVIDIA H20", True),
-    ("NVIDIA B200", True), ("NVIDIA L4", False), ("NVIDIA L40S", False), ("NVIDIA H100X", False)])
+    ("NVIDIA B200", True), ("NVIDIA L4", False), ("NVIDIA L40S", False), ("NVIDIA H100X", False),
+    ("Tesla V100-SXM2-16GB", False)])
 def test_model_pattern_matches_dcgm_model_names_whole(model, matches):
     # Prometheus anchors label regexes at both ends, as fullmatch does.
     assert bool(re.fullmatch(model_pattern(EXPENSIVE_ACCELERATORS), model)) is matches
     assert not re.fullmatch(model_pattern(("H20",)), "NVIDIA H200")
+    assert re.fullmatch(model_pattern(("V100-32GB",)), "Tesla V100-SXM2-32GB")
 
 
 def test_expensive_accelerators_are_configurable():
     rules = {r["alert"]: r for r in alert_rules(expensive_accelerators=["L40S", "L4"])}
-    assert 'modelName=~"NVIDIA (L4|L40S)([ -].*)?"' in rules["GpuIdleExpensive"]["expr"]
+    assert 'modelName=~"(NVIDIA|Tesla) (L4|L40S)([ -].*)?"' in rules["GpuIdleExpensive"]["expr"]
     assert "(L4, L40S)" in rules["GpuIdleExpensive"]["annotations"]["description"]
 
 
