@@ -8,6 +8,11 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 from newinfra.components.plain import require_plain
+from newinfra.components.planning.alerts import (
+    DCGM_METRICS_CONFIGMAP,
+    DCGM_METRICS_FILE,
+    exporter_counters_csv,
+)
 from newinfra.components.planning.k8s import (
     DEVICE_PLUGIN_IMAGE,
     GPU_OPERATOR_CHART,
@@ -64,10 +69,16 @@ class GpuOperator(pulumi.ComponentResource):
             ns = k8s.core.v1.Namespace(
                 f"{name}-ns", metadata={"name": GPU_OPERATOR_NAMESPACE,
                                         "labels": {**labels, **OPERATOR_POD_SECURITY}}, opts=child)
+            # The exporter's counter list (the alert rules read fields its default list leaves out).
+            counters = k8s.core.v1.ConfigMap(
+                f"{name}-dcgm-metrics", metadata={"name": DCGM_METRICS_CONFIGMAP, "namespace": ns.metadata["name"],
+                                                  "labels": labels},
+                data={DCGM_METRICS_FILE: exporter_counters_csv()}, opts=child)
             k8s.helm.v3.Release(
                 f"{name}-release", name="gpu-operator", chart=GPU_OPERATOR_CHART, version=GPU_OPERATOR_VERSION,
                 repository_opts={"repo": GPU_OPERATOR_REPOSITORY}, namespace=ns.metadata["name"],
-                create_namespace=False, atomic=True, cleanup_on_fail=True, values=values, opts=child)
+                create_namespace=False, atomic=True, cleanup_on_fail=True, values=values,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[counters]))
             self.namespace = ns.metadata["name"]
         self.register_outputs({"namespace": self.namespace})
 

@@ -49,6 +49,39 @@ DCGM_FIELDS = tuple(sorted({
     "DCGM_FI_DEV_ROW_REMAP_PENDING", "DCGM_FI_DEV_CLOCKS_EVENT_REASONS", "DCGM_FI_DEV_GPU_UTIL",
     "DCGM_FI_DEV_GPU_TEMP", *(f"DCGM_FI_DEV_NVLINK_{c}_ERROR_COUNT_TOTAL" for c in NVLINK_ERROR_COUNTERS)}))
 
+# The exporter's counter list the GPU operator is given (a ConfigMap; NVIDIA's GPU telemetry docs: Helm values
+# dcgmExporter.config.name and DCGM_EXPORTER_COLLECTORS=/etc/dcgm-exporter/dcgm-metrics.csv). It replaces the
+# default list, so it keeps the everyday fields (clocks, power, memory, utilisation) beside the ones the rules
+# read. Rows: field, Prometheus type, help text (the exporter's CSV format).
+DCGM_METRICS_CONFIGMAP = "newinfra-dcgm-metrics"
+DCGM_METRICS_FILE = "dcgm-metrics.csv"
+DCGM_METRICS_PATH = f"/etc/dcgm-exporter/{DCGM_METRICS_FILE}"
+EXPORTER_COUNTERS: tuple[tuple[str, str, str], ...] = (
+    ("DCGM_FI_DEV_SM_CLOCK", "gauge", "SM clock frequency (MHz)."),
+    ("DCGM_FI_DEV_MEM_CLOCK", "gauge", "Memory clock frequency (MHz)."),
+    ("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (C)."),
+    ("DCGM_FI_DEV_MEMORY_TEMP", "gauge", "Memory temperature (C)."),
+    ("DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (W)."),
+    ("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter", "Energy used since boot (mJ)."),
+    ("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilisation (%)."),
+    ("DCGM_FI_DEV_MEM_COPY_UTIL", "gauge", "Memory copy utilisation (%)."),
+    ("DCGM_FI_DEV_FB_FREE", "gauge", "Framebuffer memory free (MiB)."),
+    ("DCGM_FI_DEV_FB_USED", "gauge", "Framebuffer memory used (MiB)."),
+    ("DCGM_FI_DEV_PCIE_REPLAY_COUNTER", "counter", "PCIe replays."),
+    ("DCGM_FI_DEV_XID_ERRORS", "gauge", "The last XID error the GPU reported."),
+    ("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "counter", "Uncorrectable (double-bit) ECC errors since the last reset."),
+    ("DCGM_FI_DEV_ROW_REMAP_PENDING", "gauge", "1 when a row remap waits for a GPU reset."),
+    ("DCGM_FI_DEV_ROW_REMAP_FAILURE", "gauge", "1 when a row remap failed."),
+    ("DCGM_FI_DEV_CLOCKS_EVENT_REASONS", "gauge", "Bitmask of the reasons clocks are held down."),
+    *((f"DCGM_FI_DEV_NVLINK_{c}_ERROR_COUNT_TOTAL", "counter", f"NVLink {c.replace('_', ' ').lower()} errors.")
+      for c in NVLINK_ERROR_COUNTERS),
+)
+
+
+def exporter_counters_csv() -> str:
+    """The counter list the exporter reads: every field the rules need, and the everyday ones."""
+    return "".join(f"{field}, {kind}, {help_text}\n" for field, kind, help_text in EXPORTER_COUNTERS)
+
 
 @dataclass(frozen=True)
 class Threshold:

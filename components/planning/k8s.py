@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NotRequired, Protocol, TypedDict
 
+from newinfra.components.planning.alerts import DCGM_METRICS_CONFIGMAP, DCGM_METRICS_PATH
 from newinfra.components.planning.pools import LABEL_PREFIX, accelerator_vendor, label_value
 
 from newinfra.errors import ComponentInputError
@@ -159,7 +160,10 @@ def gpu_operator_values(cloud: str, *, drivers_preinstalled: bool | None = None)
         "driver": {"enabled": not preinstalled},
         "toolkit": {"enabled": not (preinstalled and NODE_IMAGE_SHIPS_TOOLKIT[cloud])},
         "devicePlugin": {"enabled": True},
-        "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": True}},
+        # The counter list the alert rules need (planning/alerts.py), from the ConfigMap GpuOperator creates.
+        "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": True},
+                         "config": {"name": DCGM_METRICS_CONFIGMAP},
+                         "env": [{"name": "DCGM_EXPORTER_COLLECTORS", "value": DCGM_METRICS_PATH}]},
         "nfd": {"enabled": True},
     }
     for key, extra in CLOUD_OPERATOR_VALUES.get(cloud, {}).items():

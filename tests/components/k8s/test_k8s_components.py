@@ -168,3 +168,22 @@ def test_an_unknown_alert_threshold_is_refused_by_name():
     # A misspelt threshold silently meant the default before; now it names the key and the valid ones.
     with pytest.raises(ComponentInputError, match=r"alert_thresholds\.idle_minute\b.*valid: .*\bidle_minutes,"):
         platform(alert_thresholds={"idle_minute": 45})
+
+
+def test_the_exporter_is_given_every_field_the_alert_rules_read():
+    # dcgm-exporter's default counter list leaves out ECC, NVLink errors and clock-event reasons: without this
+    # ConfigMap four of the alerts would watch series that never exist.
+    from newinfra.components.planning.alerts import DCGM_FIELDS, DCGM_METRICS_CONFIGMAP, DCGM_METRICS_PATH
+
+    record = platform()
+    release = inputs(record, "kubernetes:helm.sh/v3:Release")["gpu-gpu-operator-release"]
+    exporter = release["values"]["dcgmExporter"]
+    assert exporter["config"] == {"name": DCGM_METRICS_CONFIGMAP}
+    assert {"name": "DCGM_EXPORTER_COLLECTORS", "value": DCGM_METRICS_PATH} in exporter["env"]
+    config_map = inputs(record, "kubernetes:core/v1:ConfigMap")["gpu-gpu-operator-dcgm-metrics"]
+    assert config_map["metadata"]["name"] == DCGM_METRICS_CONFIGMAP
+    assert config_map["metadata"]["namespace"] == release["namespace"]
+    rows = [line.split(", ", 2) for line in config_map["data"]["dcgm-metrics.csv"].splitlines()]
+    assert all(len(row) == 3 and row[1] in ("gauge", "counter") and row[2] for row in rows)
+    fields = [row[0] for row in rows]
+    assert len(fields) == len(set(fields)) and set(DCGM_FIELDS) <= set(fields)
