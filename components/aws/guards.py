@@ -10,7 +10,6 @@ rules may send to, which the node termination handler (queue processor mode) rea
 What each sends, denies and matches is planned in components/planning/guards.py.
 """
 
-from __future__ import annotations
 
 import json
 from typing import NotRequired, TypedDict
@@ -167,8 +166,10 @@ class InterruptionQueue(pulumi.ComponentResource):
     handler_policy_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: InterruptionQueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if not args.get("cluster_name"):
-            raise ComponentInputError("cluster_name", "required argument is missing")
+        cluster = args.get("cluster_name")
+        if not cluster:
+            raise ComponentInputError("cluster_name", f"{cluster!r} is empty; name the EKS cluster whose node "
+                                      "termination handler reads the queue")
         tags = dict(args.get("tags") or {})
         super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)

@@ -4,7 +4,6 @@ rule per threshold, email channels for the recipients and every update published
 GCP budgets alert; they do not act (spend data can lag a day), so there is no stop action here.
 """
 
-from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 

@@ -5,7 +5,6 @@ what a budget notifies, what the stop action denies and which events reach the i
 here without Pulumi.
 """
 
-from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
