@@ -15,10 +15,13 @@ from newinfra.components.alicloud.network import Network as _AlicloudNetwork
 from newinfra.components.alicloud.storage import Storage as _AlicloudStorage
 from newinfra.components.alicloud.vm_pool import GpuVmPool as _AlicloudGpuVmPool
 from newinfra.components.aws.cluster import GpuCluster as _AwsGpuCluster
+from newinfra.components.aws.guards import BudgetGuard as _AwsBudgetGuard
+from newinfra.components.aws.guards import InterruptionQueue as _AwsInterruptionQueue
 from newinfra.components.aws.network import Network as _AwsNetwork
 from newinfra.components.aws.storage import Storage as _AwsStorage
 from newinfra.components.aws.vm_pool import GpuVmPool as _AwsGpuVmPool
 from newinfra.components.gcp.cluster import GpuCluster as _GcpGpuCluster
+from newinfra.components.gcp.guards import BudgetGuard as _GcpBudgetGuard
 from newinfra.components.gcp.network import Network as _GcpNetwork
 from newinfra.components.gcp.storage import Storage as _GcpStorage
 from newinfra.components.gcp.tpu import TpuSlice as _GcpTpuSlice
@@ -112,8 +115,28 @@ class GpuPlatform(_GpuPlatform):
     TYPE = provider_token("GpuPlatform")
 
 
+class AwsBudgetGuard(_AwsBudgetGuard):
+    """An AWS cost budget notifying recipients and an encrypted SNS topic; a GPU stop action outside production."""
+
+    TYPE = provider_token("AwsBudgetGuard")
+
+
+class AwsInterruptionQueue(_AwsInterruptionQueue):
+    """EventBridge interruption rules (spot, rebalance, scheduled, Capacity Block end) into an encrypted SQS queue."""
+
+    TYPE = provider_token("AwsInterruptionQueue")
+
+
+class GcpBudgetGuard(_GcpBudgetGuard):
+    """A Cloud Billing budget for the project and scope label, with email channels and a CMEK Pub/Sub topic."""
+
+    TYPE = provider_token("GcpBudgetGuard")
+
+
 HOSTED: list[type[pulumi.ComponentResource]] = [
-    AlicloudGpuCluster, AlicloudGpuVmPool, AlicloudNetwork, AlicloudStorage, AwsGpuCluster, AwsGpuVmPool, AwsNetwork, AwsStorage, GcpGpuCluster, GcpGpuVmPool, GcpNetwork, GcpStorage, GcpTpuSlice, GpuPlatform,
+    AlicloudGpuCluster, AlicloudGpuVmPool, AlicloudNetwork, AlicloudStorage, AwsBudgetGuard, AwsGpuCluster, AwsGpuVmPool,
+    AwsInterruptionQueue, AwsNetwork, AwsStorage, GcpBudgetGuard, GcpGpuCluster, GcpGpuVmPool, GcpNetwork, GcpStorage,
+    GcpTpuSlice, GpuPlatform,
 ]
 
 if __name__ == "__main__":

@@ -14,7 +14,15 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from newinfra.cidrs import DEFAULT_LIMIT, judge
-from newinfra.components.planning.profile import DEFAULT_PROFILE, Profile
+from newinfra.components.planning.guards import (
+    AWS_MAX_EMAILS,
+    AWS_MAX_NOTIFICATIONS,
+    EMAIL,
+    GCP_BILLING_ACCOUNT,
+    GCP_MAX_CHANNELS,
+    threshold_problem,
+)
+from newinfra.components.planning.profile import DEFAULT_PROFILE, Profile, behaviour
 from newinfra.components.planning.tags import REQUIRED_TAGS, tag_problems
 from newinfra.cost_model.request import Int, Model, Number, PlacementRequest
 from newinfra.inputs import InputError, did_you_mean, echo, listing, load_yaml
@@ -35,6 +43,74 @@ class Team(Model):
     gpu_quota: Int = Field(ge=0, le=1_000_000, description="accelerators the team's namespace may request")
 
 
+class BudgetThreshold(Model):
+    percent: Number
+    # actual: spend so far this month; forecast: the month's spend as the cloud projects it
+    basis: Literal["actual", "forecast"] = "actual"
+
+    @field_validator("percent")
+    @classmethod
+    def _in_range(cls, percent: float) -> float:
+        if threshold_problem(percent):
+            raise ValueError("a threshold is a percent of monthlyBudgetUsd in (0, 200]")
+        return percent
+
+
+class BudgetAlerts(Model):
+    """Budget guards on every cloud the stack uses (components/aws/guards.py, components/gcp/guards.py)."""
+
+    thresholds: tuple[BudgetThreshold, ...]
+    recipients: tuple[str, ...]  # email addresses told at every threshold
+    # The tag (a key of newinfra:tags) whose value marks the stack's spend: the AWS budget filters on it as a
+    # cost allocation tag, the GCP budget on the same label.
+    scope_tag: str = "cost-center"
+    # development profiles only: at this percent of actual spend, AWS Budgets applies a deny on new
+    # accelerator capacity (components/planning/guards.py gpu_stop_policy) to the stack's node roles and these.
+    stop_gpu_at_percent: Number | None = None
+    stop_gpu_roles: tuple[str, ...] = ()
+    # required when GCP is in allowedClouds: the billing account the GCP budget lives in (XXXXXX-XXXXXX-XXXXXX)
+    gcp_billing_account: str | None = None
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, thresholds: tuple[BudgetThreshold, ...]) -> tuple[BudgetThreshold, ...]:
+        if not thresholds:
+            raise ValueError("give at least one threshold, e.g. [{percent: 80, basis: actual}]")
+        seen = [(t.basis, t.percent) for t in thresholds]
+        dupes = sorted({f"{b} {p:g}%" for b, p in seen if seen.count((b, p)) > 1})
+        if dupes:
+            raise ValueError(f"repeated thresholds {listing(dupes)}; give each once")
+        if len(thresholds) > AWS_MAX_NOTIFICATIONS:
+            raise ValueError(f"{len(thresholds)} thresholds; a budget takes at most {AWS_MAX_NOTIFICATIONS}")
+        return thresholds
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, recipients: tuple[str, ...]) -> tuple[str, ...]:
+        if not recipients:
+            raise ValueError("the recipient list is empty; name at least one email address that is told")
+        bad = [r for r in recipients if not EMAIL.fullmatch(r)]
+        if bad:
+            raise ValueError(f"{listing(bad)} are not email addresses (e.g. ml-platform@example.com)")
+        if len(set(recipients)) > AWS_MAX_EMAILS:
+            raise ValueError(f"{len(set(recipients))} addresses; a budget notification takes at most {AWS_MAX_EMAILS}")
+        return tuple(sorted(set(recipients)))
+
+    @field_validator("stop_gpu_at_percent")
+    @classmethod
+    def _stop_in_range(cls, percent: float | None) -> float | None:
+        if percent is not None and threshold_problem(percent):
+            raise ValueError("the stop threshold is a percent of monthlyBudgetUsd in (0, 200]")
+        return percent
+
+    @field_validator("gcp_billing_account")
+    @classmethod
+    def _billing_account(cls, account: str | None) -> str | None:
+        if account is not None and not GCP_BILLING_ACCOUNT.fullmatch(account):
+            raise ValueError("a billing account id is three groups of six hex digits, e.g. 012345-6789AB-CDEF01")
+        return account
+
+
 class EnvConfig(PlacementRequest):
     environment: str
     # production | development: node floors, NAT per zone, --accept for moves (components/planning/profile.py)
@@ -52,6 +128,7 @@ class EnvConfig(PlacementRequest):
     # zones come from here (checked by the provider at `pulumi up`); without them the program asks the
     # cloud (alicloud.get_zones), which the offline engine cannot answer.
     alicloud_zones: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    budget_alerts: BudgetAlerts | None = None
 
     @field_validator("environment")
     @classmethod
@@ -97,9 +174,36 @@ class EnvConfig(PlacementRequest):
             if d.home_cloud not in self.allowed_clouds:
                 problems.append(f"datasets[{i}].homeCloud: {d.home_cloud!r} is not in allowedClouds, so the "
                                 f"dataset would not be built; valid: {listing(self.allowed_clouds)}")
+        problems += self._budget_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _budget_problems(self) -> list[str]:
+        alerts = self.budget_alerts
+        if alerts is None:
+            return []
+        problems = []
+        if self.monthly_budget_usd is None:
+            problems.append("budgetAlerts: thresholds are percents of monthlyBudgetUsd, which is not set; set "
+                            "newinfra:monthlyBudgetUsd")
+        if alerts.scope_tag not in self.tags:
+            problems.append(f"budgetAlerts.scopeTag: {echo(alerts.scope_tag)} is not a key of newinfra:tags"
+                            f"{did_you_mean(alerts.scope_tag, list(self.tags))}; valid: {listing(list(self.tags))}")
+        if alerts.stop_gpu_at_percent is not None and not behaviour(self.profile).budget_may_stop_capacity:
+            problems.append(f"budgetAlerts.stopGpuAtPercent: {alerts.stop_gpu_at_percent:g} is not for profile "
+                            f"{self.profile} (a budget never stops its capacity); remove it or use profile "
+                            "development")
+        if alerts.stop_gpu_roles and alerts.stop_gpu_at_percent is None:
+            problems.append(f"budgetAlerts.stopGpuRoles: {listing(alerts.stop_gpu_roles)} given without "
+                            "stopGpuAtPercent; set the percent or remove the roles")
+        if "gcp" in self.allowed_clouds and alerts.gcp_billing_account is None:
+            problems.append("budgetAlerts.gcpBillingAccount: required key is missing (GCP is in allowedClouds and "
+                            "a GCP budget lives in a billing account), e.g. gcpBillingAccount: 012345-6789AB-CDEF01")
+        if "gcp" in self.allowed_clouds and len(alerts.recipients) > GCP_MAX_CHANNELS:
+            problems.append(f"budgetAlerts.recipients: {len(alerts.recipients)} addresses; a GCP budget notifies "
+                            f"at most {GCP_MAX_CHANNELS} channels")
+        return problems
 
     @property
     def request(self) -> PlacementRequest:

@@ -91,6 +91,8 @@ class GpuCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     node_groups: pulumi.Output[list[str]]
+    node_group_arns: pulumi.Output[list[str]]
+    node_role_name: pulumi.Output[str]  # the nodes' instance role (a budget's stop action denies through it)
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         pools: list[NodePoolArgs] = require_plain(args, "node_pools")
@@ -144,6 +146,8 @@ class GpuCluster(pulumi.ComponentResource):
             cluster.name, cluster.endpoint, cluster.certificate_authority.data, cluster.arn,
         ).apply(lambda a: _kubeconfig(*a)))
         self.node_groups = pulumi.Output.all(*[g.node_group_name for g in groups])
+        self.node_group_arns = pulumi.Output.all(*[g.arn for g in groups])
+        self.node_role_name = node_role.name
         self.register_outputs({"clusterName": self.cluster_name, "endpoint": self.endpoint,
                                "nodeGroups": self.node_groups})
 

@@ -18,6 +18,7 @@ from newinfra.components.planning.gcp import (
     gke_taint_effect,
     private_block,
 )
+from newinfra.components.planning.guards import spot_kubelet_config
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
 from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor, pool_classification
 from newinfra.components.planning.tags import checked_classification
@@ -194,8 +195,11 @@ def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
         raise ComponentInputError("market", f"{pool['market']!r} is not sold on GCP; valid: {list(GCP_MARKETS)}")
     if not pool["zones"]:
         raise ComponentInputError("zones", "at least one zone is needed")
+    spot = pool["market"] == "spot"
     scheduling = {
-        "spot": pool["market"] == "spot",
+        "spot": spot,
+        # Graceful node shutdown in the 30 s a Spot VM gets between preemption notice and shutdown.
+        **({"kubelet_config": spot_kubelet_config()} if spot else {}),
         "labels": dict(sorted(pool["labels"].items())),
         "taints": [{"key": t["key"], "value": t["value"], "effect": gke_taint_effect(t["effect"])}
                    for t in pool["taints"]],

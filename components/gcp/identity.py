@@ -13,6 +13,7 @@ SERVICE_AGENT_DOMAINS: dict[str, str] = {
     "gke": "container-engine-robot.iam.gserviceaccount.com",  # Kubernetes secrets (databaseEncryption)
     "gcs": "gs-project-accounts.iam.gserviceaccount.com",  # bucket objects
     "filestore": "cloud-filer.iam.gserviceaccount.com",  # Filestore shares
+    "pubsub": "gcp-sa-pubsub.iam.gserviceaccount.com",  # topic messages (budget alerts)
 }
 # What GPU/TPU nodes need and no more: write logs and metrics, read images. Not the compute default
 # account, which has Editor on the project.

@@ -79,6 +79,11 @@ def gcp_labels(tags: dict[str, str], classification: str | None = None) -> dict[
     return labels
 
 
+def gcp_label(key: str, value: str) -> dict[str, str]:
+    """One tag as the GCP label ``gcp_labels`` gives it (what a budget filter on that label must name)."""
+    return {_label_part(key): _label_part(value)}
+
+
 def _label_part(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", str(text).lower())[:63]
 

@@ -41,6 +41,10 @@ LIMITS: dict[str, Limit] = {
     "aws:cloudwatch:log-group": Limit(500),  # 512 with "/aws/eks/…/cluster"
     "aws:autoscaling:group": Limit(255),
     "aws:ec2:placement-group": Limit(255),
+    "aws:budgets:budget": Limit(100),
+    "aws:sqs:queue": Limit(80),
+    "aws:sns:topic": Limit(256),
+    "aws:events:rule": Limit(64),
     # Google Cloud (RFC 1035 names; GKE node pools 40; service-account ids 6-30; base instance names 58)
     "gcp:container:node-pool": Limit(40),
     "gcp:serviceaccount:account-id": Limit(30, 6),
@@ -49,6 +53,8 @@ LIMITS: dict[str, Limit] = {
     "gcp:compute:instance-template-prefix": Limit(36),  # 37 with the "-" before the provider's suffix
     "gcp:kms:crypto-key": Limit(63),
     "gcp:tpu:node": Limit(63),
+    "gcp:billing:budget": Limit(60),  # the display name
+    "gcp:pubsub:topic": Limit(255, 3),
     # Alibaba Cloud
     "alicloud:cs:cluster": Limit(63),
     "alicloud:cs:node-pool": Limit(63),

@@ -26,11 +26,15 @@ class Behaviour:
     nat_per_zone: bool
     # `newinfra place` moves a locked workload to a cheaper placement only with --accept.
     moves_need_accept: bool
+    # A budget action may stop new accelerator capacity (newinfra:budgetAlerts.stopGpuAtPercent).
+    budget_may_stop_capacity: bool
 
 
 BEHAVIOUR: dict[str, Behaviour] = {
-    "production": Behaviour(keep_node_floor=True, nat_per_zone=True, moves_need_accept=True),
-    "development": Behaviour(keep_node_floor=False, nat_per_zone=False, moves_need_accept=False),
+    "production": Behaviour(keep_node_floor=True, nat_per_zone=True, moves_need_accept=True,
+                             budget_may_stop_capacity=False),
+    "development": Behaviour(keep_node_floor=False, nat_per_zone=False, moves_need_accept=False,
+                              budget_may_stop_capacity=True),
 }
 
 

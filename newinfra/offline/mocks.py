@@ -48,6 +48,9 @@ AWS_ARN = {
     "aws:ec2/placementGroup:PlacementGroup": ("ec2", "placement-group/{name}"),
     "aws:fsx/lustreFileSystem:LustreFileSystem": ("fsx", "file-system/{id}"),
     "aws:ec2/flowLog:FlowLog": ("ec2", "vpc-flow-log/{id}"),
+    "aws:sns/topic:Topic": ("sns", "{name}"),
+    "aws:sqs/queue:Queue": ("sqs", "{name}"),
+    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{name}"),
 }
 GLOBAL_AWS_SERVICES = {"iam", "s3"}
 
@@ -91,6 +94,8 @@ def _aws_state(typ: str, name: str, urn: str, inputs: dict[str, Any], region: st
     extra = AWS_COMPUTED.get(typ)
     if extra:
         state.update(extra(phys, rid, region, urn))
+    if typ == "aws:sqs/queue:Queue":  # a queue's id is its URL
+        rid = state["url"]
     if typ == "aws:eks/cluster:Cluster":  # the engine returns the inputs plus the cluster security group
         state["vpcConfig"] = {**(inputs.get("vpcConfig") or {}),
                               "clusterSecurityGroupId": f"sg-{digest(urn, 'cluster-sg')}"}
@@ -121,6 +126,8 @@ AWS_COMPUTED: dict[str, Callable[[str, str, str, str], dict]] = {
     "aws:ec2/natGateway:NatGateway": lambda phys, rid, region, urn: {
         "privateIp": f"10.{int(digest(urn, size=2), 16) % 250}.0.{int(digest(urn, 'ip', size=2), 16) % 250 + 4}"},
     "aws:eks/nodeGroup:NodeGroup": lambda phys, rid, region, urn: {"status": "ACTIVE"},
+    "aws:sqs/queue:Queue": lambda phys, rid, region, urn: {
+        "url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{phys}"},
 }
 
 

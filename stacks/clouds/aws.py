@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 from newinfra.components.aws.cluster import GpuCluster
+from newinfra.components.aws.guards import BudgetGuard, InterruptionQueue
 from newinfra.components.aws.network import Network
 from newinfra.components.aws.storage import Storage
 from newinfra.components.planning.pools import plan_node_pool
@@ -17,18 +18,48 @@ from stacks.clouds.common import classification_of, cluster_classification, kube
 
 def build(cfg, plans) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
+    clusters: list[GpuCluster] = []
+    providers: list[aws.Provider] = []
     for plan in plans:
-        for key, value in build_region(cfg, plan).items():
+        for key, value in build_region(cfg, plan, clusters, providers).items():
             out.setdefault(key, []).extend(value)
+    if cfg.budget_alerts is not None and providers:
+        out["budgetGuards"] = [budget_guard(cfg, clusters, pulumi.ResourceOptions(provider=providers[0]))]
     return out
 
 
-def build_region(cfg, plan) -> dict[str, list[Any]]:
+def budget_guard(cfg, clusters: list[GpuCluster], opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """One AWS budget for the stack (Budgets is account-wide): its topic lives in the stack's first region."""
+    alerts = cfg.budget_alerts
+    args: dict[str, Any] = {
+        "budget_usd": cfg.monthly_budget_usd,
+        "thresholds": [{"percent": t.percent, "basis": t.basis} for t in alerts.thresholds],
+        "recipients": list(alerts.recipients), "scope": {alerts.scope_tag: cfg.tags[alerts.scope_tag]},
+        "profile": cfg.profile, "tags": cfg.tags,
+    }
+    if alerts.stop_gpu_at_percent is not None:
+        # The deny goes to the nodes' roles (an autoscaler without its own role scales through them) and to the
+        # roles the config names (deploy pipelines, autoscaler or Karpenter controller roles).
+        args["stop_gpu"] = {
+            "percent": alerts.stop_gpu_at_percent,
+            "roles": [c.node_role_name for c in clusters] + list(alerts.stop_gpu_roles),
+            "node_group_arns": pulumi.Output.all(*[c.node_group_arns for c in clusters]).apply(
+                lambda groups: sorted(arn for group in groups for arn in group)),
+            "cluster_names": [c.cluster_name for c in clusters],
+        }
+    guard = BudgetGuard("aws-budget", args, opts)
+    return {"cloud": "aws", "budget": guard.budget_name, "topic": guard.topic_arn}
+
+
+def build_region(cfg, plan, clusters: list[GpuCluster] | None = None,
+                 providers: list[aws.Provider] | None = None) -> dict[str, list[Any]]:
     region, key = plan.region, plan.key
     provider = aws.Provider(key, region=region, default_tags={"tags": cfg.tags})
+    if providers is not None:
+        providers.append(provider)
     opts = pulumi.ResourceOptions(provider=provider)
     out: dict[str, list[Any]] = {"buckets": [], "clusters": [], "nodeGroups": [], "fileSystems": [],
-                                 "kubeconfigs": [], "gpuVmPools": []}
+                                 "kubeconfigs": [], "gpuVmPools": [], "interruptionQueues": []}
     network = None
     if plan.placements:
         zone_ids = sorted({z for p in plan.placements for z in p.zones})
@@ -71,6 +102,14 @@ def build_region(cfg, plan) -> dict[str, list[Any]]:
                                  for pool in pools)
         out["kubeconfigs"].append(cluster.kubeconfig)
         kubernetes_layer(cfg, key, "aws", cluster.kubeconfig, k8s, pools, cluster)
+        if clusters is not None:
+            clusters.append(cluster)
+        # Spot warnings, rebalance recommendations, scheduled changes and Capacity Block ends, for the node
+        # termination handler in queue processor mode (its Helm value queueURL is this output).
+        queue = InterruptionQueue(f"{key}-interruptions", {"cluster_name": cluster.cluster_name, "tags": cfg.tags},
+                                  opts)
+        out["interruptionQueues"].append({"cloud": "aws", "region": region, "cluster": cluster.cluster_name,
+                                          "queueUrl": queue.queue_url, "handlerPolicyArn": queue.handler_policy_arn})
 
     vm = [p for p in plan.placements if p.runs_on == "vm"]
     if vm and network is not None:

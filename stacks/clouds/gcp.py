@@ -7,10 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 from newinfra.components.gcp.cluster import GpuCluster
+from newinfra.components.gcp.guards import BudgetGuard
 from newinfra.components.gcp.network import Network
 from newinfra.components.gcp.storage import Storage
 from newinfra.components.gcp.tpu import TpuSlice
-from newinfra.components.planning.gcp import gcp_labels
+from newinfra.components.planning.gcp import gcp_label, gcp_labels
 from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool, pool_name
 
 from stacks.clouds.common import classification_of, cluster_classification, kubernetes_layer, workload_of
@@ -24,11 +25,27 @@ def build(cfg, plans) -> dict[str, list[Any]]:
     project = pulumi.Config("gcp").require("project")
     out: dict[str, list[Any]] = {"buckets": [], "clusters": [], "nodeGroups": [], "fileSystems": [],
                                  "kubeconfigs": [], "gpuVmPools": [], "tpuSlices": []}
+    providers = []
     for plan in plans:
         provider = gcp.Provider(plan.key, project=project, region=plan.region,
                                 default_labels=gcp_labels(cfg.tags))
+        providers.append(provider)
         _region(cfg, plan, pulumi.ResourceOptions(provider=provider), out)
+    if cfg.budget_alerts is not None and plans:
+        out["budgetGuards"] = [budget_guard(cfg, plans[0].region, pulumi.ResourceOptions(provider=providers[0]))]
     return out
+
+
+def budget_guard(cfg, region: str, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """One GCP budget for the stack's project and scope label; its topic lives in the stack's first region."""
+    alerts = cfg.budget_alerts
+    guard = BudgetGuard("gcp-budget", {
+        "billing_account": alerts.gcp_billing_account, "budget_usd": cfg.monthly_budget_usd,
+        "thresholds": [{"percent": t.percent, "basis": t.basis} for t in alerts.thresholds],
+        "recipients": list(alerts.recipients), "scope": gcp_label(alerts.scope_tag, cfg.tags[alerts.scope_tag]),
+        "region": region, "labels": gcp_labels(cfg.tags),
+    }, opts)
+    return {"cloud": "gcp", "budget": guard.budget_name, "topic": guard.topic_id}
 
 
 def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) -> None:

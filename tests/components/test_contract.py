@@ -89,6 +89,14 @@ VALID = {
                                                "vpc_id": "vpc-1", "vswitch_ids": ["vsw-i"], "kms_key_id": "key-1",
                                                "image_id": "ubuntu_22_04_x64_20G_alibase_20250101.vhd",
                                                "os": "ubuntu-22.04", "tags": TAGS}),
+    "AwsBudgetGuard": ("aws", lambda: {"budget_usd": 12000.0, "thresholds": [{"percent": 80}],
+                                       "recipients": ["ops@example.com"], "scope": {"environment": "dev"},
+                                       "profile": "development", "tags": TAGS,
+                                       "stop_gpu": {"percent": 100, "roles": ["gpu-nodes"]}}),
+    "AwsInterruptionQueue": ("aws", lambda: {"cluster_name": "newinfra-dev-gpu", "tags": TAGS}),
+    "GcpBudgetGuard": ("gcp", lambda: {"billing_account": "01A2B3-C4D5E6-F7A8B9", "budget_usd": 30000.0,
+                                       "thresholds": [{"percent": 80}], "recipients": ["ops@example.com"],
+                                       "scope": {"environment": "staging"}, "region": "us-central1"}),
     "GpuPlatform": ("kubernetes", lambda: {"cloud": "aws", "node_pools": [aws_pool()], "teams": TEAMS,
                                            "workloads": WORKLOADS}),
 }
@@ -113,6 +121,9 @@ BAD = {
     "AlicloudGpuCluster": ({"node_pools": [{**ali_pool(), "instance_type": "ecs.g7.8xlarge"}]},
                            "node_pools[0].instance_type", "'ecs.g7.8xlarge'"),
     "AlicloudGpuVmPool": ({"system_disk_gb": 10}, "system_disk_gb", "10"),
+    "AwsBudgetGuard": ({"thresholds": [{"percent": 80}, {"percent": 250}]}, "thresholds[1].percent", "250"),
+    "AwsInterruptionQueue": ({"cluster_name": ""}, "cluster_name", "''"),
+    "GcpBudgetGuard": ({"recipients": []}, "recipients", "[]"),
     # DcgmAlerts is the platform's last child: its thresholds used to fail after the others existed.
     "GpuPlatform": ({"alert_thresholds": {"idle_minutes": 1}}, "alert_thresholds.idle_minutes", "1"),
 }
@@ -120,6 +131,8 @@ BAD = {
 PYTHON_CLASSES = {
     "AwsNetwork": "aws.network.Network", "AwsStorage": "aws.storage.Storage",
     "AwsGpuCluster": "aws.cluster.GpuCluster", "AwsGpuVmPool": "aws.vm_pool.GpuVmPool",
+    "AwsBudgetGuard": "aws.guards.BudgetGuard", "AwsInterruptionQueue": "aws.guards.InterruptionQueue",
+    "GcpBudgetGuard": "gcp.guards.BudgetGuard",
     "GcpNetwork": "gcp.network.Network", "GcpStorage": "gcp.storage.Storage",
     "GcpGpuCluster": "gcp.cluster.GpuCluster", "GcpGpuVmPool": "gcp.vm_pool.GpuVmPool",
     "GcpTpuSlice": "gcp.tpu.TpuSlice", "AlicloudNetwork": "alicloud.network.Network",
