@@ -93,6 +93,76 @@ def time_solves(catalog, sizes: list[int], repeats: int) -> list[dict]:
     return rows
 
 
+def coupled(catalog, n: int, seed: int) -> PlacementRequest:
+    """n workloads from MIX whose quotas bind: every (cloud, region, quota family) that offers a MIX accelerator
+    on AWS or GCP gets a quota of a seeded 10, 25 or 50 % of what all workloads of that family could ask there (a
+    quarter of them none), so the cheap regions fill up and workloads spill into dearer ones, coupling hundreds of them; half may take spot
+    (a quarter capped at maxSpotShare 0.5) and a monthly budget sits 40 % above a lower bound of the bill."""
+    from newinfra.cost_model.catalog.quota import quota_family, quota_units
+
+    rnd = random.Random(seed)
+    accels = {a: catalog.normalise_accelerator(a) for a, _ in MIX}
+    workloads = []
+    for i in range(n):
+        accel, shapes = rnd.choice(MIX)
+        per = rnd.choice(shapes)
+        w = {"name": f"c{i:04d}", "kind": rnd.choice(["training", "inference", "batch"]), "accelerator": accel,
+             "count": per * rnd.choice([1, 1, 2, 4]), "perNode": per, "hoursPerMonth": rnd.choice([200, 730])}
+        if rnd.random() < 0.3:  # any split across node shapes
+            del w["perNode"]
+            w["count"] += rnd.choice([0, 1, 3])
+        if rnd.random() < 0.5:
+            w["spot"] = True
+            if rnd.random() < 0.5:
+                w["maxSpotShare"] = 0.5
+        workloads.append(w)
+    # units one accelerator of each family uses per (cloud, region, family, accelerator); demand per quota row
+    per_accel: dict[tuple[str, str, str], dict[str, float]] = {}
+    cheapest: dict[str, float] = {}
+    for a, norm in sorted(accels.items()):
+        for o in catalog.offers_for(norm):
+            if o.cloud not in ("aws", "gcp"):
+                continue
+            if o.on_demand_usd is not None:
+                cheapest[a] = min(cheapest.get(a, math.inf), o.on_demand_usd / o.accelerators_per_node)
+            try:
+                fam = quota_family(o, "on-demand")
+                units = quota_units(o) / o.accelerators_per_node
+            except ValueError:
+                continue
+            row = per_accel.setdefault((o.cloud, o.region, fam), {})
+            row[a] = max(row.get(a, 0.0), units)
+    quotas = []
+    for (cloud, region, fam), units in sorted(per_accel.items()):
+        demand = sum(w["count"] * units[w["accelerator"]] for w in workloads if w["accelerator"] in units)
+        share = rnd.choice([0.1, 0.25, 0.5, None])  # a quarter of the rows unlimited: always feasible
+        if demand and share:
+            quotas.append({"cloud": cloud, "region": region, "family": fam, "limit": math.ceil(share * demand)})
+    floor = sum(w["count"] * w["hoursPerMonth"] * cheapest[w["accelerator"]] for w in workloads)
+    return PlacementRequest.model_validate({"allowedClouds": ["aws", "gcp"], "workloads": workloads,
+                                            "quotas": quotas, "monthlyBudgetUsd": round(1.4 * floor, 2)})
+
+
+def time_coupled(catalog, sizes: list[int], repeats: int) -> list[dict]:
+    """Median solve of `coupled` requests; the quotas that end up full are counted from the solution."""
+    rows = []
+    for n in sizes:
+        req = coupled(catalog, n, seed=n)
+        times, result = [], None
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = solve(req, catalog)
+            times.append(time.perf_counter() - start)
+        full = sum(1 for q, used in result.quota_use if used > q.limit - 1e-6 * max(1.0, q.limit) and used > 0)
+        rows.append({"workloads": n, "medianSeconds": round(statistics.median(times), 4),
+                     "runs": [round(t, 4) for t in times], "monthlyUsd": result.monthly_usd,
+                     "budgetUsd": req.monthly_budget_usd, "quotas": len(req.quotas), "quotasFull": full,
+                     "workloadsInMilp": sum(1 for c in result.context.cands if c.fixed is None),
+                     "leftOut": len(result.left_out),
+                     **(result.context.stats.as_json() if result.context.stats else {})})
+    return rows
+
+
 def single_requests() -> list[dict]:
     reqs = []
     for accel, shapes in [("H100", (8,)), ("A100", (1, 8)), ("A100-80GB", (1, 8)), ("L4", (1, 4, 8)),
@@ -247,7 +317,8 @@ def main() -> None:
     index_seconds = time.perf_counter() - start
     result = {"catalogVersion": catalog.version, "offers": len(catalog.offers),
               "indexBuildSeconds": round(index_seconds, 4),
-              "solve": time_solves(catalog, [10, 100, 1000], 1 if args.quick else 5)}
+              "solve": time_solves(catalog, [10, 100, 1000], 1 if args.quick else 5),
+              "coupled": time_coupled(catalog, [10, 1000], 1 if args.quick else 5)}
     if not args.quick:
         result["singleWorkload"] = compare(catalog)
     result["tightQuotas"] = tight_quotas(catalog)
@@ -259,6 +330,12 @@ def main() -> None:
     for r in result["solve"]:
         print(f"{r['workloads']:>10} {r['medianSeconds']:>9.3f} {r['workloadsInMilp']:>8} {r['monthlyUsd']:>14,.2f} "
               f"{r['leftOut']:>9}")
+    small, large = result["coupled"][0], result["coupled"][-1]
+    print(f"coupled (binding quotas, spot caps, budget): {small['workloads']} workloads "
+          f"{small['medianSeconds']:.3f} s, {large['workloads']} workloads {large['medianSeconds']:.3f} s median "
+          f"(ratio {large['medianSeconds'] / max(small['medianSeconds'], 1e-9):.0f}x); "
+          f"{large['quotasFull']}/{large['quotas']} quotas full, {large['workloadsInMilp']} workloads in the MILP, "
+          f"${large['monthlyUsd']:,.2f} of ${large['budgetUsd']:,.2f} budget, {large['leftOut']} left out")
     if "singleWorkload" in result:
         s = result["singleWorkload"]
         print(f"single-workload requests vs {s['against']}: {s['compared']}/{s['requests']} compared, "
