@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from newinfra.cost_model.candidates import CandidateBuilder  # noqa: E402
 from newinfra.cost_model.catalog import load_catalog  # noqa: E402
+from newinfra.cost_model.milp import MILP_OPTIONS  # noqa: E402
 from newinfra.cost_model.model import Infeasible, offer_index, solve  # noqa: E402
 from newinfra.cost_model.request import PlacementRequest  # noqa: E402
 
@@ -90,6 +91,84 @@ def time_solves(catalog, sizes: list[int], repeats: int) -> list[dict]:
                      "runs": [round(t, 4) for t in times], "monthlyUsd": result.monthly_usd,
                      "workloadsInMilp": sum(1 for c in result.context.cands if c.fixed is None),
                      "leftOut": len(result.left_out)})
+    return rows
+
+
+def coupled(catalog, n: int, seed: int) -> PlacementRequest:
+    """n workloads from MIX whose quotas bind: every (cloud, region, quota family) that offers a MIX accelerator
+    on AWS or GCP gets a quota of a seeded 10, 25 or 50 % of what all workloads of that family could ask there (a
+    quarter of them none), so the cheap regions fill up and workloads spill into dearer ones, coupling hundreds of them; half may take spot
+    (a quarter capped at maxSpotShare 0.5) and a monthly budget sits 40 % above a lower bound of the bill."""
+    from newinfra.cost_model.catalog.quota import quota_family, quota_units
+
+    rnd = random.Random(seed)
+    accels = {a: catalog.normalise_accelerator(a) for a, _ in MIX}
+    workloads = []
+    for i in range(n):
+        accel, shapes = rnd.choice(MIX)
+        per = rnd.choice(shapes)
+        w = {"name": f"c{i:04d}", "kind": rnd.choice(["training", "inference", "batch"]), "accelerator": accel,
+             "count": per * rnd.choice([1, 1, 2, 4]), "perNode": per, "hoursPerMonth": rnd.choice([200, 730])}
+        if rnd.random() < 0.3:  # any split across node shapes
+            del w["perNode"]
+            w["count"] += rnd.choice([0, 1, 3])
+        if rnd.random() < 0.5:
+            w["spot"] = True
+            if rnd.random() < 0.5:
+                w["maxSpotShare"] = 0.5
+        workloads.append(w)
+    # units one accelerator of each family uses per (cloud, region, family, accelerator); demand per quota row
+    per_accel: dict[tuple[str, str, str], dict[str, float]] = {}
+    cheapest: dict[str, float] = {}
+    for a, norm in sorted(accels.items()):
+        for o in catalog.offers_for(norm):
+            if o.cloud not in ("aws", "gcp"):
+                continue
+            if o.on_demand_usd is not None:
+                cheapest[a] = min(cheapest.get(a, math.inf), o.on_demand_usd / o.accelerators_per_node)
+            try:
+                fam = quota_family(o, "on-demand")
+                units = quota_units(o) / o.accelerators_per_node
+            except ValueError:
+                continue
+            row = per_accel.setdefault((o.cloud, o.region, fam), {})
+            row[a] = max(row.get(a, 0.0), units)
+    quotas = []
+    for (cloud, region, fam), units in sorted(per_accel.items()):
+        demand = sum(w["count"] * units[w["accelerator"]] for w in workloads if w["accelerator"] in units)
+        share = rnd.choice([0.1, 0.25, 0.5, None])  # a quarter of the rows unlimited: always feasible
+        if demand and share:
+            quotas.append({"cloud": cloud, "region": region, "family": fam, "limit": math.ceil(share * demand)})
+    floor = sum(w["count"] * w["hoursPerMonth"] * cheapest[w["accelerator"]] for w in workloads)
+    return PlacementRequest.model_validate({"allowedClouds": ["aws", "gcp"], "workloads": workloads,
+                                            "quotas": quotas, "monthlyBudgetUsd": round(1.4 * floor, 2)})
+
+
+def time_coupled(catalog, sizes: list[int], repeats: int) -> list[dict]:
+    """Median solve of `coupled` requests; the quotas that end up full are counted from the solution."""
+    rows = []
+    for n in sizes:
+        req = coupled(catalog, n, seed=n)
+        times, result = [], None
+        for _ in range(repeats):
+            start = time.perf_counter()
+            try:
+                result = solve(req, catalog, diagnose=False)
+            except Infeasible:  # the request is feasible by construction: HiGHS stopped at its time limit
+                result = None
+            times.append(time.perf_counter() - start)
+        if result is None:
+            rows.append({"workloads": n, "medianSeconds": round(statistics.median(times), 4),
+                         "runs": [round(t, 4) for t in times], "quotas": len(req.quotas),
+                         "timedOut": f"no plan within HiGHS time_limit {MILP_OPTIONS['time_limit']:g} s"})
+            continue
+        full = sum(1 for q, used in result.quota_use if used > q.limit - 1e-6 * max(1.0, q.limit) and used > 0)
+        rows.append({"workloads": n, "medianSeconds": round(statistics.median(times), 4),
+                     "runs": [round(t, 4) for t in times], "monthlyUsd": result.monthly_usd,
+                     "budgetUsd": req.monthly_budget_usd, "quotas": len(req.quotas), "quotasFull": full,
+                     "workloadsInMilp": sum(1 for c in result.context.cands if c.fixed is None),
+                     "leftOut": len(result.left_out),
+                     **(result.context.stats.as_json() if result.context.stats else {})})
     return rows
 
 
@@ -236,6 +315,7 @@ def tight_quotas(catalog, per_group: int = 6) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one repeat, no SkyPilot (CI smoke)")
+    ap.add_argument("--coupled", type=int, default=1000, help="workloads of the large coupled case (default 1000)")
     args = ap.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -247,7 +327,8 @@ def main() -> None:
     index_seconds = time.perf_counter() - start
     result = {"catalogVersion": catalog.version, "offers": len(catalog.offers),
               "indexBuildSeconds": round(index_seconds, 4),
-              "solve": time_solves(catalog, [10, 100, 1000], 1 if args.quick else 5)}
+              "solve": time_solves(catalog, [10, 100, 1000], 1 if args.quick else 5),
+              "coupled": time_coupled(catalog, [10, args.coupled], 1 if args.quick else 3)}
     if not args.quick:
         result["singleWorkload"] = compare(catalog)
     result["tightQuotas"] = tight_quotas(catalog)
@@ -259,6 +340,16 @@ def main() -> None:
     for r in result["solve"]:
         print(f"{r['workloads']:>10} {r['medianSeconds']:>9.3f} {r['workloadsInMilp']:>8} {r['monthlyUsd']:>14,.2f} "
               f"{r['leftOut']:>9}")
+    for r in result["coupled"]:
+        head = (f"coupled (binding quotas, spot caps, budget) {r['workloads']:>5} workloads: median "
+                f"{r['medianSeconds']:.3f} s (ratio to {result['coupled'][0]['workloads']} workloads "
+                f"{r['medianSeconds'] / max(result['coupled'][0]['medianSeconds'], 1e-9):.0f}x)")
+        if "timedOut" in r:
+            print(f"{head}; {r['timedOut']}")
+            continue
+        print(f"{head}; {r['quotasFull']}/{r['quotas']} quotas full, {r['workloadsInMilp']} in the MILP, "
+              f"{r.get('groups')} group(s) (largest {r.get('largestGroupColumns')} columns), MIP gap "
+              f"{r.get('mipGap')}, ${r['monthlyUsd']:,.2f} of ${r['budgetUsd']:,.2f} budget, {r['leftOut']} left out")
     if "singleWorkload" in result:
         s = result["singleWorkload"]
         print(f"single-workload requests vs {s['against']}: {s['compared']}/{s['requests']} compared, "

@@ -50,6 +50,12 @@ def checked(request, catalog, where: str | None = None):
         raise Failure("\n".join(f"{where}: {line}" if where else line for line in lines), EXIT_BAD_INPUT) from None
 
 
+def solver_json(solution) -> dict | None:
+    """Solve time, MIP gap and groups of the all-served MILP (--json only, never the lock: seconds vary)."""
+    stats = solution.context.stats if solution.context is not None else None
+    return stats.as_json() if stats is not None else None
+
+
 def pools_json(solution) -> dict:
     """The `--json` shape of the issue: one entry per (workload, market) pool, then the total."""
     rows = [{"name": p.workload, "cloud": p.cloud, "region": p.region, "zone": p.zones[0],
@@ -103,7 +109,8 @@ def solve_request(path: Path, as_json: bool, catalog_path: Path | None = None) -
         print(f"error: {f}", file=sys.stderr)
         return f.code
     if as_json:
-        print(json.dumps({**pools_json(solution), "catalogVersion": cat.version}, indent=2, sort_keys=True))
+        print(json.dumps({**pools_json(solution), "catalogVersion": cat.version, "solver": solver_json(solution)},
+                         indent=2, sort_keys=True))
     else:
         lines = report(Path(path).name, solution, baselines(request, cat, solution),
                        binding_constraints(solution))

@@ -189,6 +189,7 @@ def report(env: str, solution: Solution, base: Baselines, binding: list[str], *,
                      f"${plan.hourly_usd:,.2f}/h x {hours:g} h{egress} = ${plan.monthly_usd:,.2f}/month{pinned}")
     lines += regions_opened(solution)
     lines.append(totals_line(solution))
+    lines += solver_line(solution)
     lines.append("savings:")
     if base.home_on_demand is not None:
         lines.append(f"  vs single-cloud on-demand in the datasets' home regions ({usd(base.home_on_demand)}/month):"
@@ -233,6 +234,16 @@ def totals_line(solution: Solution) -> str:
     egress = sum(p.egress_usd for p in solution.plans)
     return (f"  total {usd(solution.monthly_usd)}/month = accelerator nodes {usd(nodes)} + egress {usd(egress)}"
             f" + regions {usd(solution.open_usd)}")
+
+
+def solver_line(solution: Solution) -> list[str]:
+    """How the all-served MILP went (printed only: the seconds differ run to run, so never in a lock)."""
+    stats = solution.context.stats if solution.context is not None else None
+    if stats is None:
+        return []
+    how = "the budget coupled them: solved as one model" if stats.coupled else \
+        f"{stats.groups} independent group(s), largest {stats.largest} columns"
+    return [f"  solver: {stats.seconds:.3f} s, MIP gap {stats.mip_gap:.2g}, {how}"]
 
 
 def usd(x: float) -> str:

@@ -111,6 +111,7 @@ class SolveContext:
     quota_left: np.ndarray
     budget_left: float | None
     x: np.ndarray | None = None  # the MILP solution of `program`
+    stats: milp.SolveStats | None = None  # time, gap and groups of the all-served solve (reports only)
     pinned: tuple[WorkloadPlan, ...] = ()
 
 
@@ -195,10 +196,10 @@ def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
         return plans
     prog = milp.build(open_, ctx.quota_left, budget, served_var=False,
                       already_open=frozenset(ch.key for ch in paid))
-    res = milp.solve(prog)
+    res = milp.solve_decomposed(prog)
     if res.status != 0 or res.x is None:
         return None
-    ctx.program, ctx.x = prog, res.x
+    ctx.program, ctx.x, ctx.stats = prog, res.x, res.stats
     ctx.cands = open_ + fixed
     return plans + [_plan_from(c, prog, res.x, wi, ctx) for wi, c in enumerate(open_)]
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from newinfra.cost_model.cli import Failure, checked, load_catalog_checked, pools_json
+from newinfra.cost_model.cli import Failure, checked, load_catalog_checked, pools_json, solver_json
 from newinfra.exits import BAD_INPUT as EXIT_BAD_INPUT
 from newinfra.exits import INFEASIBLE as EXIT_INFEASIBLE
 from newinfra.exits import OK
@@ -140,7 +140,8 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
     progress.stop()
     if as_json:
         print(json.dumps({**pools_json(sol), "lock": str(path), "lockWritten": written, "held": result.held,
-                          "moved": result.moved, "bill": bill.totals.to_dict() if bill is not None else None},
+                          "moved": result.moved, "bill": bill.totals.to_dict() if bill is not None else None,
+                          "solver": solver_json(sol)},
                          indent=2, sort_keys=True))
         return OK
     lock_line = f"{'wrote' if written else 'unchanged'} {path}"
