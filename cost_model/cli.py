@@ -14,6 +14,7 @@ from pathlib import Path
 
 from newinfra.exits import BAD_INPUT as EXIT_BAD_INPUT
 from newinfra.exits import INFEASIBLE as EXIT_INFEASIBLE
+from newinfra.exits import SOLVER_LIMIT
 
 
 class Failure(Exception):
@@ -95,7 +96,7 @@ def read_request_file(path: Path):
 def solve_request(path: Path, as_json: bool, catalog_path: Path | None = None) -> int:
     """`python -m newinfra.cost_model solve`: nothing is written; prints the choice (and the report without --json)."""
     from newinfra.cost_model.explain import baselines, binding_constraints, report
-    from newinfra.cost_model.model import Infeasible, solve
+    from newinfra.cost_model.model import Infeasible, SolverLimit, solve
 
     try:
         request = read_request_file(path)
@@ -105,6 +106,8 @@ def solve_request(path: Path, as_json: bool, catalog_path: Path | None = None) -
             solution = solve(request, cat)
         except Infeasible as err:
             raise Failure(f"infeasible: {err}", EXIT_INFEASIBLE) from None
+        except SolverLimit as err:
+            raise Failure(f"no plan: {err}", SOLVER_LIMIT) from None
     except Failure as f:
         print(f"error: {f}", file=sys.stderr)
         return f.code

@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from newinfra.cost_model import milp
@@ -40,6 +41,20 @@ FAMILY_HELP = {
     "quotas": "quotas",
     "monthlyBudgetUsd": "monthlyBudgetUsd",
 }
+
+
+class SolverLimit(Exception):
+    """HiGHS stopped at its time limit without any plan: says nothing about feasibility (exit SOLVER_LIMIT)."""
+
+
+def _no_plan_within_limit(res: Any, columns: int) -> None:
+    """scipy's milp status 1: the time (or iteration) limit, with no plan or one not proven cheapest. Either way
+    it is no verdict: reporting it as infeasible (as before) sent the diagnosis into more limit-length solves."""
+    if res.status == 1:
+        found = "before any plan was found" if res.x is None else "before the best plan found was proven cheapest"
+        raise SolverLimit(f"the MILP ({columns} columns) reached its {milp.MILP_OPTIONS['time_limit']:g} s "
+                          f"time limit {found}; this is no verdict on the request: place fewer workloads at a time "
+                          "or narrow their regions")
 
 
 class Infeasible(Exception):
@@ -197,6 +212,7 @@ def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
     prog = milp.build(open_, ctx.quota_left, budget, served_var=False,
                       already_open=frozenset(ch.key for ch in paid))
     res = milp.solve_decomposed(prog)
+    _no_plan_within_limit(res, len(prog.c))
     if res.status != 0 or res.x is None:
         return None
     ctx.program, ctx.x, ctx.stats = prog, res.x, res.stats
@@ -217,11 +233,13 @@ def _by_priority(ctx: SolveContext) -> tuple[list[WorkloadPlan], tuple[LeftOut, 
         row = np.zeros(num)
         row[prog.s_cols[prio == level]] = 1.0
         res = milp.solve(prog, objective=-row, extra=extra)
+        _no_plan_within_limit(res, num)
         if res.status != 0:
             break
         best = round(-res.fun)
         extra.append(LinearConstraint(row[None, :], best - 0.5, np.inf))
     res = milp.solve(prog, extra=extra)
+    _no_plan_within_limit(res, num)
     if res.status != 0 or res.x is None:
         return [], ()
     ctx.program, ctx.x = prog, res.x

@@ -17,7 +17,7 @@ import typer
 from newinfra.cost_model.cli import Failure, checked, load_catalog_checked, pools_json, solver_json
 from newinfra.exits import BAD_INPUT as EXIT_BAD_INPUT
 from newinfra.exits import INFEASIBLE as EXIT_INFEASIBLE
-from newinfra.exits import OK
+from newinfra.exits import OK, SOLVER_LIMIT
 
 
 def place(
@@ -83,7 +83,7 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
         shrinks,
         stale_reasons,
     )
-    from newinfra.cost_model.model import Infeasible
+    from newinfra.cost_model.model import Infeasible, SolverLimit
 
     try:
         new_exclusions = parse_exclusions(exclude)
@@ -125,6 +125,8 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
                       accept=accept)
     except Infeasible as err:
         raise Failure(f"infeasible: {err}", EXIT_INFEASIBLE) from None
+    except SolverLimit as err:
+        raise Failure(f"no plan: {err}", SOLVER_LIMIT) from None
     sol = result.solution
     if cfg.profile == "production" and not accept:
         lost = shrinks(locked_before, sol, request, base)
