@@ -41,23 +41,31 @@ MIX = [("H100", (8,)), ("A100", (1, 2, 4, 8)), ("A100-80GB", (1, 2, 4, 8)), ("L4
        ("tpu-v5litepod", (1, 4, 8))]
 
 
+def random_workload(rnd: random.Random, name: str, *, with_priority: bool) -> dict:
+    """One workload drawn from MIX: whole nodes or (30 %) any split, half on spot (half of those capped)."""
+    accel, shapes = rnd.choice(MIX)
+    per = rnd.choice(shapes)
+    w = {"name": name, "kind": rnd.choice(["training", "inference", "batch"]), "accelerator": accel,
+         "count": per * rnd.choice([1, 1, 2, 4]), "perNode": per}
+    if with_priority:
+        w["priority"] = rnd.randint(0, 3)
+    w["hoursPerMonth"] = rnd.choice([200, 730])
+    if rnd.random() < 0.3:  # any split across node shapes
+        del w["perNode"]
+        w["count"] += rnd.choice([0, 1, 3])
+    if rnd.random() < 0.5:
+        w["spot"] = True
+        if rnd.random() < 0.5:
+            w["maxSpotShare"] = 0.5
+    return w
+
+
 def portfolio(n: int, seed: int) -> PlacementRequest:
     """n workloads drawn from MIX: whole nodes or any split, spot mixes, datasets with residency, quotas."""
     rnd = random.Random(seed)
     workloads = []
     for i in range(n):
-        accel, shapes = rnd.choice(MIX)
-        per = rnd.choice(shapes)
-        w = {"name": f"w{i:04d}", "kind": rnd.choice(["training", "inference", "batch"]), "accelerator": accel,
-             "count": per * rnd.choice([1, 1, 2, 4]), "perNode": per, "priority": rnd.randint(0, 3),
-             "hoursPerMonth": rnd.choice([200, 730])}
-        if rnd.random() < 0.3:  # any split across node shapes
-            del w["perNode"]
-            w["count"] += rnd.choice([0, 1, 3])
-        if rnd.random() < 0.5:
-            w["spot"] = True
-            if rnd.random() < 0.5:
-                w["maxSpotShare"] = 0.5
+        w = random_workload(rnd, f"w{i:04d}", with_priority=True)
         if rnd.random() < 0.3:
             w["dataset"] = rnd.choice(["eu-data", "us-data"])
         workloads.append(w)
@@ -105,18 +113,7 @@ def coupled(catalog, n: int, seed: int) -> PlacementRequest:
     accels = {a: catalog.normalise_accelerator(a) for a, _ in MIX}
     workloads = []
     for i in range(n):
-        accel, shapes = rnd.choice(MIX)
-        per = rnd.choice(shapes)
-        w = {"name": f"c{i:04d}", "kind": rnd.choice(["training", "inference", "batch"]), "accelerator": accel,
-             "count": per * rnd.choice([1, 1, 2, 4]), "perNode": per, "hoursPerMonth": rnd.choice([200, 730])}
-        if rnd.random() < 0.3:  # any split across node shapes
-            del w["perNode"]
-            w["count"] += rnd.choice([0, 1, 3])
-        if rnd.random() < 0.5:
-            w["spot"] = True
-            if rnd.random() < 0.5:
-                w["maxSpotShare"] = 0.5
-        workloads.append(w)
+        workloads.append(random_workload(rnd, f"c{i:04d}", with_priority=False))
     # units one accelerator of each family uses per (cloud, region, family, accelerator); demand per quota row
     per_accel: dict[tuple[str, str, str], dict[str, float]] = {}
     cheapest: dict[str, float] = {}

@@ -66,3 +66,14 @@ def test_every_rule_reads_only_listed_dcgm_fields():
 
 def test_defaults_are_inside_their_ranges():
     assert all(spec.low <= spec.default <= spec.high for spec in THRESHOLDS.values())
+
+
+def test_the_component_args_list_every_threshold_the_rules_take():
+    # The component provider reads TypedDict annotations, so the keys are written out twice (GpuPlatform's
+    # alert_thresholds and DcgmAlerts' own args); this keeps both equal to THRESHOLDS.
+    from newinfra.components.k8s.alerts import DcgmAlertsArgs
+    from newinfra.components.k8s.platform import AlertThresholds
+
+    tunable = set(THRESHOLDS) | {"expensive_accelerators"}
+    assert set(AlertThresholds.__annotations__) == tunable
+    assert tunable <= set(DcgmAlertsArgs.__annotations__)
