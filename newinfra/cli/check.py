@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from newinfra.atomic import write_text as atomic_write
 from newinfra.exits import BAD_INPUT, OK, PROGRAM_ERROR, VIOLATION
 
 DEFAULT_BASE_REF = "origin/main"
@@ -233,7 +234,7 @@ def run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json: 
             if markdown_path is not None:
                 from newinfra.policies import report
 
-                markdown_path.write_text(report.comment([report.error_markdown(env or stack or "?", code, str(e))]))
+                atomic_write(markdown_path, report.comment([report.error_markdown(env or stack or "?", code, str(e))]))
             return code
 
 
@@ -289,12 +290,12 @@ def _run_check(env: str | None, cwd: Path | None, stack: str | None, *, as_json:
     budget = settings.get("monthlyBudgetUsd", stack_value(record.config, "monthlyBudgetUsd"))
     progress.stop()
     if markdown_path is not None:
-        markdown_path.write_text(report.comment([report.markdown(ev, bill, lock, budget, prices=_prices())]))
+        atomic_write(markdown_path, report.comment([report.markdown(ev, bill, lock, budget, prices=_prices())]))
     if sarif_path is not None:
         stack_file = _stack_file(directory, name)
         located = _relative_to_git(stack_file)
         artifact = located[1] if located else stack_file.name
-        sarif_path.write_text(report.dumps(report.sarif(ev, artifact)))
+        atomic_write(sarif_path, report.dumps(report.sarif(ev, artifact)))
     if as_json:
         typer.echo(report.dumps(report.payload(ev, bill, budget_figure, lock)), nl=False)
     else:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from newinfra import exits
+from newinfra.atomic import write_text as atomic_write
 
 
 def _resolve(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
@@ -184,7 +185,7 @@ def run_summary(paths: list[Path], as_json: bool, markdown_path: Path | None) ->
         typer.echo(f"newinfra cost: {e}", err=True)
         return exits.BAD_INPUT
     if markdown_path is not None:
-        markdown_path.write_text(summary_markdown(total), encoding="utf-8")
+        atomic_write(markdown_path, summary_markdown(total))
     if as_json:
         typer.echo(dumps(total), nl=False)
     elif markdown_path is None:
@@ -210,7 +211,7 @@ def run_cost(env: str | None, cwd: Path | None, stack: str | None, record_dir: P
         typer.echo(f"newinfra cost: {e}", err=True)
         return exits.PROGRAM_ERROR
     if markdown_path is not None:
-        markdown_path.write_text(markdown(bill), encoding="utf-8")
+        atomic_write(markdown_path, markdown(bill))
     if as_json:
         typer.echo(dumps(bill.to_dict()), nl=False)
     else:
