@@ -140,3 +140,10 @@ def test_a_truncated_log_is_exit_2_naming_the_line_and_never_rewritten(project: 
     assert result.output == f"newinfra {command[0]}: {log}:2: truncated line (no newline at its end); valid: one " \
         "complete JSON object per line. The log is left as it is: restore it from a backup or remove that line\n"
     assert log.read_bytes() == before
+
+
+def test_up_without_a_terminal_needs_yes(project: Path) -> None:
+    result = CliRunner().invoke(app, ["up", "dev"])
+    assert result.exit_code == BAD_INPUT
+    assert result.output == "newinfra up: --yes is required without a terminal (nothing deployed)\n"
+    assert not (project / "stacks" / "deployments").exists()
