@@ -1,0 +1,149 @@
+"""`newinfra up` / `rollback` end to end on a copy of the reference project, with another engine object in
+place of the Automation API (the one boundary): preflight verdicts, the log, the gate and the rollback."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newinfra.cli.app import app
+from newinfra.cli.up import Blocked, run_rollback, run_up
+from newinfra.deploy.gate import probe_clusters
+from newinfra.deploy.log import log_path, read_log
+from newinfra.exits import BAD_INPUT, INFEASIBLE, OK, PROGRAM_ERROR, VIOLATION
+from tests.deploy.samples import report, write_reports
+from tests.paths import REPO_ROOT
+
+OUTPUTS = {"clusters": [{"name": "newinfra-dev-aws-us-east-1-gpu", "endpoint": "https://eks.example.com"}],
+           "nodeGroups": [{"pool": "pretrain-spot", "desiredSize": 2}], "gpuVmPools": []}
+
+
+class RecordingEngine:
+    """Deploys nothing: keeps the config and lock each `up` saw, and answers with fixed outputs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.deployed: list[tuple[bytes, bytes]] = []
+
+    def up(self, stack: str) -> dict:
+        stacks = self.root / "stacks"
+        self.deployed.append(((stacks / f"Pulumi.{stack}.yaml").read_bytes(),
+                              (stacks / "placements" / f"{stack}.json").read_bytes()))
+        return OUTPUTS
+
+
+def probe(outputs: dict) -> list:
+    return probe_clusters(outputs, connect=lambda address, timeout: None)
+
+
+def clock():
+    ticks = itertools.count(1)
+    return lambda: f"2026-02-01T00:00:{next(ticks):02d}+00:00"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy2(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copytree(REPO_ROOT / "stacks", root / "stacks",
+                    ignore=shutil.ignore_patterns("__pycache__", ".*.lock", "deployments"))
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_a_failed_gate_after_deploy_n_redeploys_deploy_n_minus_1(project: Path, tmp_path: Path) -> None:
+    config, lock = project / "stacks" / "Pulumi.dev.yaml", project / "stacks" / "placements" / "dev.json"
+    healthy = write_reports(tmp_path / "healthy", [report("gpu-1"), report("gpu-2")])
+    sick = write_reports(tmp_path / "sick", [report("gpu-1"), report("gpu-2", {"xid": "GPU 0: XID 79"})])
+    engine, now, said = RecordingEngine(project), clock(), []
+    kw = {"make_engine": lambda _root: engine, "now": now, "probe": probe, "out": said.append}
+
+    assert run_up("dev", reports_dir=healthy, **kw) == OK
+    good = (config.read_bytes(), lock.read_bytes())
+    # Deploy 2 changes the config (a tag: not part of the placement request, so the lock stays fresh).
+    config.write_text(config.read_text().replace("owner: ml-platform", "owner: ml-infra"))
+    bad = config.read_bytes()
+    assert run_up("dev", reports_dir=sick, rollback_on_failure=True, **kw) == VIOLATION
+
+    assert engine.deployed == [good, (bad, good[1]), good]  # the rollback deployed deploy 1's config and lock
+    assert (config.read_bytes(), lock.read_bytes()) == good
+    deploys = read_log(log_path(project / "stacks", "dev"))
+    assert [(d.id, d.kind, d.verdict, d.rollback_of) for d in deploys] == [
+        (1, "up", "passed", None), (2, "up", "failed", None), (3, "rollback", "none", 1)]
+    assert deploys[1].reasons == ("GPU node gpu-2 is not healthy: xid: GPU 0: XID 79",)
+    assert deploys[0].record_sha256 != deploys[1].record_sha256  # the tag is in the record
+    assert deploys[2].record_sha256 == deploys[0].record_sha256  # the same program over the same files
+    assert deploys[0].time == "2026-02-01T00:00:01+00:00" and deploys[0].commit == "unknown"  # not in git
+    assert any("health gate FAILED" in line for line in said)
+
+    # Deploy 3 was never gated: a second rollback still goes to deploy 1, never to 3.
+    config.write_text(bad.decode())
+    assert run_rollback("dev", **kw) == OK
+    assert read_log(log_path(project / "stacks", "dev"))[-1].rollback_of == 1
+    assert config.read_bytes() == good[0]
+
+
+def test_a_mandatory_violation_blocks_the_deploy(project: Path) -> None:
+    with (project / "stacks" / "__main__.py").open("a") as f:
+        f.write("\nimport pulumi_aws as _aws\n_aws.ec2.SecurityGroup('wide-open', ingress=[{'protocol': 'tcp', "
+                "'from_port': 22, 'to_port': 22, 'cidr_blocks': ['0.0.0.0/0']}])\n")
+    engine = RecordingEngine(project)
+    with pytest.raises(Blocked, match="mandatory violation") as err:
+        run_up("dev", make_engine=lambda _root: engine, probe=probe, out=print)
+    assert err.value.code == VIOLATION
+    assert engine.deployed == []
+    assert not (project / "stacks" / "deployments").exists()
+
+
+def test_a_stale_lock_blocks_the_deploy(project: Path) -> None:
+    config = project / "stacks" / "Pulumi.dev.yaml"
+    config.write_text(config.read_text().replace("monthlyBudgetUsd: 12000", "monthlyBudgetUsd: 11000"))
+    engine = RecordingEngine(project)
+    with pytest.raises(Blocked, match=r"dev.json: not fresh: .*configHash differs.*newinfra place dev") as err:
+        run_up("dev", make_engine=lambda _root: engine, probe=probe, out=print)
+    assert err.value.code == BAD_INPUT and engine.deployed == []
+
+
+def test_rollback_without_a_passed_deploy_is_exit_3(project: Path) -> None:
+    engine = RecordingEngine(project)
+    with pytest.raises(Blocked, match="no deploy passed its health gate") as err:
+        run_rollback("dev", make_engine=lambda _root: engine, probe=probe, out=print)
+    assert err.value.code == INFEASIBLE and engine.deployed == []
+
+
+def test_up_without_the_pulumi_cli_is_one_line_and_exit_4(project: Path, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = CliRunner().invoke(app, ["up", "dev", "--yes"])
+    assert result.exit_code == PROGRAM_ERROR, result.output
+    assert result.output.startswith("newinfra up: the Pulumi CLI is not on PATH")
+    assert result.output.count("\n") == 1
+    assert not (project / "stacks" / "deployments").exists()
+
+
+@pytest.mark.parametrize("command", [["rollback", "dev"], ["up", "dev", "--yes"]])
+def test_a_truncated_log_is_exit_2_naming_the_line_and_never_rewritten(project: Path, command) -> None:
+    log = log_path(project / "stacks", "dev")
+    log.parent.mkdir()
+    line = json.dumps({"commit": "c", "configSha256": "0" * 64, "event": "deploy", "id": 1, "kind": "up",
+                       "lockSha256": None, "recordSha256": "1" * 64, "rollbackOf": None, "time": "t"}) + "\n"
+    log.write_bytes((line + line.replace('"id": 1', '"id": 2'))[:-30].encode())
+    before = log.read_bytes()
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == BAD_INPUT, result.output
+    assert result.output == f"newinfra {command[0]}: {log}:2: truncated line (no newline at its end); valid: one " \
+        "complete JSON object per line. The log is left as it is: restore it from a backup or remove that line\n"
+    assert log.read_bytes() == before
+
+
+def test_up_without_a_terminal_needs_yes(project: Path) -> None:
+    result = CliRunner().invoke(app, ["up", "dev"])
+    assert result.exit_code == BAD_INPUT
+    assert result.output == "newinfra up: --yes is required without a terminal (nothing deployed)\n"
+    assert not (project / "stacks" / "deployments").exists()
