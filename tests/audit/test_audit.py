@@ -189,3 +189,51 @@ def test_not_covered_names_each_cloud_without_a_reader():
                         {"type": "aws:s3/bucket:Bucket"}]) == ["not covered: alicloud (no live reader)",
                                                               "not covered: gcp (no live reader)"]
     assert not_covered([{"type": "aws:s3/bucket:Bucket"}]) == []
+
+
+def test_eks_iam_and_kms_shapes_are_judged(account):
+    """A public EKS endpoint without audit logs or secrets encryption, a role anyone may assume and a key that
+    never rotates: each is found on the live record, and the seeded key (rotating) is not."""
+    session, ids = account
+    iam, kms = session.client("iam"), session.client("kms", region_name=REGION)
+    role = iam.create_role(RoleName="public-trust", Tags=[{"Key": k, "Value": v} for k, v in TAGS.items()],
+                           AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                               {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}]}))
+    eks = session.client("eks", region_name=REGION)
+    subnet = session.client("ec2", region_name=REGION).describe_subnets()["Subnets"][0]["SubnetId"]
+    eks.create_cluster(name="open-cluster", roleArn=role["Role"]["Arn"], tags=TAGS,
+                       resourcesVpcConfig={"subnetIds": [subnet], "endpointPublicAccess": True,
+                                           "endpointPrivateAccess": False})
+    stale = kms.create_key(Description="never rotated", Tags=[{"TagKey": k, "TagValue": v} for k, v in TAGS.items()])
+    live = read_account([REGION], STACK, PROJECT, session=session)
+    cluster = next(x["inputs"] for x in live if x["type"] == r.EKS_CLUSTER)
+    assert cluster["vpcConfig"]["endpointPublicAccess"] is True and cluster["enabledClusterLogTypes"] == []
+    found = {(v.policy, v.resource) for v in audit([], live, CONFIG, project=PROJECT, stack=STACK).evaluation.violations}
+    assert {("kubernetes-private-control-plane", "open-cluster"), ("kubernetes-audit-logs", "open-cluster"),
+            ("kubernetes-secrets-encryption", "open-cluster"), ("iam-no-public-trust", "public-trust"),
+            ("key-rotation-no-wildcards", stale["KeyMetadata"]["KeyId"])} <= found
+    assert not any(resource == ids["key"] for _, resource in found)
+
+
+@pytest.mark.slow
+def test_cli_against_a_moto_server_through_aws_endpoint_url(tmp_path, monkeypatch):
+    """The audit reaches the account the standard way: AWS_ENDPOINT_URL points boto3 at a moto server."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+            monkeypatch.setenv(k, v)
+        ids = seed(boto3.session.Session())
+        Record(PROJECT, STACK, PLAN[:1], {}, CONFIG).write(tmp_path / "dev")
+        out = CliRunner().invoke(app, ["audit", "dev", "--record", str(tmp_path / "dev"), "--json"])
+        assert out.exit_code == VIOLATION, out.output
+        payload = json.loads(out.stdout)
+        assert {v["resource"] for v in payload["violations"] if v["level"] == "mandatory"} == {
+            ids["public_bucket"], ids["open_ssh_sg"], ids["imdsv1_instance"], ids["unencrypted_volume"]}
+        assert [d["name"] for d in payload["drift"] if d["kind"] == "unmanaged"] == [ids["unmanaged_gpu"]]
+    finally:
+        server.stop()
