@@ -45,6 +45,7 @@ def _main(
 
 
 # --- registrations: one line per part (keep sorted) -------------------------------------------------
+from newinfra.cli.audit import register as _audit; _audit(app)  # noqa: E402,E702,I001
 from newinfra.cli.catalog import register as _catalog; _catalog(app)  # noqa: E402,E702,I001
 from newinfra.cli.place import register as _place; _place(app)  # noqa: E402,E702,I001
 from newinfra.cli.check import register as _check; _check(app)  # noqa: E402,E702,I001
