@@ -8,7 +8,7 @@ rules say what is unsafe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,7 @@ def not_covered(planned: Iterable[Mapping[str, Any]]) -> list[str]:
     return [f"not covered: {c} (no live reader)" for c in NOT_READ_CLOUDS if c in clouds]
 
 
-def audit(planned: list[Mapping[str, Any]], live: list[dict[str, Any]], config: Mapping[str, Any], *,
+def audit(planned: Sequence[Mapping[str, Any]], live: list[dict[str, Any]], config: Mapping[str, Any], *,
           project: str, stack: str, other_stacks_tags: Iterable[Mapping[str, str]] = (),
           policy_config: Mapping[str, Any] | None = None) -> AuditResult:
     from newinfra.policies.runner import evaluate

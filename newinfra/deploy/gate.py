@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 REPORT_KEYS = ("healthy", "failed", "checks")
@@ -114,7 +115,8 @@ def gpu_nodes_expected(outputs: dict) -> bool:
     """Whether the stack runs GPU nodes: a node group with a desired size above zero, or any GPU VM pool."""
     if not isinstance(outputs, dict):
         return False
-    groups = outputs.get("nodeGroups") if isinstance(outputs.get("nodeGroups"), list) else []
+    found = outputs.get("nodeGroups")
+    groups: list[Any] = found if isinstance(found, list) else []
     if any(isinstance(g, dict) and isinstance(g.get("desiredSize"), int) and g["desiredSize"] > 0 for g in groups):
         return True
     return bool(outputs.get("gpuVmPools"))
