@@ -38,16 +38,20 @@ class Record:
     def children(self, urn: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["parent"] == urn]
 
+    def files(self) -> dict[str, str]:
+        """File name -> text of the record as `newinfra plan` writes it (byte-stable)."""
+        return {
+            RESOURCES_FILE: dumps(self.resources),
+            OUTPUTS_FILE: dumps(self.outputs),
+            CONFIG_FILE: dumps({"project": self.project, "stack": self.stack, "config": self.config}),
+        }
+
     def write(self, out_dir: Path) -> list[Path]:
         """Replace ``out_dir`` as a whole (newinfra.atomic.replace_dir): a reader or a crash mid-write sees
         the previous record or this one, never a mix of the two or an empty file."""
         from newinfra.atomic import replace_dir
 
-        return replace_dir(out_dir, {
-            RESOURCES_FILE: dumps(self.resources),
-            OUTPUTS_FILE: dumps(self.outputs),
-            CONFIG_FILE: dumps({"project": self.project, "stack": self.stack, "config": self.config}),
-        })
+        return replace_dir(out_dir, self.files())
 
 
 def dumps(data: Any) -> str:

@@ -59,12 +59,12 @@ def record_sha256(record) -> str:
     """sha256 of the record as `newinfra plan` writes it (its three files, by name)."""
     import hashlib
 
-    from newinfra.record import dumps
+    from newinfra.record import CONFIG_FILE, OUTPUTS_FILE, RESOURCES_FILE
 
     digest = hashlib.sha256()
-    for text in (dumps({"project": record.project, "stack": record.stack, "config": record.config}),
-                 dumps(record.outputs), dumps(record.resources)):  # config.json, outputs.json, resources.json
-        digest.update(text.encode("utf-8"))
+    files = record.files()
+    for name in (CONFIG_FILE, OUTPUTS_FILE, RESOURCES_FILE):  # the order the hash was defined with
+        digest.update(files[name].encode("utf-8"))
     return digest.hexdigest()
 
 
