@@ -10,6 +10,7 @@ from newinfra.components.aws.iam import service_role
 from newinfra.components.aws.kms import KeyArgs, create_key
 from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
+from newinfra.components.planning.guards import NTH_MANAGED_TAG
 from newinfra.components.planning.pools import NodePoolArgs, pool_classification
 from newinfra.components.planning.tags import checked_classification, with_classification
 from newinfra.components.tokens import python_token, with_other_form
@@ -129,6 +130,10 @@ class GpuCluster(pulumi.ComponentResource):
             access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
             tags=with_classification(tags, classification), opts=child)
         cluster_sg = cluster.vpc_config.apply(lambda c: c.cluster_security_group_id)
+        # Pod Identity's agent: how in-cluster controllers (the node termination handler) get their IAM role
+        # without an OIDC provider; pinned by EKS to the cluster's version.
+        aws.eks.Addon(f"{name}-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent",
+                      resolve_conflicts_on_create="OVERWRITE", tags=tags, opts=child)
 
         efa_sg = None
         if any(efa_interfaces(p["instance_type"]) for p in pools):
@@ -195,7 +200,9 @@ class GpuCluster(pulumi.ComponentResource):
             }],
             network_interfaces=interfaces,
             monitoring={"enabled": True},
-            tag_specifications=[{"resource_type": kind, "tags": pool_tags}
+            # The instance also carries the termination handler's managed tag: it drains only what is tagged.
+            tag_specifications=[{"resource_type": kind,
+                                 "tags": {**pool_tags, NTH_MANAGED_TAG: "true"} if kind == "instance" else pool_tags}
                                 for kind in ("instance", "volume", "network-interface")],
             tags=pool_tags,
             **market_options, **placement,

@@ -6,7 +6,8 @@ attaches a deny on new accelerator capacity to the roles that launch or scale it
 
 InterruptionQueue: EventBridge rules for the events that end an instance early (spot interruption warning,
 rebalance recommendation, scheduled change, Capacity Block ending) into a KMS-encrypted SQS queue only those
-rules may send to, which the node termination handler (queue processor mode) reads.
+rules may send to, which the node termination handler (queue processor mode) reads, through a role only EKS Pod
+Identity may assume for the handler's service account (the handler itself is installed by GpuPlatform).
 What each sends, denies and matches is planned in components/planning/guards.py.
 """
 
@@ -21,6 +22,8 @@ from newinfra.components.physical import physical
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.guards import (
     INTERRUPTION_EVENTS,
+    NTH_NAMESPACE,
+    NTH_SERVICE_ACCOUNT,
     QUEUE_RETENTION_S,
     ThresholdArgs,
     aws_cost_filter,
@@ -28,6 +31,7 @@ from newinfra.components.planning.guards import (
     checked_recipients,
     gpu_stop_policy,
     handler_policy,
+    pod_identity_trust,
     queue_policy,
     threshold_problem,
 )
@@ -164,6 +168,7 @@ class InterruptionQueue(pulumi.ComponentResource):
     queue_url: pulumi.Output[str]
     queue_arn: pulumi.Output[str]
     handler_policy_arn: pulumi.Output[str]
+    handler_role_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: InterruptionQueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         cluster = args.get("cluster_name")
@@ -194,10 +199,18 @@ class InterruptionQueue(pulumi.ComponentResource):
                             policy=pulumi.Output.json_dumps(queue_policy(queue.arn, [r.arn for r in rules])),
                             opts=child)
         handler = aws.iam.Policy(f"{name}-handler", description="node termination handler: read the interruption queue",
-                                 policy=pulumi.Output.json_dumps(handler_policy(queue.arn)), tags=tags, opts=child)
+                                 policy=pulumi.Output.json_dumps(handler_policy(queue.arn, key.arn)), tags=tags,
+                                 opts=child)
+        role = aws.iam.Role(f"{name}-handler", assume_role_policy=json.dumps(pod_identity_trust(), sort_keys=True),
+                            description="aws-node-termination-handler (EKS Pod Identity)", tags=tags, opts=child)
+        aws.iam.RolePolicyAttachment(f"{name}-handler", role=role.name, policy_arn=handler.arn, opts=child)
+        aws.eks.PodIdentityAssociation(f"{name}-handler", cluster_name=args["cluster_name"],
+                                       namespace=NTH_NAMESPACE, service_account=NTH_SERVICE_ACCOUNT,
+                                       role_arn=role.arn, tags=tags, opts=child)
 
         self.queue_url = queue.url
         self.queue_arn = queue.arn
         self.handler_policy_arn = handler.arn
+        self.handler_role_arn = role.arn
         self.register_outputs({"queueUrl": self.queue_url, "queueArn": self.queue_arn,
-                               "handlerPolicyArn": self.handler_policy_arn})
+                               "handlerPolicyArn": self.handler_policy_arn, "handlerRoleArn": self.handler_role_arn})

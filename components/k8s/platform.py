@@ -1,7 +1,8 @@
 """newinfra:k8s:GpuPlatform — the same GPU software layer on every cluster, whatever its cloud.
 
 PriorityClasses, team namespaces with accelerator quotas, Kueue with flavors and queues for the cluster's
-pools, and — where the cluster has NVIDIA pools — the GPU operator (or device plugin) with DCGM alerts.
+pools, and — where the cluster has NVIDIA pools — the GPU operator (or device plugin) with DCGM alerts; on AWS,
+with an InterruptionQueue, the node termination handler that drains nodes before the cloud takes them.
 The program passes the cluster's Kubernetes provider (built from its kubeconfig) in ``opts``.
 Annotations stay real (no ``from __future__ import annotations``): the component provider reads them.
 """
@@ -14,8 +15,10 @@ from newinfra.components.k8s.gpu_operator import GpuOperator, GpuOperatorArgs
 from newinfra.components.k8s.kueue import Kueue
 from newinfra.components.k8s.namespaces import TeamNamespaces
 from newinfra.components.k8s.priority import PriorityClasses
+from newinfra.components.k8s.termination_handler import NodeTerminationHandler, NodeTerminationHandlerArgs
 from newinfra.components.plain import require_plain
 from newinfra.components.planning.alerts import alert_rules, node_gpus_from_pools
+from newinfra.components.planning.guards import termination_handler_values
 from newinfra.components.planning.k8s import (
     GpuNodePool,
     TeamQuota,
@@ -59,6 +62,8 @@ class GpuPlatformArgs(TypedDict):
     alerts: NotRequired[bool]
     alert_thresholds: NotRequired[AlertThresholds]
     prometheus_rule_labels: NotRequired[dict[str, str]]
+    # AWS: the InterruptionQueue this cluster's node termination handler reads ({queue_url, region})
+    interruption_queue: NotRequired[NodeTerminationHandlerArgs]
 
 
 class GpuPlatform(pulumi.ComponentResource):
@@ -89,6 +94,12 @@ class GpuPlatform(pulumi.ComponentResource):
         node_gpus = node_gpus_from_pools(pools)
         with input_path("alert_thresholds"):  # DcgmAlerts checks them too, but only after its siblings exist
             alert_rules(**{key: thresholds[key] for key in AlertThresholds.__annotations__ if key in thresholds})
+        queue = args.get("interruption_queue")
+        if queue is not None and cloud != "aws":
+            raise ComponentInputError("interruption_queue", f"is an AWS queue; cloud {cloud!r} handles interruptions "
+                                      "itself (GKE: graceful node shutdown on spot pools)")
+        if queue is not None:
+            termination_handler_values(queue.get("queue_url"), queue.get("region", ""))
         tags = dict(args.get("tags") or {})
         nvidia = any(accelerator_vendor(p["accelerator"]) == "nvidia" for p in pools)
         super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
@@ -116,6 +127,9 @@ class GpuPlatform(pulumi.ComponentResource):
                         alerts_args[key] = thresholds[key]  # type: ignore[literal-required]  # keys of both TypedDicts
                 DcgmAlerts(f"{name}-dcgm-alerts", alerts_args,
                            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]))
+
+        if queue is not None:
+            NodeTerminationHandler(f"{name}-termination-handler", queue, opts=child)
 
         self.priority_classes = priorities.by_workload
         self.flavors = kueue.flavors

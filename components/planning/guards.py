@@ -171,15 +171,56 @@ def queue_policy(queue_arn: Any, rule_arns: Iterable[Any]) -> dict[str, Any]:
     ]}
 
 
-def handler_policy(queue_arn: Any) -> dict[str, Any]:
-    """What the node termination handler (queue processor mode) needs: read the queue, look up instances."""
+def handler_policy(queue_arn: Any, key_arn: Any) -> dict[str, Any]:
+    """What the node termination handler (queue processor mode) needs: read the queue (and decrypt it: a
+    KMS-encrypted queue hands its messages only to a reader the key lets decrypt), look up instances."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadInterruptionQueue", "Effect": "Allow",
          "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], "Resource": queue_arn},
+        {"Sid": "DecryptInterruptionQueue", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn},
         {"Sid": "DescribeInstances", "Effect": "Allow",
          "Action": ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeTags"],
          "Resource": "*"},
     ]}
+
+
+# The handler itself: aws-node-termination-handler's chart (Apache-2.0, github.com/aws/aws-node-termination-handler,
+# config/helm/aws-node-termination-handler, chart 0.27.6 = NTH 1.25.6, July 2026), pinned like the GPU operator.
+NTH_CHART = "oci://public.ecr.aws/aws-ec2/helm/aws-node-termination-handler"
+NTH_VERSION = "0.27.6"
+NTH_NAMESPACE = "kube-system"
+NTH_SERVICE_ACCOUNT = "aws-node-termination-handler"
+# The queue hears every instance of the account and region; the handler drains only instances that carry this
+# tag (its checkTagBeforeDraining), so a second cluster's nodes, or plain VMs, are never drained by this one.
+NTH_MANAGED_TAG = "aws-node-termination-handler/managed"
+# EKS Pod Identity: the agent add-on exchanges the service account's token for the role's credentials.
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+
+
+def pod_identity_trust() -> dict[str, Any]:
+    """Only EKS Pod Identity may assume the handler's role (it needs both actions: EKS user guide, "Pod Identity")."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+         "Action": ["sts:AssumeRole", "sts:TagSession"]}]}
+
+
+def termination_handler_values(queue_url: Any, region: str) -> dict[str, Any]:
+    """Helm values for queue processor mode (the chart's values.yaml names): drain on every event the queue
+    carries, only nodes tagged NTH_MANAGED_TAG, as the service account the Pod Identity association names."""
+    if not region:
+        raise ComponentInputError("interruption_queue.region", f"{region!r} is empty; name the queue's AWS region")
+    return {
+        "enableSqsTerminationDraining": True,
+        "queueURL": queue_url,
+        "awsRegion": region,
+        "checkTagBeforeDraining": True,
+        "managedTag": NTH_MANAGED_TAG,
+        # a message about another cluster's node stays for that cluster's handler
+        "deleteSqsMsgIfNodeNotFound": False,
+        "emitKubernetesEvents": True,
+        "serviceAccount": {"create": True, "name": NTH_SERVICE_ACCOUNT},
+        "rbac": {"create": True, "pspEnabled": False},  # PodSecurityPolicy is gone since Kubernetes 1.25
+    }
 
 
 # --- GKE ---------------------------------------------------------------------------------------------------

@@ -101,15 +101,17 @@ def build_region(cfg, plan, clusters: list[GpuCluster] | None = None,
                                   "maxSize": pool["max_size"], "desiredSize": pool["desired_size"]}
                                  for pool in pools)
         out["kubeconfigs"].append(cluster.kubeconfig)
-        kubernetes_layer(cfg, key, "aws", cluster.kubeconfig, k8s, pools, cluster)
-        if clusters is not None:
-            clusters.append(cluster)
-        # Spot warnings, rebalance recommendations, scheduled changes and Capacity Block ends, for the node
-        # termination handler in queue processor mode (its Helm value queueURL is this output).
+        # Spot warnings, rebalance recommendations, scheduled changes and Capacity Block ends, read by the node
+        # termination handler (queue processor mode) that the GPU layer installs.
         queue = InterruptionQueue(f"{key}-interruptions", {"cluster_name": cluster.cluster_name, "tags": cfg.tags},
                                   opts)
+        kubernetes_layer(cfg, key, "aws", cluster.kubeconfig, k8s, pools, cluster,
+                         interruption_queue={"queue_url": queue.queue_url, "region": region})
+        if clusters is not None:
+            clusters.append(cluster)
         out["interruptionQueues"].append({"cloud": "aws", "region": region, "cluster": cluster.cluster_name,
-                                          "queueUrl": queue.queue_url, "handlerPolicyArn": queue.handler_policy_arn})
+                                          "queueUrl": queue.queue_url, "handlerPolicyArn": queue.handler_policy_arn,
+                                          "handlerRoleArn": queue.handler_role_arn})
 
     vm = [p for p in plan.placements if p.runs_on == "vm"]
     if vm and network is not None:

@@ -43,7 +43,8 @@ def team_quotas(cfg, placements: list[Placement]) -> list[dict[str, Any]]:
 
 
 def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str], placements: list[Placement],
-                     pools: list[NodePoolArgs], parent: pulumi.Resource) -> Any:
+                     pools: list[NodePoolArgs], parent: pulumi.Resource,
+                     interruption_queue: dict[str, Any] | None = None) -> Any:
     """The same GPU software layer on every cluster, through a provider built from its kubeconfig."""
     import pulumi_kubernetes as k8s
     from newinfra.components.k8s.platform import GpuPlatform
@@ -58,4 +59,5 @@ def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str],
         "teams": team_quotas(cfg, placements),
         "workloads": workload_priorities([w for w in cfg.workloads if w.name in names]),
         "tags": cfg.tags,
+        **({"interruption_queue": interruption_queue} if interruption_queue else {}),
     }, pulumi.ResourceOptions(provider=provider, parent=parent))

@@ -79,6 +79,52 @@ def test_prod_plans_the_interruption_plumbing_on_aws(prod):
     assert output["queueUrl"] == f"https://sqs.{region}.amazonaws.com/123456789012/{queue['inputs']['name']}"
 
 
+def test_prod_installs_a_termination_handler_that_reads_the_queue(prod):
+    """The queue has a reader: the handler's Helm release in queue processor mode points at this queue and region,
+    runs as the service account the Pod Identity association names, with a role only Pod Identity may assume
+    that may read and decrypt this queue; it drains only instances carrying its tag, and our GPU nodes carry it."""
+    (queue,) = prod.of_type("aws:sqs/queue:Queue")
+    (output,) = prod.outputs["interruptionQueues"]
+    (release,) = [r["inputs"] for r in prod.of_type("kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"].endswith("/aws-node-termination-handler")]
+    values = release["values"]
+    assert release["namespace"] == "kube-system" and release["version"]
+    assert values["enableSqsTerminationDraining"] is True
+    assert values["queueURL"] == output["queueUrl"] and values["awsRegion"] == output["region"]
+    assert values["checkTagBeforeDraining"] is True
+    (association,) = _inputs(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert (association["namespace"], association["serviceAccount"]) == (
+        release["namespace"], values["serviceAccount"]["name"])
+    (cluster,) = _inputs(prod, "aws:eks/cluster:Cluster")
+    assert association["clusterName"] == cluster["name"]
+    addons = {a["addonName"]: a for a in _inputs(prod, "aws:eks/addon:Addon")}
+    assert addons["eks-pod-identity-agent"]["clusterName"] == cluster["name"]
+
+    roles = {r["name"]: r["inputs"] for r in prod.of_type("aws:iam/role:Role")}
+    trust = json.loads(roles[next(n for n in roles if n.endswith("interruptions-handler"))]["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "pods.eks.amazonaws.com"}]
+    policies = {r["name"]: json.loads(r["inputs"]["policy"]) for r in prod.of_type("aws:iam/policy:Policy")}
+    handler = policies[next(n for n in policies if n.endswith("interruptions-handler"))]
+    by_sid = {s["Sid"]: s for s in handler["Statement"]}
+    region = output["region"]
+    assert by_sid["ReadInterruptionQueue"]["Resource"] == f"arn:aws:sqs:{region}:123456789012:{queue['inputs']['name']}"
+    # an SSE-KMS queue hands messages only to a reader that may decrypt with its key
+    assert by_sid["DecryptInterruptionQueue"]["Resource"] == queue["inputs"]["kmsMasterKeyId"]
+
+    templates = _inputs(prod, "aws:ec2/launchTemplate:LaunchTemplate")
+    assert templates and all(
+        spec["tags"].get(values["managedTag"]) == "true"
+        for t in templates for spec in t["tagSpecifications"] if spec["resourceType"] == "instance")
+
+
+def test_the_termination_handler_is_aws_only():
+    from newinfra.components.planning.guards import termination_handler_values
+    from newinfra.errors import ComponentInputError
+
+    with pytest.raises(ComponentInputError, match="interruption_queue.region"):
+        termination_handler_values("https://sqs.us-east-1.amazonaws.com/1/q", "")
+
+
 def test_dev_stops_new_gpu_capacity_at_its_threshold(dev):
     (action,) = _inputs(dev, "aws:budgets/budgetAction:BudgetAction")
     assert action["actionType"] == "APPLY_IAM_POLICY" and action["approvalModel"] == "AUTOMATIC"

@@ -21,8 +21,9 @@ from tests.paths import REPO_ROOT
 # their names live inside one stack's own cluster.
 NAME_KEY = re.compile(r"(^name$|^namePrefix$|^baseInstanceName$|^accountId$|^nodeId$|^bucket$|Name$)")
 # Keys ending in "Name" that are not a resource's name: a runtime, an AWS service endpoint, a free-text
-# label shown in consoles (GCP display names need not be unique).
-NOT_NAMES = {"runtimeName", "serviceName", "displayName"}
+# label shown in consoles (GCP display names need not be unique), an EKS add-on's catalogue name (one per
+# cluster: the cluster's own name scopes it).
+NOT_NAMES = {"runtimeName", "serviceName", "displayName", "addonName"}
 
 
 def physical_names(resources: list[dict[str, Any]]) -> set[tuple[str, str, str]]:

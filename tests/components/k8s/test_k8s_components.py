@@ -187,3 +187,12 @@ def test_the_exporter_is_given_every_field_the_alert_rules_read():
     assert all(len(row) == 3 and row[1] in ("gauge", "counter") and row[2] for row in rows)
     fields = [row[0] for row in rows]
     assert len(fields) == len(set(fields)) and set(DCGM_FIELDS) <= set(fields)
+
+
+def test_an_interruption_queue_is_refused_off_aws_before_anything_exists():
+    # GKE and ACK take interruptions on the node (graceful shutdown); an AWS queue there is a wiring mistake.
+    queue = {"queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/q", "region": "us-east-1"}
+    with pytest.raises(ComponentInputError, match=r"interruption_queue: is an AWS queue; cloud 'gcp'"):
+        platform(cloud="gcp", interruption_queue=queue)
+    with pytest.raises(ComponentInputError, match=r"interruption_queue.region: '' is empty"):
+        platform(interruption_queue={**queue, "region": ""})
