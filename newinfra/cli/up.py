@@ -23,6 +23,7 @@ import typer
 from newinfra.exits import BAD_INPUT, INFEASIBLE, OK, PROGRAM_ERROR, VIOLATION
 
 DEFAULT_REPORTS = Path("build") / "gpu_validate"  # where ansible/playbooks/validate.yml writes them
+VALIDATE_PLAYBOOK = Path("ansible") / "playbooks" / "validate.yml"
 
 
 class Blocked(Exception):
@@ -153,11 +154,44 @@ def preflight(env: str, project) -> Ready:
     return Ready(config_text, lock_text, record_sha256(record))
 
 
-def gate(outputs: dict, reports_dir: Path, probe: Callable[[dict], list]):
+def gate(outputs: dict, reports_dir: Path, probe: Callable[[dict], list], since: str | None = None):
+    """``since``: when the deploy finished; only reports validated after it count."""
     from newinfra.deploy.gate import gpu_nodes_expected, judge, read_reports
 
     return judge(probe(outputs), read_reports(reports_dir), gpu_nodes_expected=gpu_nodes_expected(outputs),
-                 reports_dir=str(reports_dir))
+                 reports_dir=str(reports_dir), since=since)
+
+
+Validate = Callable[[dict, Path], None]
+
+
+def validate_with_ansible(root: Path, out=print) -> Validate:
+    """Run the project's ansible/playbooks/validate.yml on the deployed GPU nodes (inventory from the new stack
+    outputs through ansible/stack_inventory.py, auto scaling groups resolved), writing reports into the gate's
+    directory. Its exit status is not the verdict (an unhealthy node fails the play after writing its
+    report): the gate reads the reports. Without the playbook or ansible-playbook nothing runs, and the gate
+    finds no report written after the deploy."""
+    import json
+    import os
+    import shutil
+
+    def run(outputs: dict, reports_dir: Path) -> None:
+        playbook = root / VALIDATE_PLAYBOOK
+        # the venv's own ansible (the `ansible` extra) first, then PATH
+        binary = shutil.which("ansible-playbook", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                                        os.environ.get("PATH", "")]))
+        if not playbook.exists() or binary is None:
+            out(f"GPU node validation not run: {'no ' + str(playbook) if not playbook.exists() else 'no ansible-playbook'}")
+            return
+        with tempfile.TemporaryDirectory(prefix="newinfra-validate-") as tmp:
+            stack_outputs = Path(tmp) / "outputs.json"
+            stack_outputs.write_text(json.dumps(outputs, sort_keys=True), encoding="utf-8")
+            env = {**os.environ, "NEWINFRA_OUTPUTS": str(stack_outputs), "NEWINFRA_RESOLVE_GROUPS": "1"}
+            subprocess.run([binary, "-i", "stack_inventory.py", str(playbook.relative_to(root / "ansible")),
+                            "-e", f"gpu_validate_report_dir={reports_dir.resolve()}"],
+                           cwd=root / "ansible", env=env, check=False)
+
+    return run
 
 
 def _default_probe(outputs: dict) -> list:
@@ -196,7 +230,7 @@ def _deploy(engine, env: str) -> dict:
 
 def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | None = None,
            rollback_on_failure: bool = False, now: Callable[[], str] = utc_now,
-           probe: Callable[[dict], list] = _default_probe, out=print) -> int:
+           probe: Callable[[dict], list] = _default_probe, validate: Validate | None = None, out=print) -> int:
     """Preflight, `pulumi up`, log the deploy, gate it, log the verdict; a failed gate is exit 1 (after a
     rollback when asked). Nothing is deployed when the preflight, the engine or the log is not in order."""
     from newinfra.deploy.log import append_deploy, append_gate
@@ -215,36 +249,37 @@ def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | 
         append_gate(path, deploy.id, time=now(), passed=False, reasons=[str(failed)])
         if rollback_on_failure:
             out(f"deploy {deploy.id} of {env}: {failed}; rolling back")
-            _rollback_after_failure(env, engine, now, probe, out)
+            _rollback_after_failure(env, engine, now, probe, validate, out)
         raise
     deploy = append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
                            config_text=ready.config_text, lock_text=ready.lock_text,
                            record_sha256=ready.record_sha256)
-    verdict = gate(outputs, reports, probe)
+    (validate or validate_with_ansible(project.root, out))(outputs, reports)
+    verdict = gate(outputs, reports, probe, since=deploy.time)
     append_gate(path, deploy.id, time=now(), passed=verdict.passed, reasons=list(verdict.reasons))
     if verdict.passed:
         out(f"deploy {deploy.id} of {env}: health gate passed ({', '.join(verdict.checked)}); logged in {path}")
         return OK
     out(f"deploy {deploy.id} of {env}: health gate FAILED: {'; '.join(verdict.reasons)}")
     if rollback_on_failure:
-        _rollback_after_failure(env, engine, now, probe, out)
+        _rollback_after_failure(env, engine, now, probe, validate, out)
     else:
         out(f"run `newinfra rollback {env}` to redeploy the last deploy that passed its gate")
     return VIOLATION
 
 
-def _rollback_after_failure(env: str, engine, now, probe, out) -> None:
+def _rollback_after_failure(env: str, engine, now, probe, validate, out) -> None:
     """--rollback-on-failure: the deploy's own failure stays the exit status; a rollback that cannot run is
     said on its own line."""
     try:
-        run_rollback(env, make_engine=lambda _root: engine, now=now, probe=probe, out=out)
+        run_rollback(env, make_engine=lambda _root: engine, now=now, probe=probe, validate=validate, out=out)
     except Blocked as err:
         out(f"rollback not done: {err}")
 
 
 def run_rollback(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | None = None,
                  now: Callable[[], str] = utc_now, probe: Callable[[dict], list] = _default_probe,
-                 out=print) -> int:
+                 validate: Validate | None = None, out=print) -> int:
     """Restore the config and lock of the last deploy whose gate passed, `pulumi up` them and log it. Gated
     only with --reports (reports written after this deploy): without, the deploy is logged with no verdict,
     so it is never itself a rollback target, and the one it restored stays the last good one."""
@@ -278,7 +313,8 @@ def run_rollback(env: str, *, make_engine: Callable[[Path], Any], reports_dir: P
         out(f"deploy {deploy.id} of {env}: redeployed deploy {target.id}; not gated (pass --reports with reports "
             f"written after this deploy to gate it)")
         return OK
-    verdict = gate(outputs, reports_dir, probe)
+    (validate or validate_with_ansible(project.root, out))(outputs, reports_dir)
+    verdict = gate(outputs, reports_dir, probe, since=deploy.time)
     append_gate(path, deploy.id, time=now(), passed=verdict.passed, reasons=list(verdict.reasons))
     if verdict.passed:
         out(f"deploy {deploy.id} of {env}: redeployed deploy {target.id}; health gate passed")

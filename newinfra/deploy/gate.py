@@ -1,8 +1,9 @@
 """The health gate after a deploy: every cluster reachable, and every GPU node's `gpu_validate` report healthy.
 
 The reports are what ansible/playbooks/validate.yml writes on the controller, one JSON per host
-(``{"host", "healthy", "failed": [check names], "checks": [{"name", "status", "message"}], "facts", ...}``,
-ansible/roles/gpu_validate/module_utils/gpu_health.py). `judge` is pure; `probe_clusters` is the one place
+(``{"host", "healthy", "failed": [check names], "checks": [{"name", "status", "message"}], "validatedAt", ...}``,
+ansible/roles/gpu_validate/module_utils/gpu_health.py). A report counts for a deploy only when it was written
+after that deploy finished (``validatedAt``): yesterday's healthy report says nothing about today's nodes. `judge` is pure; `probe_clusters` is the one place
 that opens a connection (a TCP connect to each cluster's API endpoint from the stack outputs).
 """
 
@@ -12,6 +13,7 @@ import json
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,13 +78,34 @@ def read_reports(directory: Path) -> dict[str, object]:
     return reports
 
 
-def _report_problem(host: str, report: object) -> str | None:
-    """Why ``report`` fails the gate, or None when the host is healthy."""
+def _stale(host: str, report: dict, since: datetime | None) -> str | None:
+    """Why ``report`` does not belong to the deploy that finished at ``since``, or None."""
+    if since is None:
+        return None
+    stamp = report.get("validatedAt")
+    try:
+        when = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        return (f"GPU node {host}: report has no usable validatedAt ({stamp!r}); it cannot be tied to this deploy: "
+                f"{VALIDATE_HINT}")
+    if when < since:
+        return (f"GPU node {host}: report validated at {stamp}, before this deploy finished "
+                f"({since.isoformat()}): stale")
+    return None
+
+
+def _report_problem(host: str, report: object, since: datetime | None = None) -> str | None:
+    """Why ``report`` fails the gate, or None when the host is healthy and was validated after ``since``."""
     if isinstance(report, str):
         return f"GPU node {host}: {report}"
     if not isinstance(report, dict) or any(k not in report for k in REPORT_KEYS) \
             or not isinstance(report["healthy"], bool) or not isinstance(report["checks"], list):
         return f"GPU node {host}: not a gpu_validate report (needs {', '.join(REPORT_KEYS)})"
+    stale = _stale(host, report, since)
+    if stale:
+        return stale
     failing = [c for c in report["checks"] if isinstance(c, dict) and c.get("status") == "fail"]
     if report["healthy"] and not failing and not report["failed"]:
         return None
@@ -92,9 +115,11 @@ def _report_problem(host: str, report: object) -> str | None:
 
 
 def judge(reachability: list[Reachability], reports: dict[str, object], *, gpu_nodes_expected: bool = True,
-          reports_dir: str = "the reports directory") -> Verdict:
-    """Pass only when every cluster answered and every report says healthy. No cluster in the outputs is a
+          reports_dir: str = "the reports directory", since: str | None = None) -> Verdict:
+    """Pass only when every cluster answered and every report says healthy and was written after ``since``
+    (the deploy's end, ISO 8601 with a zone; None judges reports of any age). No cluster in the outputs is a
     failure (nothing was proven reachable); so is no report when the stack has GPU nodes."""
+    after = datetime.fromisoformat(since) if since is not None else None
     reasons = []
     if not reachability:
         reasons.append("no cluster endpoint in the stack outputs: reachability not proven")
@@ -104,7 +129,7 @@ def judge(reachability: list[Reachability], reports: dict[str, object], *, gpu_n
     if gpu_nodes_expected and not reports:
         reasons.append(f"no gpu_validate report in {reports_dir}: {VALIDATE_HINT}")
     for host in sorted(reports):
-        problem = _report_problem(host, reports[host])
+        problem = _report_problem(host, reports[host], after)
         if problem:
             reasons.append(problem)
     checked = sorted([f"cluster {r.cluster}" for r in reachability] + [f"node {h}" for h in reports])

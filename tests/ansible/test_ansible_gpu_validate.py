@@ -6,6 +6,7 @@ import importlib.util
 import json
 import sys
 import types
+from datetime import UTC, datetime
 from pathlib import Path
 
 import fakegpu
@@ -231,6 +232,7 @@ def test_validate_playbook_gates_each_node_and_writes_its_report(tmp_path: Path)
 
     reports = tmp_path / "reports"
     hosts = {case.name: _host_vars(case, tmp_path, reports) for case in CASES}
+    started = datetime.now(UTC).replace(microsecond=0)
     inventory = tmp_path / "inventory.json"
     inventory.write_text(json.dumps({"all": {"children": {"gpu": {"hosts": hosts}}}}))
     result = ansible_playbook("playbooks/validate.yml", inventory)
@@ -238,6 +240,8 @@ def test_validate_playbook_gates_each_node_and_writes_its_report(tmp_path: Path)
     for case in CASES:
         report = json.loads((reports / f"{case.name}.json").read_text())
         assert report["host"] == case.name
+        # the deploy gate accepts a report only when it was written after the deploy
+        assert started <= datetime.fromisoformat(report["validatedAt"]) <= datetime.now(UTC), report["validatedAt"]
         assert report["failed"] == ([case.failing_check] if case.failing_check else []), case.name
         recap = result.recap(case.name)
         assert recap["failed"] == (1 if case.failing_check else 0), case.name

@@ -41,6 +41,13 @@ def probe(outputs: dict) -> list:
     return probe_clusters(outputs, connect=lambda address, timeout: None)
 
 
+def validated(outputs: dict, reports_dir: Path) -> None:
+    """What validate.yml does after a deploy, on the sample reports: stamp them after every deploy of the clock."""
+    for path in sorted(reports_dir.glob("*.json")):
+        report = json.loads(path.read_text())
+        path.write_text(json.dumps({**report, "validatedAt": "2026-02-01T01:00:00+00:00"}, sort_keys=True))
+
+
 def clock():
     ticks = itertools.count(1)
     return lambda: f"2026-02-01T00:00:{next(ticks):02d}+00:00"
@@ -62,7 +69,8 @@ def test_a_failed_gate_after_deploy_n_redeploys_deploy_n_minus_1(project: Path, 
     healthy = write_reports(tmp_path / "healthy", [report("gpu-1"), report("gpu-2")])
     sick = write_reports(tmp_path / "sick", [report("gpu-1"), report("gpu-2", {"xid": "GPU 0: XID 79"})])
     engine, now, said = RecordingEngine(project), clock(), []
-    kw = {"make_engine": lambda _root: engine, "now": now, "probe": probe, "out": said.append}
+    kw = {"make_engine": lambda _root: engine, "now": now, "probe": probe, "validate": validated,
+          "out": said.append}
 
     assert run_up("dev", reports_dir=healthy, **kw) == OK
     good = (config.read_bytes(), lock.read_bytes())
@@ -87,6 +95,35 @@ def test_a_failed_gate_after_deploy_n_redeploys_deploy_n_minus_1(project: Path, 
     assert run_rollback("dev", **kw) == OK
     assert read_log(log_path(project / "stacks", "dev"))[-1].rollback_of == 1
     assert config.read_bytes() == good[0]
+
+
+def test_reports_written_before_the_deploy_do_not_pass_its_gate(project: Path, tmp_path: Path) -> None:
+    # Yesterday's healthy reports (or ones with no time) say nothing about the nodes this deploy made.
+    old = write_reports(tmp_path / "old", [{**report("gpu-1"), "validatedAt": "2026-01-31T23:00:00+00:00"},
+                                           report("gpu-2")])
+    engine, said = RecordingEngine(project), []
+    assert run_up("dev", reports_dir=old, make_engine=lambda _root: engine, now=clock(), probe=probe,
+                  validate=lambda outputs, reports_dir: None, out=said.append) == VIOLATION
+    (deploy,) = read_log(log_path(project / "stacks", "dev"))
+    assert deploy.verdict == "failed"
+    assert deploy.reasons == (
+        "GPU node gpu-1: report validated at 2026-01-31T23:00:00+00:00, before this deploy finished "
+        "(2026-02-01T00:00:01+00:00): stale",
+        "GPU node gpu-2: report has no usable validatedAt (None); it cannot be tied to this deploy: run "
+        "`ansible-playbook playbooks/validate.yml` against the stack's inventory")
+
+
+def test_up_runs_the_validation_between_the_deploy_and_the_gate(project: Path, tmp_path: Path) -> None:
+    seen = []
+
+    def validate(outputs: dict, reports_dir: Path) -> None:
+        seen.append((outputs, reports_dir, len(engine.deployed)))
+        write_reports(reports_dir, [{**report("gpu-1"), "validatedAt": "2026-02-01T00:00:02+00:00"}])
+
+    engine = RecordingEngine(project)
+    assert run_up("dev", reports_dir=tmp_path / "r", make_engine=lambda _root: engine, now=clock(), probe=probe,
+                  validate=validate, out=lambda line: None) == OK
+    assert seen == [(OUTPUTS, tmp_path / "r", 1)]  # after `pulumi up`, with its outputs
 
 
 def test_a_mandatory_violation_blocks_the_deploy(project: Path) -> None:

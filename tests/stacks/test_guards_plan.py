@@ -119,6 +119,7 @@ def test_prod_installs_a_termination_handler_that_reads_the_queue(prod):
 
 def test_the_termination_handler_is_aws_only():
     from newinfra.components.planning.guards import termination_handler_values
+
     from newinfra.errors import ComponentInputError
 
     with pytest.raises(ComponentInputError, match="interruption_queue.region"):
