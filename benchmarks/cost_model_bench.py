@@ -1,12 +1,15 @@
 """Cost-model benchmark: solve time against the full catalog, our choice against SkyPilot's, and the
 portfolio saving over per-workload greedy choices under tight quotas.
 
-    python benchmarks/cost_model_bench.py [--quick]
+    python benchmarks/cost_model_bench.py [--quick | --compare-only]
 
 Prints a table and writes build/cost_model_bench.json. SkyPilot runs from build/skypilot-venv when it is
-there (`python -m venv build/skypilot-venv && build/skypilot-venv/bin/pip install 'skypilot[aws,gcp]==0.14.1'`)
-with our reference CSVs under ~/.sky/catalogs/v8; without it the comparison falls back to an exhaustive
-cheapest-single-offer search over our catalog, and the JSON says which one ran.
+there (`python -m venv build/skypilot-venv && build/skypilot-venv/bin/pip install 'skypilot[aws,gcp]==0.14.1'`);
+without it the comparison falls back to an exhaustive cheapest-single-offer search over the same usable
+offers, and the JSON says which one ran. The comparison is made under the same rules: SkyPilot reads its own
+reference CSVs filtered to the offers our model may use for the request (host floor, opt-in capacity, rows
+our catalog leaves out; benchmarks/sky_catalog.py), in a HOME of its own per rule set; rows where the rules
+cannot be the same (GCP N1 hosts: SkyPilot picks its own host per GPU count) are a rule set apart.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -180,63 +183,112 @@ def single_requests() -> list[dict]:
     return reqs
 
 
-def ours(catalog, r: dict) -> float | None:
+def fresh_requests(n: int = 25, seed: int = 14) -> list[dict]:
+    """Requests the benchmark was not tuned on: seeded draws from MIX, 1 to 4 nodes, spot or not."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        accel, shapes = rnd.choice(MIX[:-1])  # GPUs: SkyPilot's TPU requests take another API
+        out.append({"accelerator": accel, "perNode": rnd.choice(shapes), "nodes": rnd.choice([1, 2, 3, 4]),
+                    "spot": rnd.random() < 0.5})
+    return out
+
+
+def ours(catalog, r: dict, *, exclusions=(), allow_local_zones: bool = False) -> dict | None:
+    """Our cheapest plan for one request, with the offer behind it."""
     w = {"name": "w", "kind": "training", "accelerator": r["accelerator"], "count": r["perNode"] * r["nodes"],
          "perNode": r["perNode"], "spot": r["spot"]}
-    req = PlacementRequest.model_validate({"workloads": [w], "allowedClouds": ["aws", "gcp"]})
+    req = PlacementRequest.model_validate({"workloads": [w], "allowedClouds": ["aws", "gcp"],
+                                           "allowLocalZones": allow_local_zones})
     try:
-        sol = solve(req, catalog)
+        sol = solve(req, catalog, exclusions=tuple(exclusions))
     except Infeasible:
         return None
-    return sum(p.hourly_usd for p in sol.plans)
+    p = sol.plans[0].placements[0]
+    return {"hourlyUsd": sum(x.hourly_usd for x in sol.plans), "cloud": p.cloud, "region": p.region,
+            "zone": p.zones[0] if p.zones else "", "instanceType": p.instance_type}
 
 
-def exhaustive(catalog, r: dict) -> float | None:
-    """Cheapest single offer by brute force over every catalog row (SkyPilot's own rule, spot or not)."""
+def exhaustive(catalog, r: dict, usable: dict) -> float | None:
+    """Cheapest single offer by brute force over the same usable offers (SkyPilot's own rule, spot or not)."""
     accel = catalog.normalise_accelerator(r["accelerator"])
     best = math.inf
-    for o in catalog.offers_for(accel):
+    for o in usable.values():
         price = o.spot_usd if r["spot"] else o.on_demand_usd
-        if o.cloud in ("aws", "gcp") and o.accelerators_per_node == r["perNode"] and price is not None:
+        if o.accelerator == accel and o.accelerators_per_node == r["perNode"] and price is not None:
             best = min(best, price * r["nodes"])
     return None if best == math.inf else best
 
 
-def skypilot(reqs: list[dict], catalog) -> list[dict] | None:
+# Rule sets: the same catalog rows and rules on both sides. "rules differ" is reported apart (README of the
+# benchmark): GCP's N1 hosts for attached GPUs are chosen by SkyPilot's own host rule, not the floor.
+RULE_SETS = {
+    "same rules": {"allow_local_zones": False, "attached_gpus": False},
+    "same rules, Local Zones allowed on both sides": {"allow_local_zones": True, "attached_gpus": False},
+    "rules differ: GCP N1 hosts (SkyPilot's host choice vs our floor)": {"allow_local_zones": False,
+                                                                          "attached_gpus": True},
+}
+
+
+def skypilot(reqs: list[dict], catalog, home: Path, rules: dict) -> tuple[list[dict] | None, dict]:
+    """SkyPilot 0.14.1 in its own venv, on its reference CSVs filtered to our usable offers (sky_catalog.py),
+    with HOME pointed at a folder of its own so each rule set reads its own catalog."""
+    from sky_catalog import write_catalog
+
+    kept = write_catalog(catalog, REFERENCE, home, **rules)
     if not SKY_VENV.exists():
-        return None
-    target = Path.home() / ".sky" / "catalogs" / "v8"
-    for sub in ("aws/vms.csv", "gcp/vms.csv", "common/accelerators.csv"):
-        (target / sub).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(REFERENCE / sub, target / sub)
+        return None, kept
     offers = [[o.cloud, o.region, o.zone, o.instance_type, o.accelerator, o.accelerators_per_node, spot, price]
               for o in catalog.offers if o.cloud in ("aws", "gcp")
               for spot, price in ((False, o.on_demand_usd), (True, o.spot_usd)) if price is not None]
+    env = {**os.environ, "HOME": str(home)}
     proc = subprocess.run([str(SKY_VENV), str(ROOT / "benchmarks" / "sky_optimize.py")],
                           input=json.dumps({"requests": reqs, "offers": offers}),
-                          capture_output=True, text=True, timeout=1800)
+                          capture_output=True, text=True, timeout=1800, env=env)
     if proc.returncode != 0:
         print(f"skypilot run failed: {proc.stderr[-500:]}", file=sys.stderr)
-        return None
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        return None, kept
+    return json.loads(proc.stdout.strip().splitlines()[-1]), kept
 
 
-def compare(catalog) -> dict:
-    reqs = single_requests()
-    sky = skypilot(reqs, catalog)
-    rows = []
-    for i, r in enumerate(reqs):
-        mine = ours(catalog, r)
-        ref = sky[i] if sky else {"hourlyUsd": exhaustive(catalog, r)}
-        ref["exhaustiveHourlyUsd"] = exhaustive(catalog, r)
-        ref_cost = ref.get("hourlyUsd")
-        ratio = round(mine / ref_cost, 4) if mine is not None and ref_cost else None
-        rows.append({**r, "oursHourlyUsd": mine, "referenceHourlyUsd": ref_cost, "ratio": ratio,
-                     "reference": {k: v for k, v in ref.items() if k != "hourlyUsd"}})
-    ratios = [x["ratio"] for x in rows if x["ratio"] is not None]
-    return {"against": "skypilot 0.14.1 Optimizer.optimize" if sky else "exhaustive cheapest single offer",
-            "requests": len(rows), "compared": len(ratios), "maxRatio": max(ratios) if ratios else None,
-            "meanRatio": round(statistics.mean(ratios), 4) if ratios else None, "rows": rows}
+def compare(catalog, requests: list[dict] | None = None) -> dict:
+    import tempfile
+
+    from sky_catalog import attached_accelerators, gcp_attached_offers, usable_offers
+
+    reqs = requests or single_requests() + fresh_requests()
+    attached = attached_accelerators(catalog)
+    out = {}
+    for label, rules in RULE_SETS.items():
+        # the N1 rule set only matters for GPUs GCP attaches to N1 hosts; the others compare every request
+        subset = [r for r in reqs if not rules["attached_gpus"]
+                  or catalog.normalise_accelerator(r["accelerator"]) in attached]
+        with tempfile.TemporaryDirectory(prefix="newinfra-sky-") as home:
+            sky, kept = skypilot(subset, catalog, Path(home), rules)
+        usable = usable_offers(catalog, allow_local_zones=rules["allow_local_zones"])
+        if not rules["attached_gpus"]:
+            usable = {k: o for k, o in usable.items() if not (k[0] == "gcp" and k[3].startswith("n1-"))}
+        exclusions = () if rules["attached_gpus"] else gcp_attached_offers(catalog)
+        rows = []
+        for i, r in enumerate(subset):
+            mine = ours(catalog, r, exclusions=exclusions, allow_local_zones=rules["allow_local_zones"])
+            ref = dict(sky[i]) if sky else {"hourlyUsd": exhaustive(catalog, r, usable)}
+            ref["exhaustiveHourlyUsd"] = exhaustive(catalog, r, usable)
+            ref_cost = ref.get("hourlyUsd")
+            ratio = round(mine["hourlyUsd"] / ref_cost, 4) if mine is not None and ref_cost else None
+            rows.append({**r, "oursHourlyUsd": None if mine is None else mine["hourlyUsd"],
+                         "ours": mine, "referenceHourlyUsd": ref_cost, "ratio": ratio,
+                         # neither finds an offer (e.g. 2 x T4 per node without GCP's N1): they agree
+                         "bothWithoutOffer": mine is None and ref_cost is None,
+                         "reference": {k: v for k, v in ref.items() if k != "hourlyUsd"}})
+        ratios = [x["ratio"] for x in rows if x["ratio"] is not None]
+        out[label] = {"against": "skypilot 0.14.1 Optimizer.optimize" if sky else "exhaustive cheapest single offer",
+                      "skypilotCatalogRows": kept, "requests": len(rows), "compared": len(ratios),
+                      "minRatio": min(ratios) if ratios else None, "maxRatio": max(ratios) if ratios else None,
+                      "meanRatio": round(statistics.mean(ratios), 4) if ratios else None,
+                      "bothWithoutOffer": sum(x["bothWithoutOffer"] for x in rows),
+                      "blockedPicks": sum(x["reference"].get("blocked", 0) for x in rows), "rows": rows}
+    return out
 
 
 def greedy(req: PlacementRequest, catalog) -> tuple[float, int]:
@@ -309,14 +361,37 @@ def tight_quotas(catalog, per_group: int = 6) -> dict:
             else None, "solveSeconds": round(seconds, 4)}
 
 
+def print_comparison(by_rules: dict) -> None:
+    for label, s in by_rules.items():
+        print(f"single-workload requests, {label}, vs {s['against']}: {s['compared']}/{s['requests']} compared, "
+              f"ratio min {s['minRatio']} max {s['maxRatio']} mean {s['meanRatio']}, {s['bothWithoutOffer']} without an "
+              f"offer on both sides; SkyPilot catalog rows "
+              f"{s['skypilotCatalogRows']}, picks outside our offers {s['blockedPicks']}")
+        for r in s["rows"]:
+            if r["ratio"] != 1.0 and not r["bothWithoutOffer"]:
+                ref = r["reference"]
+                print(f"  {r['accelerator']} x{r['perNode']} x{r['nodes']} {'spot' if r['spot'] else 'on-demand'}: "
+                      f"ours {r['ours']} vs {ref.get('cloud')}/{ref.get('region')}/{ref.get('zone')} "
+                      f"{ref.get('instanceType')} ${r['referenceHourlyUsd']}/h (ratio {r['ratio']})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one repeat, no SkyPilot (CI smoke)")
     ap.add_argument("--coupled", type=int, default=1000, help="workloads of the large coupled case (default 1000)")
+    ap.add_argument("--compare-only", action="store_true", help="only the comparison with SkyPilot")
     args = ap.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         catalog = load_catalog()
+    if args.compare_only:
+        result = compare(catalog)
+        out = OUT.with_name("cost_model_compare.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        print_comparison(result)
+        print(f"wrote {out.relative_to(ROOT)}")
+        return
     start = time.perf_counter()
     index = offer_index(catalog)
     CandidateBuilder(index, portfolio(1, 0))
@@ -348,9 +423,7 @@ def main() -> None:
               f"{r.get('groups')} group(s) (largest {r.get('largestGroupColumns')} columns), MIP gap "
               f"{r.get('mipGap')}, ${r['monthlyUsd']:,.2f} of ${r['budgetUsd']:,.2f} budget, {r['leftOut']} left out")
     if "singleWorkload" in result:
-        s = result["singleWorkload"]
-        print(f"single-workload requests vs {s['against']}: {s['compared']}/{s['requests']} compared, "
-              f"max ratio {s['maxRatio']}, mean ratio {s['meanRatio']}")
+        print_comparison(result["singleWorkload"])
     t = result["tightQuotas"]
     print(f"tight quotas ({t['workloads']} workloads, quota {t['quota']}): portfolio ${t['portfolioMonthlyUsd']:,.2f}"
           f" vs greedy ${t['greedyMonthlyUsd']:,.2f} ({t['greedyUnplaced']} unplaced by greedy); "

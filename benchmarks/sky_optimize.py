@@ -2,10 +2,10 @@
 the reference CSVs placed in ~/.sky/catalogs/v8. Reads {"requests": [...], "offers": [...]} as JSON on
 stdin, prints one choice per request as JSON.
 
-Same catalog: the reference CSVs still hold the rows our catalog rejects (spot at ~10% of on-demand, rows
-without a price). `offers` lists our per-node prices; when SkyPilot picks a row that is not in our catalog
-at that price, that resource is passed back to it as blocked (its own `blocked_resources` argument) and it
-optimizes again, so its answer is its cheapest choice among the offers our catalog holds.
+Same catalog: cost_model_bench.py writes the reference CSVs filtered to the offers our model may use
+(benchmarks/sky_catalog.py), so SkyPilot's first pick is already one of ours. `offers` lists our per-node
+prices as a check: a pick that is not in our catalog at that price is passed back as blocked (its own
+`blocked_resources` argument) and counted; under the same rules the count is 0 (reported as blockedPicks).
 
 Offline means no cloud credentials, so the enabled-cloud check is replaced by "AWS and GCP are enabled";
 nothing else in SkyPilot is changed.
