@@ -4,8 +4,9 @@ The set of types read is fixed (``READ_TYPES``): the ones the data-security and 
 most risk. Each AWS API shape becomes the Pulumi type token and the camelCase inputs pulumi-aws records and the
 rules read (policies/rules/**): a bucket's settings become the companion resources pulumi-aws v7 uses
 (BucketPublicAccessBlock, BucketServerSideEncryptionConfiguration, BucketVersioning, BucketLogging,
-BucketPolicy, BucketLifecycleConfiguration), each naming its bucket in ``bucket`` as a program's would. Everything else in the account
-(load balancers, FSx, databases, launch templates, node groups, ...) is not read: the audit says so.
+BucketPolicy, BucketLifecycleConfiguration), each naming its bucket in ``bucket`` as a program's would; a launch
+template is its default version. Everything else in the account (load balancers, FSx, databases, VPCs and flow
+logs, IAM policies, ...) is not read: the audit says so.
 
 The endpoint is boto3's own: the standard AWS_ENDPOINT_URL environment variable points it at a moto server.
 """
@@ -26,12 +27,14 @@ EC2_INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
 KMS_KEY = "aws:kms/key:Key"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
+EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 IAM_ROLE = "aws:iam/role:Role"
 PROVIDER = "pulumi:providers:aws"
 
 READ_TYPES = (S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK, S3_SSE, S3_VERSIONING, S3_LOGGING, S3_POLICY, S3_LIFECYCLE,
               SECURITY_GROUP,
-              EC2_INSTANCE, EBS_VOLUME, KMS_KEY, EKS_CLUSTER, IAM_ROLE)
+              EC2_INSTANCE, EBS_VOLUME, KMS_KEY, EKS_CLUSTER, EKS_NODE_GROUP, LAUNCH_TEMPLATE, IAM_ROLE)
 # Types read once per account, not per region (IAM is global; S3 lists every region's buckets).
 GLOBAL_TYPES = (IAM_ROLE,)
 
@@ -213,6 +216,64 @@ def cluster_inputs(cluster: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def launch_template_inputs(template: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A launch template's default version (what a node group without a version pin launches)."""
+    meta = data.get("MetadataOptions") or {}
+    out: dict[str, Any] = {
+        "name": template.get("LaunchTemplateName", ""),
+        "tags": _tags(template.get("Tags")),
+        # pulumi-aws spells the EBS booleans of a launch template as strings ("true"), as EC2's API takes them
+        "blockDeviceMappings": [
+            {"deviceName": m.get("DeviceName", ""),
+             **({"ebs": {"encrypted": str(bool(m["Ebs"].get("Encrypted"))).lower(),
+                         **({"kmsKeyId": m["Ebs"]["KmsKeyId"]} if m["Ebs"].get("KmsKeyId") else {}),
+                         **({"volumeSize": m["Ebs"]["VolumeSize"]} if "VolumeSize" in m["Ebs"] else {}),
+                         **({"volumeType": m["Ebs"]["VolumeType"]} if "VolumeType" in m["Ebs"] else {})}}
+                if isinstance(m.get("Ebs"), dict) else {})}
+            for m in data.get("BlockDeviceMappings", [])],
+        "networkInterfaces": [
+            {"associatePublicIpAddress": str(bool(n.get("AssociatePublicIpAddress"))).lower(),
+             "deviceIndex": n.get("DeviceIndex", 0)} for n in data.get("NetworkInterfaces", [])],
+    }
+    if meta:
+        out["metadataOptions"] = {"httpTokens": meta.get("HttpTokens", "optional"),
+                                  "httpEndpoint": meta.get("HttpEndpoint", "enabled"),
+                                  "httpPutResponseHopLimit": meta.get("HttpPutResponseHopLimit", 1),
+                                  "instanceMetadataTags": meta.get("InstanceMetadataTags", "disabled")}
+    if data.get("InstanceType"):
+        out["instanceType"] = data["InstanceType"]
+    return out
+
+
+def node_group_inputs(group: dict[str, Any]) -> dict[str, Any]:
+    scaling = group.get("scalingConfig") or {}
+    out: dict[str, Any] = {
+        "clusterName": group.get("clusterName", ""), "nodeGroupName": group.get("nodegroupName", ""),
+        "nodeRoleArn": group.get("nodeRole", ""), "instanceTypes": list(group.get("instanceTypes") or []),
+        "capacityType": group.get("capacityType", "ON_DEMAND"), "amiType": group.get("amiType", ""),
+        "subnetIds": sorted(group.get("subnets") or []),
+        "scalingConfig": {"minSize": scaling.get("minSize", 0), "maxSize": scaling.get("maxSize", 0),
+                          "desiredSize": scaling.get("desiredSize", 0)},
+        "labels": dict(sorted((group.get("labels") or {}).items())),
+        "taints": [{"key": t.get("key", ""), "value": t.get("value", ""), "effect": t.get("effect", "")}
+                   for t in group.get("taints") or []],
+        "tags": dict(sorted((group.get("tags") or {}).items())),
+    }
+    template = group.get("launchTemplate")
+    if template:
+        out["launchTemplate"] = {k: str(template[src]) for k, src in (("id", "id"), ("name", "name"),
+                                                                      ("version", "version")) if src in template}
+    elif group.get("diskSize") is not None:
+        out["diskSize"] = group["diskSize"]
+    remote = group.get("remoteAccess")
+    # EKS refuses remoteAccess beside a launch template (SSH is the template's business then): an answer that
+    # carries both (moto's default key) is read as AWS would have it.
+    if remote and not template:
+        out["remoteAccess"] = {"ec2SshKey": remote.get("ec2SshKey", ""),
+                               "sourceSecurityGroupIds": sorted(remote.get("sourceSecurityGroups") or [])}
+    return out
+
+
 def role_inputs(role: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     import json
     from urllib.parse import unquote
@@ -265,6 +326,16 @@ def read_region(session, region: str, stack: str, project: str, *, with_global: 
     for page in eks.get_paginator("list_clusters").paginate():
         for name in page["clusters"]:
             add(EKS_CLUSTER, name, cluster_inputs(eks.describe_cluster(name=name)["cluster"]))
+            for groups in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
+                for group in groups["nodegroups"]:
+                    described = eks.describe_nodegroup(clusterName=name, nodegroupName=group)["nodegroup"]
+                    add(EKS_NODE_GROUP, f"{name}/{group}", node_group_inputs(described))
+    for page in ec2.get_paginator("describe_launch_templates").paginate():
+        for template in page["LaunchTemplates"]:
+            versions = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"],
+                                                             Versions=["$Default"])["LaunchTemplateVersions"]
+            data = versions[0].get("LaunchTemplateData", {}) if versions else {}
+            add(LAUNCH_TEMPLATE, template["LaunchTemplateId"], launch_template_inputs(template, data))
     if with_global:
         iam = session.client("iam", region_name=region)
         for page in iam.get_paginator("list_roles").paginate():

@@ -237,3 +237,48 @@ def test_cli_against_a_moto_server_through_aws_endpoint_url(tmp_path, monkeypatc
         assert [d["name"] for d in payload["drift"] if d["kind"] == "unmanaged"] == [ids["unmanaged_gpu"]]
     finally:
         server.stop()
+
+
+def test_launch_templates_and_node_groups_are_read_and_judged(account):
+    """A GPU launch template with IMDSv1 and an unencrypted disk, a node group on it with no GPU taint and SSH
+    open to anyone, and a clean template: the planted ones are found, the clean one is not."""
+    session, ids = account
+    ec2 = session.client("ec2", region_name=REGION)
+    key_arn = session.client("kms", region_name=REGION).describe_key(KeyId=ids["key"])["KeyMetadata"]["Arn"]
+
+    def template(name: str, tokens: str, disk: dict) -> str:
+        return ec2.create_launch_template(LaunchTemplateName=name, TagSpecifications=[
+            {"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in TAGS.items()]}],
+            LaunchTemplateData={"InstanceType": "p4d.24xlarge", "MetadataOptions": {"HttpTokens": tokens},
+                                "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": disk}]},
+        )["LaunchTemplate"]["LaunchTemplateId"]
+
+    good = template("gpu-good", "required", {"Encrypted": True, "KmsKeyId": key_arn, "VolumeSize": 200})
+    bad = template("gpu-imdsv1", "optional", {"Encrypted": False, "VolumeSize": 200})
+    iam = session.client("iam")
+    role = iam.create_role(RoleName="eks-cluster", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "eks.amazonaws.com"}}]}))["Role"]["Arn"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    eks = session.client("eks", region_name=REGION)
+    eks.create_cluster(name="gpu", roleArn=role, tags=TAGS, resourcesVpcConfig={"subnetIds": [subnet]})
+    eks.create_nodegroup(clusterName="gpu", nodegroupName="a100", nodeRole=role, subnets=[subnet],
+                         instanceTypes=["p4d.24xlarge"], scalingConfig={"minSize": 0, "maxSize": 2, "desiredSize": 0},
+                         launchTemplate={"id": bad}, tags=TAGS)
+    # EKS refuses remoteAccess beside a launch template: SSH is planted on a node group on EKS's own template
+    eks.create_nodegroup(clusterName="gpu", nodegroupName="debug", nodeRole=role, subnets=[subnet],
+                         instanceTypes=["g5.xlarge"], scalingConfig={"minSize": 0, "maxSize": 1, "desiredSize": 0},
+                         remoteAccess={"ec2SshKey": "ops"}, tags=TAGS)
+    live = read_account([REGION], STACK, PROJECT, session=session)
+    by_name = {x["name"]: x["inputs"] for x in live}
+    assert by_name[bad]["metadataOptions"]["httpTokens"] == "optional"
+    assert by_name[bad]["blockDeviceMappings"] == [{"deviceName": "/dev/xvda",
+                                                    "ebs": {"encrypted": "false", "volumeSize": 200}}]
+    group = by_name["gpu/a100"]
+    assert group["launchTemplate"]["id"] == bad and group["instanceTypes"] == ["p4d.24xlarge"]
+    assert "remoteAccess" not in group, group
+    assert by_name["gpu/debug"]["remoteAccess"] == {"ec2SshKey": "ops", "sourceSecurityGroupIds": []}
+    found = {(v.policy, v.resource) for v in audit([], live, CONFIG, project=PROJECT, stack=STACK).evaluation.violations}
+    assert {("hardened-instance-metadata", bad), ("node-disk-encryption", bad), ("no-internet-ingress", "gpu/debug"),
+            ("hardened-instance-metadata", "gpu/debug"), ("node-disk-encryption", "gpu/debug")} <= found
+    assert not any(resource == good for _, resource in found)
