@@ -159,6 +159,8 @@ def graph(resources: list[dict[str, Any]], findings: list[dict[str, Any]], month
         where = Counter((cloud_of.get(u) or "", region_of.get(u) or "") for u in urns
                         if cloud_of.get(u) or region_of.get(u))
         cloud, region = min(where.items(), key=lambda kv: (-kv[1], kv[0]))[0] if where else ("", "")
+        if cid == STACK_NODE:  # providers of every cloud: no one place
+            cloud, region = "stack", "providers"
         head = by_urn.get(cid)
         components.append({
             "id": cid, "name": head["name"] if head else STACK_NODE, "type": head["type"] if head else "",
