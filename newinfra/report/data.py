@@ -158,10 +158,13 @@ def graph(resources: list[dict[str, Any]], findings: list[dict[str, Any]], month
         own = on.get(cid, [])
         where = Counter((cloud_of.get(u) or "", region_of.get(u) or "") for u in urns
                         if cloud_of.get(u) or region_of.get(u))
+        head = by_urn.get(cid)
+        # A component's cloud is its type's (newinfra:aws:GpuCluster), not its Kubernetes children's majority.
+        named = head["type"].split(":")[1] if head and head["type"].count(":") >= 2 else ""
+        where = Counter({k: n for k, n in where.items() if k[0] == named}) or where
         cloud, region = min(where.items(), key=lambda kv: (-kv[1], kv[0]))[0] if where else ("", "")
         if cid == STACK_NODE:  # providers of every cloud: no one place
             cloud, region = "stack", "providers"
-        head = by_urn.get(cid)
         components.append({
             "id": cid, "name": head["name"] if head else STACK_NODE, "type": head["type"] if head else "",
             "cloud": cloud or "other", "region": region or "(no region)",
