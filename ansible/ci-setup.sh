@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install, on a fresh Debian 12 CI machine (root), what the real-target tests need: debootstrap to build
 # Ubuntu 24.04 / Debian 12 root filesystems, Ubuntu's archive keyring (not packaged in Debian 12), and promtool
-# (Debian's prometheus package) for the DCGM alert rules' `promtool test rules` tests.
+# (Debian's prometheus package) for the DCGM alert rules' `promtool test rules` tests, Graphviz and Chromium
+# for `newinfra report` and its browser test.
 # Idempotent and quiet; the Python side (ansible, ansible-lint, nvidia-ml-py) comes from the pyproject extra.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -28,6 +29,13 @@ fi
 if ! command -v promtool >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
+# `newinfra report` lays its resource graph out with Graphviz's `dot`; its slow test opens the page in headless
+# Chromium (Debian's chromium: no browser download at test time).
+if ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends graphviz chromium >/dev/null
 fi
 
 if [ ! -s "$KEYRING" ]; then

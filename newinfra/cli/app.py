@@ -52,6 +52,7 @@ from newinfra.cli.check import register as _check; _check(app)  # noqa: E402,E70
 from newinfra.cli.cost import register as _cost; _cost(app)  # noqa: E402,E702,I001
 from newinfra.cli.inventory import register as _inventory; _inventory(app)  # noqa: E402,E702,I001
 from newinfra.cli.plan import register as _plan; _plan(app)  # noqa: E402,E702,I001
+from newinfra.cli.report import register as _report; _report(app)  # noqa: E402,E702,I001
 from newinfra.cli.up import register as _up; _up(app)  # noqa: E402,E702,I001
 # --- end registrations ------------------------------------------------------------------------------
 
