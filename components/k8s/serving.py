@@ -46,22 +46,25 @@ class InferenceService(pulumi.ComponentResource):
         def meta(obj_name: str, extra: dict | None = None) -> dict:
             return {"name": obj_name, "namespace": ns, "labels": labels, **(extra or {})}
 
+        def short(obj_name: str) -> str:  # children's names: the component's name already says the service
+            return obj_name.removeprefix(plan.name).lstrip("-") or "main"
+
         created = []
         for w in plan.workloads:
             if w.kind == "Deployment":
-                created.append(k8s.apps.v1.Deployment(f"{name}-{w.name}", metadata=meta(w.name), spec=w.spec,
+                created.append(k8s.apps.v1.Deployment(f"{name}-{short(w.name)}", metadata=meta(w.name), spec=w.spec,
                                                       opts=child))
             else:
                 created.append(k8s.apiextensions.CustomResource(
-                    f"{name}-{w.name}", api_version=LWS_API, kind="LeaderWorkerSet", metadata=meta(w.name),
+                    f"{name}-{short(w.name)}", api_version=LWS_API, kind="LeaderWorkerSet", metadata=meta(w.name),
                     spec=w.spec, opts=child))
         after = pulumi.ResourceOptions(parent=self, depends_on=created)
         k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=meta(plan.name), spec=plan.pdb, opts=child)
         for target, spec in plan.scaled_objects:
-            k8s.apiextensions.CustomResource(f"{name}-{target}-scaler", api_version=KEDA_API, kind="ScaledObject",
+            k8s.apiextensions.CustomResource(f"{name}-{short(target)}-scaler", api_version=KEDA_API, kind="ScaledObject",
                                              metadata=meta(target), spec=spec, opts=after)
         for svc_name, spec in plan.services:
-            k8s.core.v1.Service(f"{name}-svc-{svc_name}", metadata=meta(svc_name), spec=spec, opts=child)
+            k8s.core.v1.Service(f"{name}-service-{short(svc_name)}", metadata=meta(svc_name), spec=spec, opts=child)
         if plan.armor_rules:
             import pulumi_gcp as gcp
 
@@ -77,7 +80,7 @@ class InferenceService(pulumi.ComponentResource):
                 k8s.core.v1.Service(f"{name}-lb", metadata=meta(obj_name, extra), spec=spec, opts=after)
             else:
                 k8s.apiextensions.CustomResource(
-                    f"{name}-{kind.lower()}-{obj_name}", api_version=API_OF_KIND[kind], kind=kind,
+                    f"{name}-{kind.lower()}-{short(obj_name)}", api_version=API_OF_KIND[kind], kind=kind,
                     metadata=meta(obj_name, extra), spec=spec, opts=after)
 
         self.workloads = pulumi.Output.from_input([w.name for w in plan.workloads])
