@@ -478,7 +478,8 @@ def _gcp(c: Checked):
                                         "backendRefs": refs}]}
     if c.hostname:
         route["hostnames"] = [c.hostname]
-    out = [("Gateway", c.name, {}, gateway), ("HTTPRoute", c.name, {}, route)]
+    out: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+        ("Gateway", c.name, {}, gateway), ("HTTPRoute", c.name, {}, route)]
     for svc in [c.name] + ([f"{c.name}-canary"] if c.canary else []):
         spec: dict[str, Any] = {"default": {"logging": {"enabled": True}},
                                 "targetRef": {"group": "", "kind": "Service", "name": svc}}
