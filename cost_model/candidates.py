@@ -44,6 +44,7 @@ from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.hosts import floor_for
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
+from newinfra.cost_model.spread import spread_offers, spreads, zones_of
 
 from newinfra.facts import RUNS_ON, runs_on
 
@@ -76,7 +77,15 @@ class OfferIndex:
         self.rules = rules or QuotaRules.from_catalog()
         offers = sorted(catalog.offers, key=lambda o: (o.cloud, o.region, o.zone, o.instance_type,
                                                        o.accelerator, o.accelerators_per_node))
+        # Region-level offers for workloads spread over zones (cost_model/spread.py), after the zonal ones so
+        # that every zonal offer and zone keeps its index (ties break in catalog order as before).
+        self.zonal_count = len(offers)
+        offers += spread_offers(offers)
         self.offers: tuple[Offer, ...] = tuple(offers)
+        # Which rows a spread workload may take: the region-level ones, and the rows whose source lists no zone
+        # (Alibaba: such a pool spans the region's configured zones); every other workload takes the zonal rows.
+        pseudo = np.arange(len(offers)) >= self.zonal_count
+        self.spread_rows = {False: ~pseudo, True: pseudo | np.array([o.zone == "" for o in offers], bool)}
         nan = float("nan")
         self.od = np.array([nan if o.on_demand_usd is None else o.on_demand_usd for o in offers], float)
         self.spot = np.array([nan if o.spot_usd is None else o.spot_usd for o in offers], float)
@@ -87,7 +96,7 @@ class OfferIndex:
                                  for o in offers])
         self.clouds = np.array([o.cloud for o in offers], object)
         zones = [(o.cloud, o.region, o.zone) for o in offers]
-        self.zone_keys = sorted(set(zones))
+        self.zone_keys = sorted(set(zones[:self.zonal_count])) + sorted(set(zones[self.zonal_count:]))
         zid = {z: i for i, z in enumerate(self.zone_keys)}
         self.zone = np.array([zid[z] for z in zones], np.int64)
         self.region_keys = sorted({(o.cloud, o.region) for o in offers})
@@ -120,7 +129,7 @@ class OfferIndex:
 
     def exclusion_mask(self, exclusions: tuple[Exclusion, ...]) -> np.ndarray:
         mask = np.zeros(len(self.offers), bool)
-        for e in exclusions:
+        for e in exclusions:  # a region-level offer is excluded with any of its zones (Exclusion.matches)
             mask |= np.array([e.matches(o) for o in self.offers], bool)
         return mask
 
@@ -176,8 +185,8 @@ class CandidateBuilder:
                 self._quota_map[key] = self._quota_map.get(key, ()) + (qi,)
         # Local Zones and opt-in regions only when the request opts in (cost_model/catalog/opt_in.py)
         self.opt_in_ok = None if "optIn" in relax else np.array(
-            [allowed(c, r, z, request.allow_local_zones, request.opt_in_regions) for c, r, z in index.zone_keys],
-            bool)
+            [all(allowed(c, r, one, request.allow_local_zones, request.opt_in_regions) for one in zones_of(z))
+             for c, r, z in index.zone_keys], bool)
         quota_regions = {(q.cloud, q.region) for q in self.quotas}
         self.region_quota = np.array([r in quota_regions for r in index.region_keys], bool)
         self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
@@ -210,7 +219,8 @@ class CandidateBuilder:
 
     def rows(self, w: Workload, accelerator: str, relax: frozenset[str] = frozenset()) -> np.ndarray:
         """Offers the workload may use: accelerator, allowed clouds, residency, exclusions, opt-in capacity,
-        host floor, perNode (`relax` drops the opt-in or floor filter to explain an empty set)."""
+        host floor, perNode, spread over zones (`relax` drops the opt-in, floor or spread filter to explain an
+        empty set)."""
         ix = self.ix
         rows = ix.by_accel.get(accelerator, np.zeros(0, np.int64))
         keep = np.array([self.allowed_cloud[c] for c in ix.clouds[rows]], bool) if len(rows) else \
@@ -228,6 +238,8 @@ class CandidateBuilder:
         if w.per_node is not None:
             keep &= ix.apn[rows] == w.per_node
         keep &= ix.runs_on[w.runs_on][rows]
+        # a spread workload takes region-level offers only, every other workload zonal ones only
+        keep &= ix.spread_rows[spreads(w, self.request.profile) and "spread" not in relax][rows]
         return rows[keep]
 
     def spot_cap(self, w: Workload) -> float:
@@ -239,7 +251,8 @@ class CandidateBuilder:
     def build(self, w: Workload, accelerator: str) -> Candidates:
         """Candidates of w; workloads that ask the same thing share one computation."""
         key = (accelerator, w.count, w.per_node, w.nodes, w.spot, w.max_spot_share, w.hours_per_month,
-               w.dataset, w.runs_on, w.cpus_per_accelerator, w.memory_gb_per_accelerator)
+               w.dataset, w.runs_on, w.cpus_per_accelerator, w.memory_gb_per_accelerator,
+               spreads(w, self.request.profile))
         if key not in self._built:
             self._built[key] = self._build(w, accelerator)
         return dataclasses.replace(self._built[key], workload=w)

@@ -59,7 +59,9 @@ def solver_json(solution) -> dict | None:
 
 def pools_json(solution) -> dict:
     """The `--json` shape of the issue: one entry per (workload, market) pool, then the total."""
-    rows = [{"name": p.workload, "cloud": p.cloud, "region": p.region, "zone": p.zones[0],
+    from newinfra.cost_model.spread import zone_key
+
+    rows = [{"name": p.workload, "cloud": p.cloud, "region": p.region, "zone": zone_key(p.zones),
              "instanceType": p.instance_type, "nodes": p.nodes, "market": p.market,
              "hourlyUsd": p.hourly_usd, "accelerator": p.accelerator,
              "acceleratorsPerNode": p.accelerators_per_node}

@@ -35,7 +35,7 @@ class Exclusion:
         return (
             offer.cloud == self.cloud
             and offer.region == self.region
-            and (not self.zone or offer.zone == self.zone)
+            and (not self.zone or self.zone in offer.zone.split("+"))  # a region-level offer: any of its zones
             and (not self.instance_type or offer.instance_type == self.instance_type)
         )
 

@@ -12,6 +12,7 @@ from newinfra.cost_model import milp
 from newinfra.cost_model.candidates import CandidateBuilder
 from newinfra.cost_model.model import Infeasible, Solution, accelerator_of, offer_index, solve
 from newinfra.cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.spread import zone_key
 
 
 def single_offer_costs(builder: CandidateBuilder, w: Workload, accel: str, *, on_demand_only: bool = False):
@@ -165,7 +166,7 @@ def _units_in(solution: Solution, q) -> list[float]:
     for plan in solution.plans:
         for p in plan.placements:
             offer = next((o for o in ix.offers if (o.cloud, o.region, o.zone, o.instance_type,
-                          o.accelerators_per_node) == (p.cloud, p.region, p.zones[0], p.instance_type,
+                          o.accelerators_per_node) == (p.cloud, p.region, zone_key(p.zones), p.instance_type,
                                                        p.accelerators_per_node)), None)
             if offer is not None and (p.cloud, p.region) == (q.cloud, q.region) and \
                     ix._family(offer, p.market) == q.family and q.market in ("any", p.market):

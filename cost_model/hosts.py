@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from newinfra.cost_model.catalog.opt_in import allowed, opt_in_reason
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.spread import zones_of
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def placement_problem(w: Workload, accelerator: str, offer: Offer, request: Plac
         n = offer.accelerators_per_node
         return (f"{offer.instance_type} has {offer.vcpus / n:g} vCPUs and {offer.memory_gib / n:g} GiB per "
                 f"accelerator, below the host floor of {describe(w, floor)}")
-    if not allowed(offer.cloud, offer.region, offer.zone, request.allow_local_zones, request.opt_in_regions):
+    if not all(allowed(offer.cloud, offer.region, zone, request.allow_local_zones, request.opt_in_regions)
+               for zone in zones_of(offer.zone)):  # a region-level offer (cost_model/spread.py): every zone
         return f"{offer.cloud}/{offer.region}/{offer.zone} is {opt_in_reason(offer.cloud, offer.region, offer.zone)}"
     return None

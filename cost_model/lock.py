@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
 from newinfra.cost_model.hosts import placement_problem
 from newinfra.cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.spread import SPREAD_ZONES, find_offer, spread_ok, spreads
 
 from newinfra.inputs import listing
 from newinfra.placement import Placement
@@ -309,9 +310,11 @@ def still_valid(w: Workload, placements: tuple[Placement, ...], request: Placeme
     out = []
     accelerators = spot = nodes = 0
     for p in placements:
-        offer = next((o for o in catalog.offers_for(accel) if (o.cloud, o.region, o.zone, o.instance_type,
-                      o.accelerators_per_node) == (p.cloud, p.region, p.zones[0], p.instance_type,
-                                                   p.accelerators_per_node)), None)
+        offer = find_offer(catalog.offers_for(accel), p.cloud, p.region, p.zones, p.instance_type,
+                           p.accelerators_per_node)
+        if spreads(w, request.profile) and not spread_ok(p.zones) or \
+                not spreads(w, request.profile) and len(p.zones) != 1:  # spread over zones, or one zone
+            return None
         if offer is None or p.cloud not in request.allowed_clouds or not request.region_allowed(w, p.region):
             return None
         if any(e.matches(offer) for e in exclusions):
@@ -399,9 +402,9 @@ def _close(locked, actual: float, tol: float) -> bool:
 
 
 def _offer(catalog, p: Placement):
-    return next((o for o in catalog.offers if (o.cloud, o.region, o.zone, o.instance_type, o.accelerator,
-                                              o.accelerators_per_node) ==
-                 (p.cloud, p.region, p.zones[0], p.instance_type, p.accelerator, p.accelerators_per_node)), None)
+    """The catalog offer of a placement: zonal, or region-level over its zones (cost_model/spread.py)."""
+    return find_offer(catalog.offers, p.cloud, p.region, p.zones, p.instance_type, p.accelerators_per_node,
+                      p.accelerator)
 
 
 def _market_price(offer, market: str) -> float | None:
@@ -529,7 +532,11 @@ def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad
             continue
         if p.runs_on != w.runs_on:
             bad.append(f"{at}.runsOn: locked {p.runs_on!r}; the workload runs on {w.runs_on!r}")
-        if len(p.zones) != 1:
+        if spreads(w, request.profile) and not spread_ok(p.zones):
+            bad.append(f"{at}.zones: locked {list(p.zones)}; an inference workload in a production profile runs "
+                       f"in at least {SPREAD_ZONES} zones of its region")
+            continue
+        if not spreads(w, request.profile) and len(p.zones) != 1:
             bad.append(f"{at}.zones: locked {list(p.zones)}; a pool runs in exactly one zone")
             continue
         offer = _offer(catalog, p)
@@ -637,7 +644,7 @@ def shrinks(previous: dict | None, solution: Solution, request: PlacementRequest
     def monthly(w: Workload, ps) -> float:
         hourly = 0.0
         for p in ps:
-            offer = _offer(catalog, p) if len(p.zones) == 1 else None
+            offer = _offer(catalog, p)
             price = _market_price(offer, p.market) if offer is not None else None
             hourly += p.nodes * (price if price is not None else p.node_hourly_usd or 0.0)
         return w.hours_per_month * hourly + (_egress(request, catalog, w, ps[0]) if ps else 0.0)

@@ -26,6 +26,7 @@ from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.open_costs import Charge, opened
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
+from newinfra.cost_model.spread import SPREAD_ZONES, spreads, zone_key, zones_of
 from scipy.optimize import LinearConstraint
 
 from newinfra.placement import Placement
@@ -351,7 +352,7 @@ def to_placement(w: Workload, pool: Pool, node_range: tuple[int, int] | None = N
     min_nodes, max_nodes = node_range if node_range is not None else pool_ranges(w, [pool])[pool.market]
     o = pool.offer
     return Placement(
-        workload=w.name, cloud=o.cloud, region=o.region, zones=(o.zone,), instance_type=o.instance_type,
+        workload=w.name, cloud=o.cloud, region=o.region, zones=zones_of(o.zone), instance_type=o.instance_type,
         accelerator=o.accelerator, accelerators_per_node=o.accelerators_per_node, nodes=n,
         min_nodes=min_nodes, max_nodes=max_nodes, market=pool.market, runs_on=w.runs_on,
         tpu_topology=o.tpu_topology, node_hourly_usd=_price(pool),
@@ -401,7 +402,7 @@ def _find(ix: OfferIndex, p: Placement) -> Offer | None:
     for i in rows:
         o = ix.offers[int(i)]
         if (o.cloud, o.region, o.zone, o.instance_type, o.accelerators_per_node) == \
-                (p.cloud, p.region, p.zones[0], p.instance_type, p.accelerators_per_node):
+                (p.cloud, p.region, zone_key(p.zones), p.instance_type, p.accelerators_per_node):
             return o
     return None
 
@@ -452,6 +453,12 @@ def _no_offer_lines(empty: list[Candidates], request: PlacementRequest, builder:
                          f"optInRegions")
             continue
         shape = f" with perNode {w.per_node}" if w.per_node else ""
+        if spreads(w, request.profile) and len(builder.rows(w, accel, frozenset({"spread"}))):
+            lines.append(f"workload {w.name!r}: an inference workload in a production profile runs in at least "
+                         f"{SPREAD_ZONES} zones of one region, and no region it may use offers {accel}{shape} in "
+                         f"{SPREAD_ZONES} zones (single-zone offers exist: profile development, or another "
+                         "accelerator)")
+            continue
         if w.per_node and w.nodes and not w.nodes.min <= w.count // w.per_node <= w.nodes.max:
             lines.append(f"workload {w.name!r}: count / perNode = {w.count // w.per_node} nodes is outside "
                          f"nodes {{min: {w.nodes.min}, max: {w.nodes.max}}}")

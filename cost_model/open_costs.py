@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newinfra.cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.spread import zone_key, zones_of
 
 # (type, inputs) of what a region's network, cluster and shared file system create, per cloud, in the inputs
 # the components give them (components/{aws,gcp,alicloud}/{network,cluster,storage}.py).
@@ -76,10 +77,11 @@ class OpenCosts:
         out = []
         if w.runs_on == "kubernetes":
             out.append(self._charge(("cluster", cloud, region), "control plane", CLUSTER.get(cloud, ()), cloud, region))
-        nat_key = ("nat", cloud, region, zone) if self.nat_per_zone and cloud in NAT_PER_ZONE_CLOUDS \
-            else ("nat", cloud, region)
-        out.append(self._charge(nat_key, "NAT" + (f" in {zone}" if len(nat_key) == 4 else ""), NAT.get(cloud, ()),
-                                cloud, region))
+        # a pool spread over zones ("a+b", cost_model/spread.py) needs a gateway in each of them
+        for one in zones_of(zone) if self.nat_per_zone and cloud in NAT_PER_ZONE_CLOUDS else (None,):
+            nat_key = ("nat", cloud, region, one) if one is not None else ("nat", cloud, region)
+            out.append(self._charge(nat_key, "NAT" + (f" in {one}" if one is not None else ""), NAT.get(cloud, ()),
+                                    cloud, region))
         ds = self.request.dataset(w.dataset)
         if ds is not None and ds.shared_file_system:
             out.append(self._charge(("fs", cloud, region, ds.name), f"shared file system of {ds.name}",
@@ -117,6 +119,6 @@ def opened(request: PlacementRequest, plans) -> tuple[Charge, ...]:
         if w is None:
             continue
         for p in plan.placements:
-            for ch in costs.charges(w, p.cloud, p.region, p.zones[0]):
+            for ch in costs.charges(w, p.cloud, p.region, zone_key(p.zones)):
                 found[ch.key] = ch
     return tuple(found[k] for k in sorted(found))

@@ -111,6 +111,52 @@ class BudgetAlerts(Model):
         return account
 
 
+class ServiceExposure(Model):
+    """How an inference service is reached (components/planning/serving.py): private unless public."""
+
+    public: bool = False
+    allowed_cidrs: tuple[str, ...] = ()
+    # AWS: ACM certificate ARN; GCP: Certificate Manager / pre-shared certificate name; Alibaba: SLB cert id
+    tls_certificate: str = Field(min_length=1)
+    hostname: str | None = None
+
+
+class ServiceAutoscaling(Model):
+    metric: Literal["queue-depth", "p95-latency", "gpu-utilization"] = "queue-depth"
+    target: Number | None = Field(default=None, gt=0, le=1e6)
+    prometheus_url: str | None = None
+
+
+class ServiceCanary(Model):
+    image: str = Field(min_length=1)
+    args: tuple[str, ...] = ()
+    weight: Int = Field(ge=1, le=50, description="percent of requests the canary revision takes")
+    replicas: Int = Field(default=1, ge=1, le=1000)
+
+
+class Service(Model):
+    """An inference workload served by newinfra:k8s:InferenceService: the model server's image and args (the
+    model is fetched by the server at start, never at plan time) behind the cloud's load balancer."""
+
+    workload: str
+    image: str = Field(min_length=1)
+    args: tuple[str, ...] = ()
+    port: Int = Field(default=8000, ge=1, le=65535)
+    health_path: str = "/health"
+    nodes_per_replica: Int = Field(default=1, ge=1, le=64)
+    exposure: ServiceExposure
+    autoscaling: ServiceAutoscaling | None = None
+    canary: ServiceCanary | None = None
+
+
+def replica_range(workload, nodes_per_replica: int) -> tuple[int, int]:
+    """A served workload's replicas (min, max): its node range (or count / perNode) over nodes per replica."""
+    if workload.nodes is not None:
+        return workload.nodes.min // nodes_per_replica, workload.nodes.max // nodes_per_replica
+    nodes = workload.count // (workload.per_node or workload.count)
+    return nodes // nodes_per_replica, nodes // nodes_per_replica
+
+
 class EnvConfig(PlacementRequest):
     environment: str
     # production | development: node floors, NAT per zone, --accept for moves (components/planning/profile.py)
@@ -129,6 +175,8 @@ class EnvConfig(PlacementRequest):
     # cloud (alicloud.get_zones), which the offline engine cannot answer.
     alicloud_zones: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     budget_alerts: BudgetAlerts | None = None
+    # Inference workloads served behind the cloud's load balancer (newinfra:k8s:InferenceService).
+    services: tuple[Service, ...] = ()
 
     @field_validator("environment")
     @classmethod
@@ -175,9 +223,44 @@ class EnvConfig(PlacementRequest):
                 problems.append(f"datasets[{i}].homeCloud: {d.home_cloud!r} is not in allowedClouds, so the "
                                 f"dataset would not be built; valid: {listing(self.allowed_clouds)}")
         problems += self._budget_problems()
+        problems += self._service_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _service_problems(self) -> list[str]:
+        problems = []
+        by_name = {w.name: w for w in self.workloads}
+        served = [s.workload for s in self.services]
+        for i, svc in enumerate(self.services):
+            at = f"services[{i}]"
+            w = by_name.get(svc.workload)
+            if w is None or w.kind != "inference" or w.runs_on != "kubernetes":
+                valid = [n for n, x in by_name.items() if x.kind == "inference" and x.runs_on == "kubernetes"]
+                problems.append(f"{at}.workload: {echo(svc.workload)} is not an inference workload on Kubernetes"
+                                f"{did_you_mean(svc.workload, valid)}; valid: {listing(valid)}")
+                continue
+            if served.count(svc.workload) > 1:
+                problems.append(f"{at}.workload: {echo(svc.workload)} is served twice; one service per workload")
+            low, high = replica_range(w, svc.nodes_per_replica)
+            if self.profile == "production" and low < 2:
+                problems.append(f"{at}.workload: {svc.workload!r} gives {low} replicas at its floor (nodes.min / "
+                                f"nodesPerReplica {svc.nodes_per_replica}); a production profile serves from at "
+                                "least 2 replicas, one per zone: raise the workload's nodes.min")
+            if high < 1:
+                problems.append(f"{at}.nodesPerReplica: {svc.nodes_per_replica} is more than the workload's "
+                                "largest node count; valid: at most nodes.max")
+            exposure = svc.exposure
+            j = judge(exposure.allowed_cidrs)
+            if j.invalid:
+                problems.append(f"{at}.exposure.allowedCidrs: {listing(j.invalid)} are not CIDRs (e.g. 203.0.113.0/24)")
+            elif j.open:
+                problems.append(f"{at}.exposure.allowedCidrs: {j.describe()} opens the endpoint to the internet; "
+                                "list the clients' ranges instead")
+            elif exposure.public and not exposure.allowed_cidrs:
+                problems.append(f"{at}.exposure.allowedCidrs: [] with public: true; a public inference endpoint "
+                                "needs an allow-list (the clients' CIDRs), or leave public false (internal LB)")
+        return problems
 
     def _budget_problems(self) -> list[str]:
         alerts = self.budget_alerts

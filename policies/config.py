@@ -28,7 +28,7 @@ STACK_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "monthlyBudgetUsd": [("monthly-budget", "monthlyBudgetUsd")],
     "dataResidency": [("data-residency", "residency")],
 }
-ENVIRONMENT_POLICIES = ("minimum-spot-share", "accelerator-scale-to-zero")
+ENVIRONMENT_POLICIES = ("minimum-spot-share", "accelerator-scale-to-zero", "serving-zone-spread")
 
 
 class PolicyConfigError(ValueError):

@@ -44,8 +44,12 @@ def team_quotas(cfg, placements: list[Placement]) -> list[dict[str, Any]]:
 
 def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str], placements: list[Placement],
                      pools: list[NodePoolArgs], parent: pulumi.Resource,
+                     cloud_provider: pulumi.ProviderResource | None = None,
                      interruption_queue: dict[str, Any] | None = None) -> Any:
-    """The same GPU software layer on every cluster, through a provider built from its kubeconfig."""
+    """The same GPU software layer on every cluster, through a provider built from its kubeconfig, and the
+    inference services of the workloads placed there (``cloud_provider``: for what a service builds in the
+    cloud itself, a public GKE endpoint's Cloud Armor policy; ``interruption_queue``: AWS's, for the node
+    termination handler)."""
     import pulumi_kubernetes as k8s
     from newinfra.components.k8s.platform import GpuPlatform
     from newinfra.components.planning.k8s import workload_priorities
@@ -53,7 +57,7 @@ def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str],
     provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, enable_server_side_apply=True,
                             opts=pulumi.ResourceOptions(parent=parent))
     names = {p.workload for p in placements}
-    return GpuPlatform(f"{name}-platform", {
+    platform = GpuPlatform(f"{name}-platform", {
         "cloud": cloud,
         "node_pools": pools,
         "teams": team_quotas(cfg, placements),
@@ -61,3 +65,47 @@ def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str],
         "tags": cfg.tags,
         **({"interruption_queue": interruption_queue} if interruption_queue else {}),
     }, pulumi.ResourceOptions(provider=provider, parent=parent))
+    providers = [provider] + ([cloud_provider] if cloud_provider is not None else [])
+    for svc in (s for s in cfg.services if s.workload in names):
+        from newinfra.components.k8s.serving import InferenceService
+
+        # the team namespace and the priority classes come with the platform
+        InferenceService(f"{name}-{svc.workload}", service_args(cfg, svc, cloud, pools),
+                         pulumi.ResourceOptions(providers=providers, parent=parent, depends_on=[platform]))
+    return platform
+
+
+def service_args(cfg, svc, cloud: str, pools: list[NodePoolArgs]) -> dict[str, Any]:
+    """A configured service as InferenceService arguments: replicas from the workload's node range, the
+    accelerators of one replica's node from its pools, its team's namespace and its priority class."""
+    from newinfra.components.planning.k8s import DEFAULT_TEAM, priority_class_for
+
+    from newinfra.config import replica_range
+
+    w = next(w for w in cfg.workloads if w.name == svc.workload)
+    own = [p for p in pools if p["workload"] == w.name]
+    low, high = replica_range(w, svc.nodes_per_replica)
+    # The base replicas stand on the on-demand nodes the pools keep; spot nodes are for the burst.
+    on_demand = [p for p in own if p["market"] != "spot"]
+    if on_demand:
+        low = min(low, sum(p["min_size"] for p in on_demand) // svc.nodes_per_replica)
+    exposure: dict[str, Any] = {"public": svc.exposure.public, "allowed_cidrs": list(svc.exposure.allowed_cidrs),
+                                "tls_certificate": svc.exposure.tls_certificate}
+    if svc.exposure.hostname:
+        exposure["hostname"] = svc.exposure.hostname
+    args: dict[str, Any] = {
+        "cloud": cloud, "profile": cfg.profile, "workload": w.name, "namespace": w.team or DEFAULT_TEAM,
+        "image": svc.image, "args": list(svc.args), "port": svc.port, "health_path": svc.health_path,
+        "accelerators_per_replica_node": min(p["accelerators_per_node"] for p in own),
+        "nodes_per_replica": svc.nodes_per_replica, "min_replicas": low, "max_replicas": high,
+        "priority_class": priority_class_for(w.kind, w.priority), "node_pools": own, "exposure": exposure,
+        "tags": cfg.tags,
+    }
+    if svc.autoscaling is not None:
+        scaling = svc.autoscaling
+        args["autoscaling"] = {"metric": scaling.metric, **({"target": scaling.target} if scaling.target else {}),
+                               **({"prometheus_url": scaling.prometheus_url} if scaling.prometheus_url else {})}
+    if svc.canary is not None:
+        args["canary"] = {"image": svc.canary.image, "args": list(svc.canary.args), "weight": svc.canary.weight,
+                          "replicas": svc.canary.replicas}
+    return args

@@ -86,7 +86,7 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
                                 "endpoint": cluster.endpoint})
         out["nodeGroups"].extend(_node_group_row(region, pool) for pool in pools)
         out["kubeconfigs"].append(pulumi.Output.secret(cluster.kubeconfig))
-        kubernetes_layer(cfg, key, "gcp", cluster.kubeconfig, k8s, pools, cluster)
+        kubernetes_layer(cfg, key, "gcp", cluster.kubeconfig, k8s, pools, cluster, cloud_provider=opts.provider)
 
     for p in (p for p in plan.placements if p.runs_on == "vm"):
         if p.is_tpu:

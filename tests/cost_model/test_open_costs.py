@@ -74,7 +74,8 @@ def test_production_pays_a_nat_per_zone(catalog_of, l4, profile, az2_usd, split)
                       l4("aws", "us-east-1", "use1-az2", "g6.xlarge", az2_usd, None)])
     req = PlacementRequest.model_validate({
         "workloads": [{"name": "a", "kind": "training", "accelerator": "L4", "count": 4, "perNode": 4},
-                      {"name": "b", "kind": "inference", "accelerator": "L4", "count": 1, "perNode": 1}],
+                      # batch: a production inference workload would be spread over zones (test_spread.py)
+                      {"name": "b", "kind": "batch", "accelerator": "L4", "count": 1, "perNode": 1}],
         "allowedClouds": ["aws"], "profile": profile})
     sol = solve(req, cat)
     zones = {p.workload: p.placements[0].zones[0] for p in sol.plans}

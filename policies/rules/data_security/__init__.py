@@ -17,6 +17,9 @@ from newinfra.policies.rules.data_security import (
     nodes,
     object_storage,
     residency,
+    serving_disruption_budget,
+    serving_endpoints,
+    serving_zone_spread,
     storage_coverage,
 )
 
@@ -37,4 +40,8 @@ POLICIES = [
     *load_balancers.POLICIES,
     *gke_clusters.POLICIES,
     *kubernetes.POLICIES,
+    # Model serving (issue 16): an allow-listed TLS endpoint, a disruption budget, two zones in production.
+    *serving_endpoints.POLICIES,
+    *serving_disruption_budget.POLICIES,
+    *serving_zone_spread.POLICIES,
 ]
