@@ -3,10 +3,13 @@ Kubernetes workloads (kubernetes.py: one rule per fact, e.g. a privileged contai
 kubernetes-workload-security's alone)."""
 
 from newinfra.policies.rules.data_security import (
+    cache_encryption,
+    cache_residency,
     clusters,
     compute_paths,
     databases,
     file_systems,
+    fsx_associations,
     gke_clusters,
     gpu_pools,
     iam,
@@ -37,4 +40,8 @@ POLICIES = [
     *load_balancers.POLICIES,
     *gke_clusters.POLICIES,
     *kubernetes.POLICIES,
+    # Dataset caches (issue 16): residency, encryption, the FSx association limit.
+    *cache_residency.POLICIES,
+    *cache_encryption.POLICIES,
+    *fsx_associations.POLICIES,
 ]
