@@ -9,8 +9,6 @@
 The plan and its checks are components/planning/dataset_cache.py; this class only registers resources.
 """
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 import pulumi

@@ -8,8 +8,6 @@ cache lives in the FUSE sidecar's volume on the node; local SSD is not used for 
 SSDs take no customer-managed key (their encryption modes are Google-managed or ephemeral keys only).
 """
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
