@@ -128,7 +128,7 @@ def plan_caches(cfg: EnvConfig, placements: tuple[Placement, ...]) -> dict[tuple
                               spec=ds.cache.as_plan_spec())
         except ComponentInputError as exc:
             key = {"cloud": "kind", "classification": "region"}.get(exc.property_path, exc.property_path)
-            raise ConfigError(f"datasets[{i}].cache.{key}: {exc.reason}") from None
+            raise ConfigError(f"datasets[{i}].cache.{key}: {exc.reason}") from None  # the config check missed it
         in_region = [p for p in readers if p.region == region]
         if not in_region:
             raise ConfigError(f"datasets[{i}].cache.region: {region!r} has no GPUs of this stack that read "
