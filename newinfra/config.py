@@ -185,7 +185,6 @@ class EnvConfig(PlacementRequest):
         cloud offers the kind, at most 8 FSx associations, a `region` the dataset's residency allows and an FSx
         link that stays in the bucket's region. The program repeats the check with the placed region."""
         from newinfra.components.planning.dataset_cache import plan_cache
-
         from newinfra.errors import ComponentInputError
 
         problems = []
