@@ -105,7 +105,7 @@ def plan_caches(cfg: EnvConfig, placements: tuple[Placement, ...]) -> dict[tuple
     """Pure: every dataset `cache` planned and checked before any resource exists, keyed by (cloud, region).
 
     A cache sits on the dataset's home cloud, in `cache.region` or else the region of the first GPUs there that
-    read the dataset (else its home region), with the claim in the readers' team namespace. Every refusal (a
+    read the dataset, with the claim in the readers' team namespace; none while no GPUs there read it. Every refusal (a
     ninth association, a region outside the dataset's residency, a cloud without a cache) is one ConfigError
     naming `datasets[i].cache.<key>`."""
     from newinfra.components.planning.dataset_cache import plan_cache
@@ -120,7 +120,9 @@ def plan_caches(cfg: EnvConfig, placements: tuple[Placement, ...]) -> dict[tuple
         readers = sorted((p for p in placements if p.cloud == ds.home_cloud
                           and any(w.name == p.workload and w.dataset == ds.name for w in cfg.workloads)),
                          key=lambda p: (p.region, p.workload, p.market))
-        region = ds.cache.region or (readers[0].region if readers else ds.home_region)
+        if not readers:
+            continue  # no GPUs read it (its workloads left out): nothing to sit next to; `check` reports them
+        region = ds.cache.region or readers[0].region
         try:
             plan = plan_cache(cloud=ds.home_cloud, dataset=ds.name, size_gb=ds.size_gb,
                               classification=ds.classification, region=region,

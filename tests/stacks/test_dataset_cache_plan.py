@@ -104,15 +104,23 @@ def test_alibaba_has_no_cache_and_says_so():
     assert_one_line(str(err.value), "Pulumi.prod.yaml", "datasets[1].cache.kind", "'alicloud' has no dataset cache")
 
 
-def test_a_cache_region_without_readers_is_refused_by_the_program():
-    """The config allows the region; only the placement shows that no GPUs read the dataset there."""
+def test_the_program_places_a_cache_next_to_its_readers_or_not_at_all():
+    """The config allows the region; only the placement shows whether GPUs read the dataset there."""
     from newinfra.config import ConfigError, parse_config
+    from newinfra.placement import Placement
     from stacks.program import plan_caches
 
     doc = yaml.safe_load(DEV_TEXT)
-    doc["config"]["newinfra:datasets"][0]["cache"] = {"kind": "mountpoint"}
+    doc["config"]["newinfra:dataResidency"]["internal"] = ["us-*"]
+    doc["config"]["newinfra:datasets"][0]["cache"] = {"kind": "mountpoint", "region": "us-west-2"}
     raw = {k.split(":", 1)[1]: v for k, v in doc["config"].items() if k.startswith("newinfra:")}
     cfg = parse_config(raw, "Pulumi.dev.yaml")
+    reader = next(w for w in cfg.workloads if w.dataset == cfg.datasets[0].name)
+    placement = Placement(workload=reader.name, cloud="aws", region="us-east-1", zones=("use1-az4",),
+                          instance_type="p5.48xlarge", accelerator="H100", accelerators_per_node=8, nodes=2,
+                          min_nodes=0, max_nodes=2)
     with pytest.raises(ConfigError) as err:
-        plan_caches(cfg, ())
-    assert_one_line(str(err.value), "datasets[0].cache.region", "no GPUs of this stack")
+        plan_caches(cfg, (placement,))
+    assert_one_line(str(err.value), "datasets[0].cache.region", "'us-west-2' has no GPUs of this stack",
+                    "['us-east-1']")
+    assert plan_caches(cfg, ()) == {}  # its readers left out: no cache, nothing to sit next to
