@@ -15,12 +15,14 @@ from newinfra.components.alicloud.network import Network as _AlicloudNetwork
 from newinfra.components.alicloud.storage import Storage as _AlicloudStorage
 from newinfra.components.alicloud.vm_pool import GpuVmPool as _AlicloudGpuVmPool
 from newinfra.components.aws.cluster import GpuCluster as _AwsGpuCluster
+from newinfra.components.aws.dataset_cache import DatasetCache as _AwsDatasetCache
 from newinfra.components.aws.guards import BudgetGuard as _AwsBudgetGuard
 from newinfra.components.aws.guards import InterruptionQueue as _AwsInterruptionQueue
 from newinfra.components.aws.network import Network as _AwsNetwork
 from newinfra.components.aws.storage import Storage as _AwsStorage
 from newinfra.components.aws.vm_pool import GpuVmPool as _AwsGpuVmPool
 from newinfra.components.gcp.cluster import GpuCluster as _GcpGpuCluster
+from newinfra.components.gcp.dataset_cache import DatasetCache as _GcpDatasetCache
 from newinfra.components.gcp.guards import BudgetGuard as _GcpBudgetGuard
 from newinfra.components.gcp.network import Network as _GcpNetwork
 from newinfra.components.gcp.storage import Storage as _GcpStorage
@@ -133,9 +135,21 @@ class GcpBudgetGuard(_GcpBudgetGuard):
     TYPE = provider_token("GcpBudgetGuard")
 
 
+class AwsDatasetCache(_AwsDatasetCache):
+    """A dataset's S3 bytes next to its GPUs: FSx for Lustre with data repository associations, or Mountpoint for S3."""
+
+    TYPE = provider_token("AwsDatasetCache")
+
+
+class GcpDatasetCache(_GcpDatasetCache):
+    """A dataset's Cloud Storage bytes next to its GPUs: the Cloud Storage FUSE CSI driver with a file cache."""
+
+    TYPE = provider_token("GcpDatasetCache")
+
+
 HOSTED: list[type[pulumi.ComponentResource]] = [
-    AlicloudGpuCluster, AlicloudGpuVmPool, AlicloudNetwork, AlicloudStorage, AwsBudgetGuard, AwsGpuCluster, AwsGpuVmPool,
-    AwsInterruptionQueue, AwsNetwork, AwsStorage, GcpBudgetGuard, GcpGpuCluster, GcpGpuVmPool, GcpNetwork, GcpStorage,
+    AlicloudGpuCluster, AlicloudGpuVmPool, AlicloudNetwork, AlicloudStorage, AwsBudgetGuard, AwsDatasetCache, AwsGpuCluster, AwsGpuVmPool,
+    AwsInterruptionQueue, AwsNetwork, AwsStorage, GcpBudgetGuard, GcpDatasetCache, GcpGpuCluster, GcpGpuVmPool, GcpNetwork, GcpStorage,
     GcpTpuSlice, GpuPlatform,
 ]
 

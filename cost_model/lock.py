@@ -36,6 +36,7 @@ class StaleLock(Exception):
 # for a config that does not use them (its hash is the same text as before).
 _LATER_KEYS = {"allowLocalZones": False, "optInRegions": []}
 _LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None}
+_LATER_DATASET_KEYS = {"cache": None}
 
 
 def _drop_unset(data: dict, defaults: dict) -> None:
@@ -52,6 +53,8 @@ def request_hash(request: PlacementRequest) -> str:
     _drop_unset(data, _LATER_KEYS)
     for w in data["workloads"]:
         _drop_unset(w, _LATER_WORKLOAD_KEYS)
+    for d in data.get("datasets", []):
+        _drop_unset(d, _LATER_DATASET_KEYS)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

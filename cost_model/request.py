@@ -83,6 +83,29 @@ class NodeRange(Model):
         return self
 
 
+class CacheAssociation(Model):
+    path: str = Field(min_length=1)  # where the bytes appear in the file system, e.g. /corpus
+    prefix: str = ""  # S3 key prefix under the dataset's bucket ("" = the whole bucket)
+
+
+class DatasetCacheSpec(Model):
+    """`cache` of a dataset: a copy next to its GPUs (components/planning/dataset_cache.py checks the values
+    against the cloud; the placement ignores it)."""
+
+    # aws: fsx | mountpoint (default by size); gcp: gcsfuse; alicloud: none (README: Dataset caches)
+    kind: Literal["fsx", "mountpoint", "gcsfuse"] | None = None
+    region: str | None = Field(default=None, min_length=1)  # default: the region of the GPUs that read it
+    associations: tuple[CacheAssociation, ...] = ()  # fsx: at most 8
+    throughput_per_tib: Int = 125  # fsx PERSISTENT_2 tier
+    local_cache_gb: Number | None = Field(default=None, gt=0)  # mountpoint / gcsfuse: per node
+    metadata_ttl_s: Int | None = Field(default=None, ge=0)
+
+    def as_plan_spec(self) -> dict[str, Any]:
+        spec = self.model_dump(exclude_none=True, exclude={"region"})
+        spec["associations"] = [a.model_dump() for a in self.associations]
+        return spec
+
+
 class Dataset(Model):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     size_gb: Number = Field(gt=0, le=1e9)
@@ -92,6 +115,7 @@ class Dataset(Model):
     # How much of the dataset is read per month by its workloads (GB); egress is priced on this.
     monthly_read_gb: Number | None = Field(default=None, ge=0, le=1e12)
     shared_file_system: bool = False
+    cache: DatasetCacheSpec | None = None
 
     @property
     def read_gb(self) -> float:

@@ -222,6 +222,7 @@ class EnvConfig(PlacementRequest):
             if d.home_cloud not in self.allowed_clouds:
                 problems.append(f"datasets[{i}].homeCloud: {d.home_cloud!r} is not in allowedClouds, so the "
                                 f"dataset would not be built; valid: {listing(self.allowed_clouds)}")
+        problems += self._cache_problems()
         problems += self._budget_problems()
         problems += self._service_problems()
         if problems:
@@ -262,6 +263,27 @@ class EnvConfig(PlacementRequest):
                                 "needs an allow-list (the clients' CIDRs), or leave public false (internal LB)")
         return problems
 
+    def _cache_problems(self) -> list[str]:
+        """Dataset caches checked as far as the config alone allows (components/planning/dataset_cache.py): the
+        cloud offers the kind, at most 8 FSx associations, a `region` the dataset's residency allows and an FSx
+        link that stays in the bucket's region. The program repeats the check with the placed region."""
+        from newinfra.components.planning.dataset_cache import plan_cache
+        from newinfra.errors import ComponentInputError
+
+        problems = []
+        for i, d in enumerate(self.datasets):
+            if d.cache is None or d.home_cloud not in self.allowed_clouds:
+                continue
+            try:
+                plan_cache(cloud=d.home_cloud, dataset=d.name, size_gb=d.size_gb, classification=d.classification,
+                           region=d.cache.region or d.home_region, bucket_region=d.home_region,
+                           residency={k: list(v) for k, v in self.data_residency.items()},
+                           spec=d.cache.as_plan_spec())
+            except ComponentInputError as exc:
+                key = {"cloud": "kind", "classification": "region"}.get(exc.property_path, exc.property_path)
+                problems.append(f"datasets[{i}].cache.{_camel_path(key)}: {exc.reason}")
+        return problems
+
     def _budget_problems(self) -> list[str]:
         alerts = self.budget_alerts
         if alerts is None:
@@ -293,6 +315,11 @@ class EnvConfig(PlacementRequest):
         """The cost model's view: only the keys the optimizer reads (the config hash covers exactly these)."""
         fields = PlacementRequest.model_fields
         return PlacementRequest.model_validate({k: getattr(self, k) for k in fields})
+
+
+def _camel_path(path: str) -> str:
+    """``local_cache_gb`` -> ``localCacheGb``: a component's key as the config file spells it."""
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), path)
 
 
 def _path(loc: tuple[Any, ...]) -> str:

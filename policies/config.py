@@ -26,7 +26,7 @@ LEVELS = {level.value: level for level in EnforcementLevel}
 # Stack config key (under newinfra:) -> [(policy, property)] it supplies a default for.
 STACK_DEFAULTS: dict[str, list[tuple[str, str]]] = {
     "monthlyBudgetUsd": [("monthly-budget", "monthlyBudgetUsd")],
-    "dataResidency": [("data-residency", "residency")],
+    "dataResidency": [("data-residency", "residency"), ("dataset-cache-residency", "residency")],
 }
 ENVIRONMENT_POLICIES = ("minimum-spot-share", "accelerator-scale-to-zero", "serving-zone-spread")
 
@@ -221,7 +221,8 @@ def resolve(pack: Pack, environment: str | None, stack: Mapping[str, dict[str, A
             extra = {k: v for k, v in entry.items() if k != "enforcementLevel"}
             if "enforcementLevel" in entry:
                 level = _level(entry["enforcementLevel"], f"--policy-config '{policy.name}'.enforcementLevel")
-            if policy.name == "data-residency" and "residency" in extra and "residency" in props:
+            if policy.name in ("data-residency", "dataset-cache-residency") and "residency" in extra \
+                    and "residency" in props:
                 extra["residency"] = props["residency"]  # already the platform's map, narrowed by the stack
             if extra and schema is None:
                 raise PolicyConfigError(f"--policy-config '{policy.name}': the policy takes no properties, got "

@@ -80,6 +80,7 @@ class RegionPlan:
     cidr: str
     placements: list[Placement] = field(default_factory=list)
     datasets: list[Any] = field(default_factory=list)
+    caches: list[dict[str, Any]] = field(default_factory=list)  # dataset cache plans that sit in this region
 
     @property
     def key(self) -> str:
@@ -100,12 +101,59 @@ def plan_regions(cfg: EnvConfig, placements: tuple[Placement, ...]) -> list[Regi
             for cloud, region in sorted(groups)]
 
 
+def plan_caches(cfg: EnvConfig, placements: tuple[Placement, ...]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Pure: every dataset `cache` planned and checked before any resource exists, keyed by (cloud, region).
+
+    A cache sits on the dataset's home cloud, in `cache.region` or else the region of the first GPUs there that
+    read the dataset, with the claim in the readers' team namespace; none while no GPUs there read it. Every refusal (a
+    ninth association, a region outside the dataset's residency, a cloud without a cache) is one ConfigError
+    naming `datasets[i].cache.<key>`."""
+    from newinfra.components.planning.dataset_cache import plan_cache
+    from newinfra.components.planning.k8s import DEFAULT_TEAM
+
+    from newinfra.errors import ComponentInputError
+
+    out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for i, ds in enumerate(cfg.datasets):
+        if ds.cache is None or ds.home_cloud not in cfg.allowed_clouds:
+            continue
+        readers = sorted((p for p in placements if p.cloud == ds.home_cloud
+                          and any(w.name == p.workload and w.dataset == ds.name for w in cfg.workloads)),
+                         key=lambda p: (p.region, p.workload, p.market))
+        if not readers:
+            continue  # no GPUs read it (its workloads left out): nothing to sit next to; `check` reports them
+        region = ds.cache.region or readers[0].region
+        try:
+            plan = plan_cache(cloud=ds.home_cloud, dataset=ds.name, size_gb=ds.size_gb,
+                              classification=ds.classification, region=region,
+                              bucket_region=ds.home_region, residency={k: list(v) for k, v in cfg.data_residency.items()},
+                              spec=ds.cache.as_plan_spec())
+        except ComponentInputError as exc:
+            key = {"cloud": "kind", "classification": "region"}.get(exc.property_path, exc.property_path)
+            raise ConfigError(f"datasets[{i}].cache.{key}: {exc.reason}") from None  # the config check missed it
+        in_region = [p for p in readers if p.region == region]
+        if not in_region:
+            raise ConfigError(f"datasets[{i}].cache.region: {region!r} has no GPUs of this stack that read "
+                              f"{ds.name!r}, so the cache would sit next to nothing; regions with readers: "
+                              f"{sorted({p.region for p in readers})}")
+        if plan["kind"] in ("mountpoint", "gcsfuse") and in_region[0].runs_on != "kubernetes":
+            raise ConfigError(f"datasets[{i}].cache.kind: {plan['kind']!r} mounts through a Kubernetes CSI driver, "
+                              f"but {in_region[0].workload!r} runs on VMs; valid there: fsx (AWS)")
+        team = next(w.team for w in cfg.workloads if w.name == in_region[0].workload) or DEFAULT_TEAM
+        plan.update(zone=in_region[0].zones[0], namespace=team, runs_on=in_region[0].runs_on)
+        out[(ds.home_cloud, region)].append(plan)
+    return out
+
+
 def main() -> None:
     cfg = read_config()
     placements = resolve_placements(cfg)
+    caches = plan_caches(cfg, placements)
     outputs: dict[str, Any] = defaultdict(list)
     by_cloud: dict[str, list[RegionPlan]] = defaultdict(list)
-    for plan in plan_regions(cfg, placements):
+    regions = plan_regions(cfg, placements)
+    for plan in regions:
+        plan.caches = caches.pop((plan.cloud, plan.region), [])
         by_cloud[plan.cloud].append(plan)
     for cloud in sorted(by_cloud):
         builder = importlib.import_module(CLOUD_BUILDERS[cloud])

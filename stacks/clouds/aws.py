@@ -20,9 +20,16 @@ def build(cfg, plans) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     clusters: list[GpuCluster] = []
     providers: list[aws.Provider] = []
+    storages: dict[str, Storage] = {}
+    regions: dict[str, dict[str, Any]] = {}
     for plan in plans:
-        for key, value in build_region(cfg, plan, clusters, providers).items():
+        for key, value in build_region(cfg, plan, clusters, providers, storages, regions).items():
             out.setdefault(key, []).extend(value)
+    # Caches last: a cache reads a bucket that may live in a region built after the cache's own.
+    for plan in plans:
+        for cache in plan.caches:
+            for key, value in dataset_cache(cfg, cache, storages[cache["dataset"]], regions[plan.region]).items():
+                out.setdefault(key, []).extend(value)
     if cfg.budget_alerts is not None and providers:
         out["budgetGuards"] = [budget_guard(cfg, clusters, pulumi.ResourceOptions(provider=providers[0]))]
     return out
@@ -51,8 +58,37 @@ def budget_guard(cfg, clusters: list[GpuCluster], opts: pulumi.ResourceOptions) 
     return {"cloud": "aws", "budget": guard.budget_name, "topic": guard.topic_arn}
 
 
+def dataset_cache(cfg, cache: dict[str, Any], storage: Storage, region: dict[str, Any]) -> dict[str, list[Any]]:
+    """The dataset's DatasetCache next to its GPUs (plan: stacks/program.py plan_caches, already checked)."""
+    from newinfra.components.aws.dataset_cache import DatasetCache
+
+    args: dict[str, Any] = {
+        "dataset": cache["dataset"], "size_gb": cfg.dataset(cache["dataset"]).size_gb,
+        "classification": cache["classification"], "region": cache["region"],
+        "bucket_region": cache["bucket_region"],
+        "residency": {k: list(v) for k, v in cfg.data_residency.items()},
+        "bucket_name": storage.bucket_name, "key_arn": storage.key_arn, "tags": cfg.tags,
+        "cache": cfg.dataset(cache["dataset"]).cache.as_plan_spec(),
+    }
+    network, cluster = region["network"], region.get("cluster")
+    if cache["kind"] == "fsx":
+        args.update(vpc_id=network.vpc_id, vpc_cidr=region["cidr"],
+                    subnet_id=network.private_subnet_by_zone.apply(lambda m, z=cache["zone"]: m[z]))
+    else:
+        args.update(cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig, namespace=cache["namespace"])
+    built = DatasetCache(f"{region['key']}-{cache['dataset']}-cache", args, region["opts"])
+    row = {"cloud": "aws", "region": cache["region"], "dataset": cache["dataset"], "kind": built.kind}
+    out: dict[str, list[Any]] = {"datasetCaches": [{**row, "fileSystemId": built.file_system_id,
+                                                    "claim": built.claim_name}]}
+    if built.file_system_id is not None:
+        out["fileSystems"] = [{"cloud": "aws", "region": cache["region"], "dataset": cache["dataset"],
+                               "id": built.file_system_id, "dns": built.file_system_dns}]
+    return out
+
+
 def build_region(cfg, plan, clusters: list[GpuCluster] | None = None,
-                 providers: list[aws.Provider] | None = None) -> dict[str, list[Any]]:
+                 providers: list[aws.Provider] | None = None, storages: dict[str, Storage] | None = None,
+                 regions: dict[str, dict[str, Any]] | None = None) -> dict[str, list[Any]]:
     region, key = plan.region, plan.key
     provider = aws.Provider(key, region=region, default_tags={"tags": cfg.tags})
     if providers is not None:
@@ -66,15 +102,20 @@ def build_region(cfg, plan, clusters: list[GpuCluster] | None = None,
         network = Network(key, {"cidr": plan.cidr, "zone_ids": zone_ids,
                                 "nat_per_zone": behaviour(cfg.profile).nat_per_zone, "tags": cfg.tags}, opts)
 
+    if regions is not None:
+        regions[region] = {"key": key, "opts": opts, "network": network, "cidr": plan.cidr}
     for ds in plan.datasets:
         args: dict[str, Any] = {"dataset": ds.name, "classification": ds.classification, "tags": cfg.tags}
         training_zone = _shared_fs_zone(cfg, plan, ds.name)
-        if ds.shared_file_system and network is not None and training_zone is not None:
+        # A dataset with a cache gets its shared file system from DatasetCache (one FSx, not two).
+        if ds.shared_file_system and ds.cache is None and network is not None and training_zone is not None:
             args["shared_file_system"] = {
                 "vpc_id": network.vpc_id, "vpc_cidr": plan.cidr,
                 "subnet_id": network.private_subnet_by_zone.apply(lambda m, z=training_zone: m[z]),
             }
         storage = Storage(f"{key}-{ds.name}", args, opts)
+        if storages is not None:
+            storages[ds.name] = storage
         out["buckets"].append({"cloud": "aws", "region": region, "dataset": ds.name, "name": storage.bucket_name})
         if storage.file_system_id is not None:
             out["fileSystems"].append({"cloud": "aws", "region": region, "dataset": ds.name,
@@ -101,6 +142,8 @@ def build_region(cfg, plan, clusters: list[GpuCluster] | None = None,
                                   "maxSize": pool["max_size"], "desiredSize": pool["desired_size"]}
                                  for pool in pools)
         out["kubeconfigs"].append(cluster.kubeconfig)
+        if regions is not None:
+            regions.setdefault(region, {})["cluster"] = cluster
         # Spot warnings, rebalance recommendations, scheduled changes and Capacity Block ends, read by the node
         # termination handler (queue processor mode) that the GPU layer installs.
         queue = InterruptionQueue(f"{key}-interruptions", {"cluster_name": cluster.cluster_name, "tags": cfg.tags},

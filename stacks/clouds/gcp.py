@@ -26,11 +26,18 @@ def build(cfg, plans) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {"buckets": [], "clusters": [], "nodeGroups": [], "fileSystems": [],
                                  "kubeconfigs": [], "gpuVmPools": [], "tpuSlices": []}
     providers = []
+    storages: dict[str, Storage] = {}
+    regions: dict[str, dict[str, Any]] = {}
     for plan in plans:
         provider = gcp.Provider(plan.key, project=project, region=plan.region,
                                 default_labels=gcp_labels(cfg.tags))
         providers.append(provider)
-        _region(cfg, plan, pulumi.ResourceOptions(provider=provider), out)
+        _region(cfg, plan, pulumi.ResourceOptions(provider=provider), out, storages, regions)
+    # Caches last: a cache reads a bucket that may live in a region built after the cache's own.
+    for plan in plans:
+        for cache in plan.caches:
+            out.setdefault("datasetCaches", []).append(
+                dataset_cache(cfg, cache, storages[cache["dataset"]], regions[plan.region]))
     if cfg.budget_alerts is not None and plans:
         out["budgetGuards"] = [budget_guard(cfg, plans[0].region, pulumi.ResourceOptions(provider=providers[0]))]
     return out
@@ -48,7 +55,24 @@ def budget_guard(cfg, region: str, opts: pulumi.ResourceOptions) -> dict[str, An
     return {"cloud": "gcp", "budget": guard.budget_name, "topic": guard.topic_id}
 
 
-def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) -> None:
+def dataset_cache(cfg, cache: dict[str, Any], storage: Storage, region: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's DatasetCache on the GKE cluster that reads it (plan: stacks/program.py plan_caches)."""
+    from newinfra.components.gcp.dataset_cache import DatasetCache
+
+    built = DatasetCache(f"{region['key']}-{cache['dataset']}-cache", {
+        "dataset": cache["dataset"], "size_gb": cfg.dataset(cache["dataset"]).size_gb,
+        "classification": cache["classification"], "region": cache["region"],
+        "bucket_region": cache["bucket_region"],
+        "residency": {k: list(v) for k, v in cfg.data_residency.items()},
+        "bucket_name": storage.bucket_name, "kubeconfig": region["cluster"].kubeconfig,
+        "namespace": cache["namespace"], "cache": cfg.dataset(cache["dataset"]).cache.as_plan_spec(),
+    }, region["opts"])
+    return {"cloud": "gcp", "region": cache["region"], "dataset": cache["dataset"], "kind": built.kind,
+            "claim": built.claim_name}
+
+
+def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]],
+            storages: dict[str, Storage] | None = None, regions: dict[str, dict[str, Any]] | None = None) -> None:
     region, key = plan.region, plan.key
     network = Network(key, {"cidr": plan.cidr, "regions": [region], "tags": cfg.tags}, opts) \
         if plan.placements else None
@@ -57,10 +81,13 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
     for ds in plan.datasets:
         args: dict[str, Any] = {"location": region, "tags": cfg.tags, "classification": ds.classification}
         zone = next((p.zones[0] for p in plan.placements if workload_of(cfg, p).dataset == ds.name), None)
-        if ds.shared_file_system and network is not None and zone is not None:
+        # A dataset with a cache is read through it (GCS FUSE), not through a Filestore copy as well.
+        if ds.shared_file_system and ds.cache is None and network is not None and zone is not None:
             args["shared_file_system"] = {"network": network.network_id, "zone": zone,
                                           "capacity_gib": max(FILESTORE_ZONAL_MIN_GIB, int(ds.size_gb))}
         storage = Storage(f"{key}-{ds.name}", args, opts)
+        if storages is not None:
+            storages[ds.name] = storage
         out["buckets"].append({"cloud": "gcp", "region": region, "dataset": ds.name, "name": storage.bucket_name})
         if "shared_file_system" in args:
             out["fileSystems"].append({"cloud": "gcp", "region": region, "dataset": ds.name,
@@ -86,6 +113,8 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]]) 
                                 "endpoint": cluster.endpoint})
         out["nodeGroups"].extend(_node_group_row(region, pool) for pool in pools)
         out["kubeconfigs"].append(pulumi.Output.secret(cluster.kubeconfig))
+        if regions is not None:
+            regions[region] = {"key": key, "opts": opts, "cluster": cluster}
         kubernetes_layer(cfg, key, "gcp", cluster.kubeconfig, k8s, pools, cluster, cloud_provider=opts.provider)
 
     for p in (p for p in plan.placements if p.runs_on == "vm"):

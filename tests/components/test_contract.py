@@ -99,6 +99,14 @@ VALID = {
                                        "scope": {"environment": "staging"}, "region": "us-central1"}),
     "GpuPlatform": ("kubernetes", lambda: {"cloud": "aws", "node_pools": [aws_pool()], "teams": TEAMS,
                                            "workloads": WORKLOADS}),
+    "AwsDatasetCache": ("aws", lambda: {"dataset": "corpus", "size_gb": 3000, "classification": "internal",
+                                        "region": "us-east-1", "residency": {"internal": ["us-*"]},
+                                        "bucket_name": "corpus-data", "key_arn": "arn:aws:kms:us-east-1:1:key/k",
+                                        "tags": TAGS, "vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16",
+                                        "subnet_id": "subnet-1"}),
+    "GcpDatasetCache": ("gcp", lambda: {"dataset": "tokens", "size_gb": 800, "classification": "internal",
+                                        "region": "us-central1", "residency": {"internal": ["us-*"]},
+                                        "bucket_name": "tokens-data", "kubeconfig": KUBECONFIG}),
 }
 
 # hosted class name -> (argument overrides, property path, the bad value as the message shows it)
@@ -126,6 +134,9 @@ BAD = {
     "GcpBudgetGuard": ({"recipients": []}, "recipients", "[]"),
     # DcgmAlerts is the platform's last child: its thresholds used to fail after the others existed.
     "GpuPlatform": ({"alert_thresholds": {"idle_minutes": 1}}, "alert_thresholds.idle_minutes", "1"),
+    "AwsDatasetCache": ({"cache": {"associations": [{"path": f"/p{i}", "prefix": f"p{i}/"} for i in range(9)]}},
+                        "cache.associations", "9 data repository associations"),
+    "GcpDatasetCache": ({"region": "europe-west4"}, "cache.region", "'europe-west4'"),
 }
 
 PYTHON_CLASSES = {
@@ -138,6 +149,7 @@ PYTHON_CLASSES = {
     "GcpTpuSlice": "gcp.tpu.TpuSlice", "AlicloudNetwork": "alicloud.network.Network",
     "AlicloudStorage": "alicloud.storage.Storage", "AlicloudGpuCluster": "alicloud.cluster.GpuCluster",
     "AlicloudGpuVmPool": "alicloud.vm_pool.GpuVmPool", "GpuPlatform": "k8s.platform.GpuPlatform",
+    "AwsDatasetCache": "aws.dataset_cache.DatasetCache", "GcpDatasetCache": "gcp.dataset_cache.DatasetCache",
 }
 
 

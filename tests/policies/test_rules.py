@@ -420,11 +420,12 @@ def test_passing_fixture_is_clean(case: Case) -> None:
 
 
 def test_every_policy_has_cases() -> None:
+    from tests.policies.test_cache_rules import CASES as CACHE_CASES  # issue 16: dataset caches
     from tests.policies.test_coverage_rules import CASES as COVERAGE_CASES  # the issue-13 coverage rules
     from tests.policies.test_serving_rules import CASES as SERVING_CASES  # the issue-16 serving rules
 
     names = {p.name for pk in packs() for p in pk.policies}
-    assert names == {c.policy for c in [*CASES, *COVERAGE_CASES, *SERVING_CASES]}
+    assert names == {c.policy for c in [*CASES, *COVERAGE_CASES, *SERVING_CASES, *CACHE_CASES]}
 
 
 def test_whole_bill_finding_names_the_biggest_lines_and_the_unpriced():

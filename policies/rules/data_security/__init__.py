@@ -3,10 +3,13 @@ Kubernetes workloads (kubernetes.py: one rule per fact, e.g. a privileged contai
 kubernetes-workload-security's alone)."""
 
 from newinfra.policies.rules.data_security import (
+    cache_encryption,
+    cache_residency,
     clusters,
     compute_paths,
     databases,
     file_systems,
+    fsx_associations,
     gke_clusters,
     gpu_pools,
     iam,
@@ -44,4 +47,8 @@ POLICIES = [
     *serving_endpoints.POLICIES,
     *serving_disruption_budget.POLICIES,
     *serving_zone_spread.POLICIES,
+    # Dataset caches (issue 16): residency, encryption, the FSx association limit.
+    *cache_residency.POLICIES,
+    *cache_encryption.POLICIES,
+    *fsx_associations.POLICIES,
 ]
