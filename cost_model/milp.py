@@ -88,8 +88,9 @@ class Program:
     x_col: np.ndarray | None = None  # per n column: its one-offer binary, -1 where it has none
 
 
-# Above this many configurations a workload keeps the general form (any-split counts on 1-accelerator nodes).
-MAX_CONFIGS = 400
+# Above this many configurations (before and after dropping dominated ones) a workload keeps the general form.
+MAX_CONFIGS = 20000
+MAX_KEPT = 600
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,12 @@ class Configs:
     n2: np.ndarray
 
 
-def configurations(c: Candidates, limit: int = MAX_CONFIGS) -> Configs | None:
+def configurations(c: Candidates, rank: np.ndarray | None = None, limit: int = MAX_CONFIGS) -> Configs | None:
     """Every configuration of `c` worth considering (module docstring), or None for the general form: more
-    than `limit`, or all spot under a share cap (the general form does not restrict that case: unchanged)."""
+    than `limit`, or all spot under a share cap (the general form does not restrict that case: unchanged).
+    A configuration is dropped when another in the same zone costs no more, uses no more of any quota row and
+    wins the tie-break (`rank`): swapping it in keeps every row and does not raise the cost (same zone: same
+    egress and charges), so no optimum needs the dropped one."""
     w = c.workload
     od, sp = np.flatnonzero(c.market == 0), np.flatnonzero(c.market == 1)
     if not len(od) and len(sp) and c.cap < 1:
@@ -142,7 +146,36 @@ def configurations(c: Candidates, limit: int = MAX_CONFIGS) -> Configs | None:
         return None
     order = np.lexsort((n2, i2, n1, i1))  # deterministic column order
     i1, n1, i2, n2 = i1[order], n1[order], i2[order], n2[order]
+    keep = _undominated(c, np.arange(len(c.offer)) if rank is None else rank, i1, n1, i2, n2)
+    if keep.sum() > MAX_KEPT:
+        return None
+    i1, n1, i2, n2 = i1[keep], n1[keep], i2[keep], n2[keep]
     return Configs(c.zone[i1], i1, n1, i2, n2)
+
+
+def _undominated(c: Candidates, rank, i1, n1, i2, n2) -> np.ndarray:
+    two = i2 >= 0
+    j2, m2 = np.where(two, i2, 0), np.where(two, n2, 0)
+    cost = c.price[i1] * n1 + c.price[j2] * m2
+    tie = rank[i1] * n1 + rank[j2] * m2
+    rows = sorted({q for qs in c.quota_rows for q in qs})
+    use = np.zeros((len(i1), len(rows)))
+    for r, q in enumerate(rows):
+        has = np.array([q in qs for qs in c.quota_rows], bool)
+        use[:, r] = has[i1] * c.units[i1] * n1 + (has[j2] & two) * c.units[j2] * m2
+    keep = np.ones(len(i1), bool)
+    zone = c.zone[i1]
+    for z in np.unique(zone):
+        m = np.flatnonzero(zone == z)
+        if len(m) < 2:
+            continue
+        cz, tz, uz = cost[m], tie[m], use[m]
+        # better[j, i]: j dominates i (no dearer, no more quota, and first by cost, then tie rank, then order)
+        weakly = (cz[:, None] <= cz[None, :]) & np.all(uz[:, None, :] <= uz[None, :, :], axis=2)
+        first = (cz[:, None] < cz[None, :]) | ((cz[:, None] == cz[None, :]) & (
+            (tz[:, None] < tz[None, :]) | ((tz[:, None] == tz[None, :]) & (m[:, None] < m[None, :]))))
+        keep[m] = ~(weakly & first).any(axis=0)
+    return keep
 
 
 def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | None,
@@ -151,7 +184,14 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
     """``already_open``: keys of the charges paid anyway (pinned or solver-free workloads need them).
     ``tight``: the assignment form for single-market workloads (module docstring). ``ranks``: each candidate's
     tie-break rank (default its position), so that a reduced candidate list breaks ties as the full one did."""
-    assign = [configurations(c) if tight else None for c in cands]
+    # workloads that ask the same thing share their candidate arrays: their configurations are computed once
+    memo: dict[tuple[int, int], Configs | None] = {}
+    assign = []
+    for wi, c in enumerate(cands):
+        key = (id(c.offer), id(ranks[wi]) if ranks is not None else -1)
+        if tight and key not in memo:
+            memo[key] = configurations(c, None if ranks is None else np.asarray(ranks[wi]))
+        assign.append(memo[key] if tight else None)
     sizes = np.array([len(c.offer) if a is None else len(a.i1) for c, a in zip(cands, assign, strict=True)],
                      np.int64)
     zsizes = np.array([len(c.zones) if a is None else 0 for c, a in zip(cands, assign, strict=True)], np.int64)

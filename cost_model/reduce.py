@@ -28,6 +28,7 @@ quotas and budget are. `lift` maps a solution of the reduced model back into the
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -94,7 +95,13 @@ def duplicate_zones(c: Candidates, alive: np.ndarray) -> np.ndarray:
 def reduce(cands: list[Candidates]) -> Reduced:
     out, keep = [], []
     n_off = n_zone = 0
+    memo: dict[int, tuple[Candidates, np.ndarray]] = {}
     for c in cands:
+        if id(c.offer) in memo:  # the builder shares one computation among workloads that ask the same thing
+            r, kept = memo[id(c.offer)]
+            out.append(dataclasses.replace(r, workload=c.workload))
+            keep.append(kept)
+            continue
         alive = ~dominated(c)
         n_off += int((~alive).sum())
         dup = duplicate_zones(c, alive)
@@ -108,6 +115,7 @@ def reduce(cands: list[Candidates]) -> Reduced:
             c.egress[zone_keep], c.need, c.cap, c.node_range, c.fixed,
             tuple(ch for ch, k in zip(c.charges, zone_keep, strict=True) if k) if c.charges else ()))
         keep.append(kept)
+        memo[id(c.offer)] = (out[-1], kept)
     return Reduced(out, keep, n_off, n_zone)
 
 
