@@ -396,6 +396,11 @@ def solve_decomposed(p: Program) -> Result:
     the budget row; the budget only ever cuts off cheaper points, so when their sum keeps to it they are the
     optimum with it too, and only when it does not is the coupled model solved (never a relaxation's guess)."""
     start = time.perf_counter()
+    # A row without columns (a workload none of whose configurations is feasible) belongs to no group: it
+    # decides feasibility alone.
+    empty = np.diff(p.A.tocsr().indptr) == 0
+    if np.any(empty & ((p.lo > 1e-9) | (p.hi < -1e-9))):
+        return Result(2, None, None, SolveStats(time.perf_counter() - start, 0.0, 0, 0, False))
     count, label = groups(p)
     keep = coupling_rows(p)
     A = p.A.tocsr()
