@@ -171,7 +171,9 @@ def _undominated(c: Candidates, rank, i1, n1, i2, n2) -> np.ndarray:
             continue
         cz, tz, uz = cost[m], tie[m], use[m]
         # better[j, i]: j dominates i (no dearer, no more quota, and first by cost, then tie rank, then order)
-        weakly = (cz[:, None] <= cz[None, :]) & np.all(uz[:, None, :] <= uz[None, :, :], axis=2)
+        weakly = cz[:, None] <= cz[None, :]
+        for r in range(uz.shape[1]):  # few quota rows per zone: 2-D comparisons, no K x K x rows array
+            weakly &= uz[:, r, None] <= uz[None, :, r]
         first = (cz[:, None] < cz[None, :]) | ((cz[:, None] == cz[None, :]) & (
             (tz[:, None] < tz[None, :]) | ((tz[:, None] == tz[None, :]) & (m[:, None] < m[None, :]))))
         keep[m] = ~(weakly & first).any(axis=0)
