@@ -5,6 +5,18 @@ s (binary per workload: served; priority mode only) | x (binary per candidate, o
 several candidates in one market, so that each (workload, market) pool is one offer) | b (binary per region
 charge: control plane, NAT, shared file system, open when any workload runs where it needs it; its cost is
 paid once however many workloads share it, which is what makes consolidating in one region pay).
+
+With ``tight=True`` a workload gets the configuration (assignment) form where its configurations are few
+(`configurations`): one binary per configuration, "these one or two pools with these node counts in this
+zone", their sum 1, and no integer node counts, zone binaries or big-M links. Exact, because a workload runs
+at most one offer per market in one zone, and for a fixed pair of offers and spot node count, the fewest
+on-demand nodes that cover the count, keep the spot share and the node range are never worse than more (more
+nodes cost more and use more quota, and the bound caps them anyway); single pools are the pair with the
+other pool empty, and with perNode the node count is fixed. Each configuration's cost, quota use and charges
+are what the general form would charge for the same pools. The LP relaxation of this form is the convex hull
+of each workload's own configurations: it cannot buy a fraction of a node nor open a fraction of a zone for a
+whole pool, which is what made the general form branch. A column of this form stands for up to two pools;
+`Program.pools` says which candidates and how many nodes each.
 """
 
 from __future__ import annotations
@@ -71,13 +83,120 @@ class Program:
     quota_rows: dict[int, int]  # quota index -> row
     budget_row: int | None
     charge_cols: dict[tuple[str, ...], int] | None = None  # charge key -> its "open" column
+    # per n column, the pools it stands for: (candidate, nodes per unit) twice, candidate -1 for none
+    pools: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    x_col: np.ndarray | None = None  # per n column: its one-offer binary, -1 where it has none
+
+
+# Above this many configurations (before and after dropping dominated ones) a workload keeps the general form.
+MAX_CONFIGS = 20000
+MAX_KEPT = 600
+
+
+@dataclass(frozen=True)
+class Configs:
+    """A workload's configurations: zone, and pools (candidate, nodes); i2 = -1 where there is one pool."""
+
+    zone: np.ndarray
+    i1: np.ndarray
+    n1: np.ndarray
+    i2: np.ndarray
+    n2: np.ndarray
+
+
+def configurations(c: Candidates, rank: np.ndarray | None = None, limit: int = MAX_CONFIGS) -> Configs | None:
+    """Every configuration of `c` worth considering (module docstring), or None for the general form: more
+    than `limit`, or all spot under a share cap (the general form does not restrict that case: unchanged).
+    A configuration is dropped when another in the same zone costs no more, uses no more of any quota row and
+    wins the tie-break (`rank`): swapping it in keeps every row and does not raise the cost (same zone: same
+    egress and charges), so no optimum needs the dropped one."""
+    w = c.workload
+    od, sp = np.flatnonzero(c.market == 0), np.flatnonzero(c.market == 1)
+    if not len(od) and len(sp) and c.cap < 1:
+        return None
+    lo, hi = c.node_range if c.node_range is not None and w.per_node is None else (0, np.iinfo(np.int64).max)
+    exact = w.per_node is not None
+    # single pools: the only useful count (spot alone only when the cap allows all-spot)
+    singles = np.concatenate([od, sp]) if c.cap >= 1 else od
+    n = np.full(len(singles), c.need, np.int64) if exact else         np.maximum(-(-c.need // np.maximum(c.apn[singles], 1)), lo)
+    ok = (n <= c.bound[singles]) & (n <= hi) & (n > 0)
+    parts = [(singles[ok], n[ok], np.full(ok.sum(), -1), np.zeros(ok.sum(), np.int64))]
+    if len(od) and len(sp) and c.cap > 0:
+        pi, pj = np.nonzero(c.zone[od][:, None] == c.zone[sp][None, :])
+        a, b = od[pi], sp[pj]
+        if len(a) * int(c.bound[b].max(initial=0)) > 4 * limit:
+            return None
+        for i1, i2 in zip(a.tolist(), b.tolist(), strict=True):
+            n2 = np.arange(1, int(c.bound[i2]) + 1, dtype=np.int64)
+            if exact:
+                n1 = c.need - n2
+            else:
+                n1 = -(-np.maximum(c.need - c.apn[i2] * n2, 0) // c.apn[i1])
+                if c.cap < 1:
+                    n1 = np.maximum(n1, np.ceil(n2 * (1 - c.cap) / c.cap - 1e-9).astype(np.int64))
+                n1 = np.maximum(n1, lo - n2)
+            n1 = np.maximum(n1, 1)
+            good = (n1 <= c.bound[i1]) & (n1 + n2 <= hi) & (n2 <= c.cap * (n1 + n2) + 1e-9)
+            if exact:
+                good &= n1 + n2 == c.need
+            k = int(good.sum())
+            parts.append((np.full(k, i1), n1[good], np.full(k, i2), n2[good]))
+    i1, n1, i2, n2 = (np.concatenate(x) for x in zip(*parts, strict=True))
+    if len(i1) > limit:
+        return None
+    order = np.lexsort((n2, i2, n1, i1))  # deterministic column order
+    i1, n1, i2, n2 = i1[order], n1[order], i2[order], n2[order]
+    keep = _undominated(c, np.arange(len(c.offer)) if rank is None else rank, i1, n1, i2, n2)
+    if keep.sum() > MAX_KEPT:
+        return None
+    i1, n1, i2, n2 = i1[keep], n1[keep], i2[keep], n2[keep]
+    return Configs(c.zone[i1], i1, n1, i2, n2)
+
+
+def _undominated(c: Candidates, rank, i1, n1, i2, n2) -> np.ndarray:
+    two = i2 >= 0
+    j2, m2 = np.where(two, i2, 0), np.where(two, n2, 0)
+    cost = c.price[i1] * n1 + c.price[j2] * m2
+    tie = rank[i1] * n1 + rank[j2] * m2
+    rows = sorted({q for qs in c.quota_rows for q in qs})
+    use = np.zeros((len(i1), len(rows)))
+    for r, q in enumerate(rows):
+        has = np.array([q in qs for qs in c.quota_rows], bool)
+        use[:, r] = has[i1] * c.units[i1] * n1 + (has[j2] & two) * c.units[j2] * m2
+    keep = np.ones(len(i1), bool)
+    zone = c.zone[i1]
+    for z in np.unique(zone):
+        m = np.flatnonzero(zone == z)
+        if len(m) < 2:
+            continue
+        cz, tz, uz = cost[m], tie[m], use[m]
+        # better[j, i]: j dominates i (no dearer, no more quota, and first by cost, then tie rank, then order)
+        weakly = cz[:, None] <= cz[None, :]
+        for r in range(uz.shape[1]):  # few quota rows per zone: 2-D comparisons, no K x K x rows array
+            weakly &= uz[:, r, None] <= uz[None, :, r]
+        first = (cz[:, None] < cz[None, :]) | ((cz[:, None] == cz[None, :]) & (
+            (tz[:, None] < tz[None, :]) | ((tz[:, None] == tz[None, :]) & (m[:, None] < m[None, :]))))
+        keep[m] = ~(weakly & first).any(axis=0)
+    return keep
 
 
 def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | None,
-          served_var: bool, already_open: frozenset = frozenset()) -> Program:
-    """``already_open``: keys of the charges paid anyway (pinned or solver-free workloads need them)."""
-    sizes = np.array([len(c.offer) for c in cands], np.int64)
-    zsizes = np.array([len(c.zones) for c in cands], np.int64)
+          served_var: bool, already_open: frozenset = frozenset(), *, tight: bool = False,
+          ranks: list[np.ndarray] | None = None) -> Program:
+    """``already_open``: keys of the charges paid anyway (pinned or solver-free workloads need them).
+    ``tight``: the assignment form for single-market workloads (module docstring). ``ranks``: each candidate's
+    tie-break rank (default its position), so that a reduced candidate list breaks ties as the full one did."""
+    # workloads that ask the same thing share their candidate arrays: their configurations are computed once
+    memo: dict[tuple[int, int], Configs | None] = {}
+    assign = []
+    for wi, c in enumerate(cands):
+        key = (id(c.offer), id(ranks[wi]) if ranks is not None else -1)
+        if tight and key not in memo:
+            memo[key] = configurations(c, None if ranks is None else np.asarray(ranks[wi]))
+        assign.append(memo[key] if tight else None)
+    sizes = np.array([len(c.offer) if a is None else len(a.i1) for c, a in zip(cands, assign, strict=True)],
+                     np.int64)
+    zsizes = np.array([len(c.zones) if a is None else 0 for c, a in zip(cands, assign, strict=True)], np.int64)
     n_start = np.concatenate([[0], np.cumsum(sizes)])
     total_n = int(n_start[-1])
     y_start = total_n + np.concatenate([[0], np.cumsum(zsizes)])
@@ -85,16 +204,40 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
     x0 = s0 + (len(cands) if served_var else 0)
     x_next = x0
     R = Rows()
-    cost, tie, upper = [], [], []
+    cost, tie, upper, pools = [], [], [], []
     x_upper = []
+    x_col = np.full(total_n, -1, np.int64)
     quota_terms: dict[int, list[tuple[int, float]]] = {}
     for wi, c in enumerate(cands):
-        k, nz = len(c.offer), len(c.zones)
+        k, nz = int(sizes[wi]), len(c.zones)
         ncols = np.arange(n_start[wi], n_start[wi] + k)
-        ycols = np.arange(y_start[wi], y_start[wi] + nz)
+        rank = np.arange(len(c.offer)) if ranks is None else np.asarray(ranks[wi], float)
         s = s0 + wi if served_var else None
+        g = assign[wi]
+        if g is not None:
+            two = g.i2 >= 0
+            j2 = np.where(two, g.i2, 0)
+            m2 = np.where(two, g.n2, 0)
+            cost.append(c.workload.hours_per_month * (c.price[g.i1] * g.n1 + c.price[j2] * m2) + c.egress[g.zone])
+            tie.append(TIE * (rank[g.i1] * g.n1 + rank[j2] * m2))
+            upper.append(np.ones(k))
+            pools.append((g.i1, g.n1, g.i2, g.n2))
+            r = R.new(1, 0.0 if served_var else 1.0, 0.0 if served_var else 1.0)  # one configuration
+            R.put(r, ncols, 1.0)
+            if s is not None:
+                R.put(r, [s], -1.0)
+            use: dict[tuple[int, int], float] = {}
+            for col, i, nn in [*zip(ncols, g.i1, g.n1, strict=True),
+                               *zip(ncols[two], g.i2[two], g.n2[two], strict=True)]:
+                for q in c.quota_rows[i]:
+                    use[(q, int(col))] = use.get((q, int(col)), 0.0) + float(c.units[i] * nn)
+            for (q, col), v in use.items():
+                quota_terms.setdefault(q, []).append((col, v))
+            continue
+        pools.append((np.arange(k), np.ones(k, np.int64), np.full(k, -1), np.zeros(k, np.int64)))
+        ycols = np.arange(y_start[wi], y_start[wi] + nz)
         cost.append(c.workload.hours_per_month * c.price)
-        tie.append(TIE * np.arange(k))
+        tie.append(TIE * rank)
         upper.append(c.bound.astype(float))
         exact = c.workload.per_node is not None
         # With s, right-hand sides move into the s column: sum y = s, coverage >= need * s, ...
@@ -132,6 +275,7 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
         mi = np.flatnonzero(multi)
         if len(mi):
             xcols = np.arange(x_next, x_next + len(mi))
+            x_col[ncols[mi]] = xcols
             x_next += len(mi)
             x_upper.append(np.ones(len(mi)))
             R.put(links[mi], xcols, -c.bound[mi])
@@ -160,13 +304,17 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
                     charge_cols[ch.key] = x_next + len(charge_cols)
                     charge_cost.append(ch.monthly_usd)
                 r = R.new(1, -np.inf, 0.0)
-                R.put(r, [int(y_start[wi]) + z, charge_cols[ch.key]], [1.0, -1.0])
+                # the zone's binary, or in the assignment form the sum of its pools there (at most one is 1)
+                zc = [int(y_start[wi]) + z] if assign[wi] is None else \
+                    (n_start[wi] + np.flatnonzero(assign[wi].zone == z)).tolist()
+                R.put(r, [*zc, charge_cols[ch.key]], [*([1.0] * len(zc)), -1.0])
     b0 = x_next
     num = x_next + len(charge_cols)
     col_cost = np.zeros(num)
     col_cost[b0:] = charge_cost
     col_cost[:total_n] = np.concatenate(cost) if cands else 0.0
-    col_cost[total_n:s0] = np.concatenate([c.egress for c in cands]) if cands else 0.0
+    col_cost[total_n:s0] = np.concatenate([np.zeros(0)] + [c.egress for c, a in zip(cands, assign, strict=True)
+                                                           if a is None])
     budget_row = None
     if budget_left is not None:
         nzc = np.flatnonzero(col_cost)
@@ -181,7 +329,9 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
     if cands:
         objective[:total_n] += np.concatenate(tie)
     return Program(objective, col_cost, A, lo, hi, col_upper, n_start, y_start,
-                   np.arange(s0, x0) if served_var else None, quota_rows, budget_row, charge_cols)
+                   np.arange(s0, x0) if served_var else None, quota_rows, budget_row, charge_cols,
+                   tuple(np.concatenate([p[j] for p in pools] + [np.zeros(0, np.int64)]).astype(np.int64)
+                         for j in range(4)), x_col)
 
 
 def solve(p: Program, objective: np.ndarray | None = None, extra: list[LinearConstraint] = ()):
@@ -248,6 +398,11 @@ def solve_decomposed(p: Program) -> Result:
     the budget row; the budget only ever cuts off cheaper points, so when their sum keeps to it they are the
     optimum with it too, and only when it does not is the coupled model solved (never a relaxation's guess)."""
     start = time.perf_counter()
+    # A row without columns (a workload none of whose configurations is feasible) belongs to no group: it
+    # decides feasibility alone.
+    empty = np.diff(p.A.tocsr().indptr) == 0
+    if np.any(empty & ((p.lo > 1e-9) | (p.hi < -1e-9))):
+        return Result(2, None, None, SolveStats(time.perf_counter() - start, 0.0, 0, 0, False))
     count, label = groups(p)
     keep = coupling_rows(p)
     A = p.A.tocsr()

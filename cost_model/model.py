@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from newinfra.cost_model import milp
+from newinfra.cost_model import milp, reduce
 from newinfra.cost_model.candidates import (
     FAMILIES,
     MARKETS,
@@ -210,15 +210,21 @@ def _all_served(ctx: SolveContext) -> list[WorkloadPlan] | None:
         return None
     if not open_:
         return plans
-    prog = milp.build(open_, ctx.quota_left, budget, served_var=False,
-                      already_open=frozenset(ch.key for ch in paid))
-    res = milp.solve_decomposed(prog)
-    _no_plan_within_limit(res, len(prog.c))
+    already = frozenset(ch.key for ch in paid)
+    # The plans, explanations and LP duals read the unreduced program; the solver gets the exact reduction
+    # (cost_model/reduce.py) in the assignment form where it applies, and its plan is mapped back.
+    prog = milp.build(open_, ctx.quota_left, budget, served_var=False, already_open=already)
+    red = reduce.reduce(open_)
+    small = milp.build(red.cands, ctx.quota_left, budget, served_var=False, already_open=already, tight=True,
+                       ranks=red.ranks)
+    res = milp.solve_decomposed(small)
+    _no_plan_within_limit(res, len(small.c))
     if res.status != 0 or res.x is None:
         return None
-    ctx.program, ctx.x, ctx.stats = prog, res.x, res.stats
+    x = reduce.lift(prog, open_, red, small, res.x)
+    ctx.program, ctx.x, ctx.stats = prog, x, res.stats
     ctx.cands = open_ + fixed
-    return plans + [_plan_from(c, prog, res.x, wi, ctx) for wi, c in enumerate(open_)]
+    return plans + [_plan_from(c, prog, x, wi, ctx) for wi, c in enumerate(open_)]
 
 
 def _by_priority(ctx: SolveContext) -> tuple[list[WorkloadPlan], tuple[LeftOut, ...]]:
