@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import time
 import warnings
 
 import pytest
@@ -31,12 +30,11 @@ def test_offers_sorted_priced_and_versioned(cat):
     assert sum(e.scope == "duplicate" for e in cat.excluded) == 154  # SOURCES.md: 154 duplicate TPU rows
 
 
-def test_loaded_once_and_fast(cat):
+def test_loaded_once_and_rebuilt_the_same(cat):
+    # Load time is a benchmark's business (benchmarks/cost_model_bench.py), not a timed assertion here.
     assert load_catalog() is cat
-    files = read_files(DATA_DIR)
-    start = time.perf_counter()
-    Catalog(files)
-    assert time.perf_counter() - start < 1.0
+    again = Catalog(read_files(DATA_DIR))
+    assert again.offers == cat.offers and again.version == cat.version
 
 
 def test_offers_for_and_instances(cat):
