@@ -43,6 +43,7 @@ from newinfra.cost_model.catalog.opt_in import allowed
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.hosts import floor_for
+from newinfra.cost_model.markets import spot_overhead
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 
 from newinfra.facts import RUNS_ON, runs_on
@@ -146,6 +147,25 @@ class Candidates:
     fixed: Fixed | None = None
     # per local zone: the region charges (control plane, NAT, shared file system) a pool there needs
     charges: tuple[tuple, ...] = ()
+    # any-of accelerators: per local zone, the coverage need of the accelerator variant that zone belongs to
+    # (`need` then is their least, for messages only); None when every zone needs `need`
+    zone_need: np.ndarray | None = None
+
+
+def merge_variants(w: Workload, parts: list[Candidates]) -> Candidates:
+    """One workload's candidates over several accelerators (see `CandidateBuilder.build_workload`)."""
+    offsets = np.cumsum([0] + [len(p.zones) for p in parts])
+    scale = [p.workload.hours_per_month / w.hours_per_month for p in parts]
+    zone_need = np.concatenate([np.full(len(p.zones), p.need, np.int64) for p in parts])
+    return Candidates(
+        w, np.concatenate([p.offer for p in parts]), np.concatenate([p.market for p in parts]),
+        np.concatenate([p.price * s for p, s in zip(parts, scale, strict=True)]),
+        np.concatenate([p.apn for p in parts]), np.concatenate([p.bound for p in parts]),
+        np.concatenate([p.zone + off for p, off in zip(parts, offsets, strict=False)]),
+        [q for p in parts for q in p.quota_rows], np.concatenate([p.units for p in parts]),
+        np.concatenate([p.zones for p in parts]), np.concatenate([p.egress for p in parts]),
+        int(zone_need.min()), parts[0].cap, parts[0].node_range, None,
+        tuple(ch for p in parts for ch in p.charges), zone_need)
 
 
 @dataclass(frozen=True)
@@ -183,6 +203,10 @@ class CandidateBuilder:
         self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
         self._egress: dict[tuple[str | None, int], float] = {}
         self._built: dict[tuple, Candidates] = {}
+        # spot's expected restart overhead per offer (cost_model/markets.py); None: no penalty configured
+        spot = request.markets.spot
+        self.spot_factor = np.array([spot_overhead(request, o.cloud, o.instance_type) for o in index.offers],
+                                    float) if spot.interruptions_per_day and spot.restart_hours > 0 else None
         from newinfra.cost_model.open_costs import OpenCosts
 
         self.open_costs = OpenCosts(request)
@@ -244,6 +268,28 @@ class CandidateBuilder:
             self._built[key] = self._build(w, accelerator)
         return dataclasses.replace(self._built[key], workload=w)
 
+    def build_workload(self, w: Workload) -> Candidates:
+        """Candidates of w over every accelerator it accepts. One accelerator: `build`. Several (any-of): each
+        accelerator's variant (its count and hours, `Workload.variant`) is built and pruned on its own (the
+        pruning rules hold within a variant), then the variants' zones are put side by side as zones of one
+        workload, so the one-zone row picks one (accelerator, zone); prices are scaled to the merged
+        workload's hours and each zone carries its variant's coverage need (`zone_need`)."""
+        normalise = self.ix.catalog.normalise_accelerator
+        if w.accelerators is None:
+            return self.build(w, normalise(w.accelerator))
+        parts = []
+        for name, speed in w.choices:
+            accel = normalise(name)
+            part = self.build(w.variant(accel, speed), accel)
+            if len(part.offer):
+                parts.append(part)
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return dataclasses.replace(self.build(w.variant(normalise(w.choices[0][0]), w.choices[0][1]),
+                                                  normalise(w.choices[0][0])), workload=w)
+        return merge_variants(w, parts)
+
     def _build(self, w: Workload, accelerator: str) -> Candidates:
         ix = self.ix
         rows = self.rows(w, accelerator)
@@ -252,7 +298,8 @@ class CandidateBuilder:
         sp_rows = rows[~np.isnan(ix.spot[rows])] if cap > 0 else rows[:0]
         offer = np.concatenate([od_rows, sp_rows])
         market = np.concatenate([np.zeros(len(od_rows), np.int64), np.ones(len(sp_rows), np.int64)])
-        price = np.concatenate([ix.od[od_rows], ix.spot[sp_rows]])
+        spot_price = ix.spot[sp_rows] if self.spot_factor is None else ix.spot[sp_rows] * self.spot_factor[sp_rows]
+        price = np.concatenate([ix.od[od_rows], spot_price])  # spot with its expected restart overhead
         apn = ix.apn[offer]
         node_range = self.node_range(w)
         if w.per_node is not None:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
 from newinfra.cost_model.hosts import placement_problem
-from newinfra.cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.markets import pools_monthly_usd
+from newinfra.cost_model.request import PlacementRequest, Workload, variant_for
 
 from newinfra.inputs import listing
 from newinfra.placement import Placement
@@ -33,8 +34,9 @@ class StaleLock(Exception):
 
 # Keys added after locks were first written: hashed only when set, so a lock that predates them stays valid
 # for a config that does not use them (its hash is the same text as before).
-_LATER_KEYS = {"allowLocalZones": False, "optInRegions": []}
-_LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None}
+_LATER_KEYS = {"allowLocalZones": False, "optInRegions": [],
+               "markets": {"spot": {"interruptionsPerDay": {}, "restartHours": 0.0}}}
+_LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None, "accelerators": None}
 
 
 def _drop_unset(data: dict, defaults: dict) -> None:
@@ -172,6 +174,9 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
             "pinned": plan.pinned,
             "alternatives": alternatives.get(plan.workload, []),
         }
+        w = next((w for w in request.workloads if w.name == plan.workload), None)
+        if w is not None and w.accelerators is not None and plan.placements:
+            workloads[plan.workload]["anyOf"] = any_of_entry(w, plan.placements, catalog)
     return {
         "format": LOCK_FORMAT,
         "catalogVersion": catalog.version,
@@ -260,7 +265,7 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
             continue
         if _same(kept, new.placements):
             continue
-        old_cost = w.hours_per_month * sum(p.nodes * p.node_hourly_usd for p in kept) + \
+        old_cost = pools_monthly_usd(request, locked_variant(w, kept, catalog)[0].hours_per_month, kept) + \
             _egress(request, catalog, w, kept[0])
         new_cost = new.monthly_usd
         saving = (old_cost - new_cost) / old_cost if old_cost > 0 else 0.0
@@ -299,11 +304,30 @@ def _same(a: tuple[Placement, ...], b: tuple[Placement, ...]) -> bool:
     return key(a) == key(b)
 
 
+def any_of_entry(w: Workload, placements, catalog) -> dict:
+    """What the lock says of an any-of choice: the accelerator chosen, its relative speed, and the count and
+    hours that speed gives (capped: hours / speed passed 744, so the count grew instead of the hours)."""
+    v, accel = locked_variant(w, placements, catalog)
+    speed = next(s for n, s in w.choices if catalog.normalise_accelerator(n) == accel)
+    return {"chosen": accel, "speed": speed, "count": v.count, "hoursPerMonth": v.hours_per_month,
+            "capped": w.kind != "inference" and w.hours_per_month / speed > v.hours_per_month + 1e-9,
+            "accepted": dict(w.choices)}
+
+
+def locked_variant(w: Workload, placements, catalog) -> tuple[Workload, str]:
+    """(``w`` as it runs on the accelerator of its locked pools, that accelerator's catalog name): any-of
+    workloads take the count and hours of the accelerator chosen. Raises ValueError for one it does not accept."""
+    if w.accelerators is None:
+        return w, catalog.normalise_accelerator(w.accelerator)
+    accel = placements[0].accelerator if placements else ""
+    return variant_for(w, accel, catalog.normalise_accelerator), accel
+
+
 def still_valid(w: Workload, placements: tuple[Placement, ...], request: PlacementRequest, catalog,
                 exclusions: tuple[Exclusion, ...]) -> tuple[Placement, ...] | None:
     """The locked pools with today's prices if they still meet the workload's request, else None."""
     try:
-        accel = catalog.normalise_accelerator(w.accelerator)
+        w, accel = locked_variant(w, placements, catalog)
     except ValueError:
         return None
     out = []
@@ -460,7 +484,8 @@ def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
             continue
         placements += priced
         egress = _egress(request, catalog, w, priced[0])
-        monthly = round(w.hours_per_month * hourly + egress, 6)
+        monthly = round(pools_monthly_usd(request, locked_variant(w, priced, catalog)[0].hours_per_month, priced)
+                        + egress, 6)
         review.monthly_usd[name] = monthly
         for field_, locked_value, actual, tol in (("hourlyUsd", entry.get("hourlyUsd"), hourly, 1e-6),
                                                   ("egressUsdPerMonth", entry.get("egressUsdPerMonth"), egress, 0.01),
@@ -508,8 +533,12 @@ def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad
     """One workload's locked pools checked and priced from the catalog, or (None, 0) with `bad` extended."""
     start = len(bad)
     try:
-        accel = catalog.normalise_accelerator(w.accelerator)
+        w, accel = locked_variant(w, locked, catalog)
     except ValueError:
+        if w.accelerators is not None:
+            bad.append(f"{key}.placements[0].accelerator: locked {locked[0].accelerator!r}; the workload accepts "
+                       f"{listing([n for n, _ in w.choices])}")
+            return None, 0.0
         accel = w.accelerator
     out = []
     for j, p in enumerate(locked):
@@ -635,12 +664,17 @@ def shrinks(previous: dict | None, solution: Solution, request: PlacementRequest
     left = {lo.workload: lo.reason for lo in solution.left_out}
 
     def monthly(w: Workload, ps) -> float:
-        hourly = 0.0
+        priced = []
         for p in ps:
             offer = _offer(catalog, p) if len(p.zones) == 1 else None
             price = _market_price(offer, p.market) if offer is not None else None
-            hourly += p.nodes * (price if price is not None else p.node_hourly_usd or 0.0)
-        return w.hours_per_month * hourly + (_egress(request, catalog, w, ps[0]) if ps else 0.0)
+            priced.append(p.model_copy(update={"node_hourly_usd": price if price is not None else
+                                               p.node_hourly_usd or 0.0}))
+        try:
+            hours = locked_variant(w, ps, catalog)[0].hours_per_month
+        except ValueError:
+            hours = w.hours_per_month
+        return pools_monthly_usd(request, hours, priced) + (_egress(request, catalog, w, ps[0]) if ps else 0.0)
 
     out = []
     for name in sorted(set(old) & set(wanted)):

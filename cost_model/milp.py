@@ -104,10 +104,18 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
         if s is not None:
             R.put(r, [s], -1.0)
         need = float(c.need)
-        r = R.new(1, 0.0 if served_var else need, 0.0 if (served_var and exact) else (need if exact else np.inf))
-        R.put(r, ncols, 1.0 if exact else c.apn)  # coverage: exactly need nodes with perNode, else >= count
-        if s is not None:
-            R.put(r, [s], -need)
+        if c.zone_need is not None:
+            # any-of: the need is the chosen variant's, read off the zone picked (sum y = 1, or s): coverage
+            # minus need(z) * y(z) is 0 with perNode, else >= 0
+            r = R.new(1, 0.0, 0.0 if exact else np.inf)
+            R.put(r, ncols, 1.0 if exact else c.apn)
+            R.put(r, ycols, -c.zone_need.astype(float))
+        else:
+            r = R.new(1, 0.0 if served_var else need,
+                      0.0 if (served_var and exact) else (need if exact else np.inf))
+            R.put(r, ncols, 1.0 if exact else c.apn)  # coverage: exactly need nodes with perNode, else >= count
+            if s is not None:
+                R.put(r, [s], -need)
         if c.node_range is not None and not exact:
             lo, hi = c.node_range
             if s is None:

@@ -24,8 +24,9 @@ from newinfra.cost_model.candidates import (
 )
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.markets import pools_monthly_usd
 from newinfra.cost_model.open_costs import Charge, opened
-from newinfra.cost_model.request import PlacementRequest, Quota, Workload
+from newinfra.cost_model.request import PlacementRequest, Quota, Workload, variant_for
 from scipy.optimize import LinearConstraint
 
 from newinfra.placement import Placement
@@ -146,7 +147,8 @@ def offer_index(catalog, rules: QuotaRules | None = None) -> OfferIndex:
 
 
 def accelerator_of(catalog, w: Workload) -> str:
-    return catalog.normalise_accelerator(w.accelerator)
+    """The catalog name of a single-accelerator workload's accelerator (any-of: of the first it accepts)."""
+    return catalog.normalise_accelerator(w.choices[0][0])
 
 
 def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ...] = (),
@@ -190,7 +192,7 @@ def _prepare(request, catalog, exclusions, pins, relax, rules):
             pinned_plans.append(plan)
             quota_left -= use
     budget_left = None if budget is None else budget - sum(p.monthly_usd for p in pinned_plans)
-    cands = [builder.build(w, accelerator_of(catalog, w)) for w in request.workloads if w.name not in pins]
+    cands = [builder.build_workload(w) for w in request.workloads if w.name not in pins]
     empty = [c for c in cands if len(c.offer) == 0]
     return SolveContext(request, ix, builder, cands, None, quota_left, budget_left,
                         pinned=tuple(pinned_plans)), pinned_plans, empty
@@ -317,10 +319,12 @@ def _fixed_plan(c: Candidates, ctx: SolveContext) -> WorkloadPlan:
 
 
 def _make_plan(w: Workload, pools: list[Pool], egress: float, ctx: SolveContext) -> WorkloadPlan:
+    # any-of: the hours (and count) of the accelerator chosen
+    w = variant_for(w, pools[0].offer.accelerator, ctx.index.catalog.normalise_accelerator)
     ranges = pool_ranges(w, pools)
     placements = tuple(sorted((to_placement(w, p, ranges[p.market]) for p in pools), key=lambda p: p.market))
     hourly = round(sum(p.nodes * _price(p) for p in pools), 6)
-    monthly = round(w.hours_per_month * hourly + egress, 6)
+    monthly = round(pools_monthly_usd(ctx.request, w.hours_per_month, placements) + egress, 6)
     return WorkloadPlan(w.name, placements, hourly, round(egress, 6), monthly)
 
 
@@ -360,6 +364,11 @@ def to_placement(w: Workload, pool: Pool, node_range: tuple[int, int] | None = N
 
 def _pinned_plan(w: Workload, placements: tuple[Placement, ...], ix: OfferIndex, builder: CandidateBuilder):
     """A placement fixed in config (or kept from the lock): its cost and the quota it holds."""
+    if placements:  # any-of (kept from the lock): the hours of the accelerator it runs on
+        try:
+            w = variant_for(w, placements[0].accelerator, ix.catalog.normalise_accelerator)
+        except ValueError:
+            pass
     use = np.zeros(len(builder.quotas))
     hourly = 0.0
     egress = 0.0
@@ -377,7 +386,8 @@ def _pinned_plan(w: Workload, placements: tuple[Placement, ...], ix: OfferIndex,
                 use[qi] += p.nodes * float(ix.rules.units(offer))
     hourly = round(hourly, 6)
     plan = WorkloadPlan(w.name, tuple(placements), hourly, round(egress, 6),
-                        round(w.hours_per_month * hourly + egress, 6), pinned=True)
+                        round(pools_monthly_usd(builder.request, w.hours_per_month, placements) + egress, 6),
+                        pinned=True)
     return plan, use
 
 
@@ -437,6 +447,12 @@ def _no_offer_lines(empty: list[Candidates], request: PlacementRequest, builder:
     lines = []
     for c in empty:
         w = c.workload
+        if w.accelerators is not None:
+            shape = f" with perNode {w.per_node}" if w.per_node else ""
+            lines.append(f"workload {w.name!r}: no offer of any of {[n for n, _ in w.choices]}{shape} in "
+                         f"allowedClouds {list(request.allowed_clouds)} within dataResidency, the exclusions, the "
+                         f"host floor and opt-in capacity")
+            continue
         accel = builder.ix.catalog.normalise_accelerator(w.accelerator)
         unfloored = builder.rows(w, accel, frozenset({"hostFloor"}))
         floor = floor_for(w, accel)

@@ -1,6 +1,8 @@
 """The MILP (with its pruning) against brute force: on random small requests both find the same cost (host
 floors, Local Zones and opt-in regions included), region charges (control plane, NAT per the profile) paid once
-per region or zone included, and a single workload never costs more than the cheapest feasible single offer."""
+per region or zone included, any-of accelerators (L4 or L40S at a relative speed: hours or count scale) and
+spot with an interruption penalty (restart overhead per family) included, and a single workload never costs
+more than the cheapest feasible single offer."""
 
 from __future__ import annotations
 
@@ -25,6 +27,27 @@ ZONES = [("aws", "us-east-1", "use1-az1"), ("aws", "us-east-1", "use1-az2"), ("a
          ("gcp", "us-central1", "us-central1-a"),
          ("aws", "us-east-1", "use1-atl2-az1"), ("aws", "me-south-1", "mes1-az1")]  # a Local Zone, an opt-in region
 PRICE = st.sampled_from([0.5, 0.8, 1.0, 1.3, 2.0, 3.1, 4.0, 6.5])
+# A second accelerator for any-of sets: real g6e (L40S) shapes on AWS, (accelerators per node, vCPUs)
+L40S_SHAPES = {"g6e.xlarge": (1, 4), "g6e.12xlarge": (4, 48)}
+# Spot interruption penalties drawn: (interruptionsPerDay per family, restartHours); the family of each offer
+# is written out here (g6.* -> g6, g6e.* -> g6e, g2-standard-* -> g2-standard), not taken from the product
+PENALTIES = [None, ({"g6": 1.2}, 2.0), ({"*": 0.5, "g6e": 2.0}, 3.0), ({"g2-standard": 4.0}, 6.0)]
+TEST_FAMILY = {"g6": "g6", "g6e": "g6e", "g2": "g2-standard"}
+
+
+def l40s_offer(region, zone, itype, od, spot):
+    from newinfra.cost_model.catalog.schema import Offer
+
+    apn, vcpus = L40S_SHAPES[itype]
+    return Offer("aws", region, zone, itype, "L40S", apn, 44.7, float(vcpus), 8.0 * vcpus, False, False, None,
+                 od, spot, "aws", "2025-06-01")
+
+
+def spot_factor(req: PlacementRequest, offer) -> float:
+    spot = req.markets.spot
+    family = TEST_FAMILY[offer.instance_type.split(".")[0].split("-")[0]]
+    rate = spot.interruptions_per_day.get(family, spot.interruptions_per_day.get("*", 0.0))
+    return 1.0 + rate / 24.0 * spot.restart_hours
 
 
 @st.composite
@@ -37,6 +60,11 @@ def offers(draw, l4_offer):
             od = draw(PRICE) * apn
             spot = draw(st.one_of(st.none(), st.sampled_from([0.3, 0.5, 0.9]))) 
             out.append(l4_offer(cloud, region, zone, t, od, None if spot is None else round(od * spot, 4)))
+        if cloud == "aws" and draw(st.booleans()):  # L40S beside the L4 now and then
+            for t in draw(st.lists(st.sampled_from(sorted(L40S_SHAPES)), min_size=1, max_size=2, unique=True)):
+                od = draw(PRICE) * 1.5 * L40S_SHAPES[t][0]
+                spot = draw(st.one_of(st.none(), st.sampled_from([0.3, 0.5, 0.9])))
+                out.append(l40s_offer(region, zone, t, od, None if spot is None else round(od * spot, 4)))
     return out
 
 
@@ -49,8 +77,13 @@ def requests(draw):
         per_node = draw(st.sampled_from([None] + [d for d in (1, 2, 4) if count % d == 0]))
         spot = draw(st.booleans())
         share = draw(st.sampled_from([None, 0.5])) if spot else None
-        w = {"name": f"w{i}", "kind": "batch", "accelerator": "L4", "count": count, "spot": spot,
+        kind = draw(st.sampled_from(["batch", "batch", "inference"]))
+        w = {"name": f"w{i}", "kind": kind, "accelerator": "L4", "count": count, "spot": spot,
              "hoursPerMonth": draw(st.sampled_from([100, 730]))}
+        if draw(st.booleans()):  # any-of: L4 and L40S at relative speeds (hours past 744 grow the count)
+            del w["accelerator"]
+            w["accelerators"] = draw(st.sampled_from([{"L4": 1.0, "L40S": 2.5}, {"L4": 0.4, "L40S": 1.0},
+                                                      {"L4": 1.0, "L40S": 0.9}, {"L40S": 0.7}]))
         if per_node:
             w["perNode"] = per_node
         if share is not None:
@@ -78,6 +111,9 @@ def requests(draw):
                          "homeRegion": "eu-west-1", "monthlyReadGb": draw(st.sampled_from([0, 1000, 20000]))}]}
     if draw(st.booleans()):
         req["dataResidency"] = {"internal": draw(st.sampled_from([["us-*"], ["eu-*", "us-east-1"], ["*"]]))}
+    penalty = draw(st.sampled_from(PENALTIES))
+    if penalty is not None:
+        req["markets"] = {"spot": {"interruptionsPerDay": penalty[0], "restartHours": penalty[1]}}
     req["allowLocalZones"] = draw(st.booleans())
     req["optInRegions"] = draw(st.sampled_from([[], ["me-south-1"]]))
     profile = draw(st.sampled_from([None, "development", "production"]))
@@ -97,13 +133,37 @@ def charges_of(req: PlacementRequest, combo) -> float:
     return sum(keys.values())
 
 
+def variant(w, speed: float):
+    """The test's own reading of the any-of rules: training and batch run hours / speed, capped at 744 with the
+    count grown instead; inference serves ceil(count / speed); both rounded up to whole perNode nodes."""
+    count, hours = w.count, w.hours_per_month
+    if w.kind == "inference":
+        count = math.ceil(count / speed - 1e-9)
+    elif hours / speed <= 744:
+        hours = hours / speed
+    else:
+        count, hours = math.ceil(count * hours / (speed * 744) - 1e-9), 744.0
+    if w.per_node:
+        count = -(-count // w.per_node) * w.per_node
+    return w.model_copy(update={"count": count, "hours_per_month": hours})
+
+
 def workload_configs(req: PlacementRequest, w, catalog):
-    """Every configuration of one workload: a zone, at most one offer per market, node counts."""
+    """Every configuration of one workload: an accelerator it accepts, a zone, at most one offer per market,
+    node counts."""
+    if w.accelerators is None:
+        return accelerator_configs(req, w, catalog, "L4")
+    return [c for name, speed in w.accelerators.items()
+            for c in accelerator_configs(req, variant(w, speed), catalog, name)]
+
+
+def accelerator_configs(req: PlacementRequest, w, catalog, accel: str):
     cap = w.spot_share_cap
     ds = req.dataset(w.dataset)
     out = []
-    floor = floor_for(w, "L4")  # the same rules, applied offer by offer
-    offers_ = [o for o in catalog.offers if req.region_allowed(w, o.region) and meets_floor(o, floor)
+    floor = floor_for(w, accel)  # the same rules, applied offer by offer
+    offers_ = [o for o in catalog.offers if o.accelerator == accel and req.region_allowed(w, o.region)
+               and meets_floor(o, floor)
                and allowed(o.cloud, o.region, o.zone, req.allow_local_zones, req.opt_in_regions)]
     for zone in sorted({(o.cloud, o.region, o.zone) for o in offers_}):
         here = [o for o in offers_ if (o.cloud, o.region, o.zone) == zone]
@@ -128,7 +188,8 @@ def workload_configs(req: PlacementRequest, w, catalog):
                     elif sum(o.accelerators_per_node * n for o, _, n in pools) < w.count:
                         continue
                     cost = egress + w.hours_per_month * sum(
-                        n * (o.on_demand_usd if m == "on-demand" else o.spot_usd) for o, m, n in pools)
+                        n * (o.on_demand_usd if m == "on-demand" else o.spot_usd * spot_factor(req, o))
+                        for o, m, n in pools)
                     out.append((cost, pools))
     return out
 
