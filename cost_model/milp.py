@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from newinfra.cost_model.candidates import Candidates
+from newinfra.cost_model.markets import ALL_MARKETS
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
@@ -23,6 +24,7 @@ MILP_OPTIONS = {"disp": False, "mip_rel_gap": 1e-9, "time_limit": 120.0}
 # Deterministic ties: candidate k of a workload (order: cloud, region, zone, market, shape, price) costs
 # k * TIE dollars more per node and month — far below a cent, so it only decides between equal prices.
 TIE = 1e-7
+NUM_MARKETS = len(ALL_MARKETS)  # one pool per (workload, market): on-demand, spot, reserved, ...
 
 
 class Rows:
@@ -127,12 +129,13 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
                 R.put(r[0], [s], -float(lo))
                 R.put(r[1], ncols, 1.0)
                 R.put(r[1], [s], -float(hi))
-        if 0 < c.cap < 1 and c.market.any() and not c.market.all():
+        spot = (c.market == 1).astype(float)
+        if 0 < c.cap < 1 and spot.any() and not spot.all():
             r = R.new(1, -np.inf, 0.0)  # spot nodes <= cap * all nodes
-            R.put(r, ncols, c.market - c.cap)
+            R.put(r, ncols, spot - c.cap)
         # n <= bound * y(zone), or n <= bound * x and sum x <= y(zone) where a market has several offers
-        group = c.zone * 2 + c.market
-        multi = np.bincount(group, minlength=2 * nz)[group] > 1
+        group = c.zone * NUM_MARKETS + c.market
+        multi = np.bincount(group, minlength=NUM_MARKETS * nz)[group] > 1
         links = R.new(k, -np.inf, 0.0)
         R.put(links, ncols, 1.0)
         single = np.flatnonzero(~multi)
@@ -146,7 +149,7 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
             groups, inv = np.unique(group[mi], return_inverse=True)
             gr = R.new(len(groups), -np.inf, 0.0)
             R.put(gr[inv], xcols, 1.0)
-            R.put(gr, ycols[groups // 2], -1.0)
+            R.put(gr, ycols[groups // NUM_MARKETS], -1.0)
         for i, qrows in enumerate(c.quota_rows):
             for q in qrows:
                 quota_terms.setdefault(q, []).append((int(ncols[i]), float(c.units[i])))

@@ -121,6 +121,8 @@ class Workload(Model):
     # vCPUs and GiB of memory per accelerator are placed. TPU slices have a fixed host: no floor applies.
     cpus_per_accelerator: Number | None = Field(default=None, gt=0, le=1024)
     memory_gb_per_accelerator: Number | None = Field(default=None, gt=0, le=16384)
+    # The longest wait for capacity the workload accepts: flex-start with a longer expected wait is not used.
+    max_start_delay_hours: Number | None = Field(default=None, ge=0, le=744)
     # EC2 Capacity Block offering to reserve when a placement's market is capacity-block (AWS only).
     capacity_block_offering_id: str | None = Field(default=None, pattern=r"^cb-[0-9a-f]{8,32}$")
     # Until (or instead of) the cost model: an explicit placement for this workload's pools.
@@ -256,8 +258,50 @@ class SpotMarket(Model):
         return dict(sorted(v.items()))
 
 
+class FlexStart(Model):
+    """GCP Dynamic Workload Scheduler flex-start (GPU VMs, and TPUs through queued resources): capacity granted
+    after a wait, for a bounded run. Its price is the user's (no DWS price is in the reference data): a share
+    of the on-demand price; left out, the market is not offered."""
+
+    price_factor: Number | None = Field(default=None, gt=0, le=1, description="share of the on-demand price")
+    max_run_hours: Number = Field(default=168.0, gt=0, le=744)  # GCP: a flex-start VM runs at most 7 days
+    start_delay_hours: Number = Field(default=0.0, ge=0, le=744, description="expected wait for capacity")
+
+
 class Markets(Model):
     spot: SpotMarket = Field(default_factory=SpotMarket)
+    flex_start: FlexStart = Field(default_factory=FlexStart)
+
+
+class Reservation(Model):
+    """Capacity the user already pays for (an EC2 capacity reservation, a GCE reservation, a committed node):
+    free to place up to `count` nodes; what it costs is counted once, as fixed."""
+
+    cloud: Cloud
+    region: str = Field(min_length=1)
+    zone: str | None = Field(default=None, min_length=1)
+    instance_type: str = Field(min_length=1)
+    count: Int = Field(gt=0, le=MAX_NODES)
+
+
+class CapacityBlock(Model):
+    """An AWS EC2 Capacity Block bought (or offered): `count` instances for `durationHours` from `start` at
+    `hourlyPriceUsd` per instance-hour. A workload runs on it only when its hours fit the duration."""
+
+    region: str = Field(min_length=1)
+    instance_type: str = Field(min_length=1)
+    count: Int = Field(gt=0, le=MAX_NODES)
+    hourly_price_usd: Number = Field(gt=0, le=10_000)
+    duration_hours: Number = Field(gt=0, le=744, description="hours the block lasts (AWS sells 1-182 days)")
+    start: str = Field(min_length=1, description="when the block starts, as the offering says (ISO 8601)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_duration(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("durationHours", data.get("duration_hours")) is None:
+            raise ValueError("durationHours: a Capacity Block without a duration cannot be priced or fitted; valid: "
+                             "the hours the block lasts within the month, > 0 and <= 744")
+        return data
 
 
 class PlacementRequest(Model):
@@ -277,8 +321,10 @@ class PlacementRequest(Model):
     # Capacity only accounts that opted in may use (cost_model/catalog/opt_in.py): placed only when allowed.
     allow_local_zones: bool = False
     opt_in_regions: tuple[OptInRegion, ...] = ()
-    # What markets cost beyond their price (cost_model/markets.py); default: no spot penalty
+    # What markets cost beyond their price (cost_model/markets.py); default: no spot penalty, no flex-start
     markets: Markets = Field(default_factory=Markets)
+    reservations: tuple[Reservation, ...] = ()
+    capacity_blocks: tuple[CapacityBlock, ...] = ()
 
     @field_validator("opt_in_regions")
     @classmethod

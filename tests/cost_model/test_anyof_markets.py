@@ -126,3 +126,69 @@ def test_a_bad_interruption_rate_exits_2(tmp_path, capsys):
                                     "markets": {"spot": {"interruptionsPerDay": {"g6": 30}, "restartHours": 1}}}))
     assert main(["solve", str(path)]) == 2
     assert "markets.spot.interruptionsPerDay" in capsys.readouterr().err
+
+
+@pytest.fixture
+def l4_two_clouds(catalog_of, l4):
+    return catalog_of([l4("aws", "us-east-1", "use1-az1", "g6.12xlarge", 4.0, None),
+                       l4("aws", "us-east-1", "use1-az2", "g6.12xlarge", 4.4, None),
+                       l4("gcp", "us-central1", "us-central1-a", "g2-standard-4", 1.0, None)])
+
+
+def batch(name: str, **kw) -> dict:
+    return {"name": name, "kind": "batch", "accelerator": "L4", "count": 4, "hoursPerMonth": 100, **kw}
+
+
+def test_a_reservation_is_free_up_to_its_size_and_shared(l4_two_clouds):
+    req = PlacementRequest.model_validate({
+        "workloads": [batch("a"), batch("b")],
+        "reservations": [{"cloud": "aws", "region": "us-east-1", "zone": "use1-az2", "instanceType": "g6.12xlarge",
+                          "count": 1}]})
+    sol = solve(req, l4_two_clouds)
+    markets = sorted(p.market for plan in sol.plans for p in plan.placements)
+    assert markets == ["on-demand", "reserved"]  # one node reserved: one workload free, the other pays $400
+    assert math.isclose(sol.workloads_usd, 400.0)
+    doc = lock_document(req, l4_two_clouds, sol, ())
+    assert doc["reservations"]["committedUsdPerMonth"] == round(4.4 * 730, 2)  # counted once, whether used or not
+    assert review_lock(req, doc, l4_two_clouds).problems == []
+    # a hand edit that puts both workloads on the one reserved node is named
+    other = next(n for n, e in doc["workloads"].items() if e["placements"][0]["market"] == "on-demand")
+    edited = {**doc, "workloads": {**doc["workloads"], other: {**doc["workloads"][other], "placements": [
+        {**doc["workloads"][other]["placements"][0], "market": "reserved", "zones": ["use1-az2"],
+         "nodeHourlyUsd": 0.0}]}}}
+    assert any("reservations[0]: the locked pools use 2 nodes" in p for p in review_lock(req, edited, l4_two_clouds).problems)
+
+
+def test_a_capacity_block_is_paid_for_its_duration_and_only_fits_shorter_runs(l4_two_clouds):
+    block = {"region": "us-east-1", "instanceType": "g6.12xlarge", "count": 1, "hourlyPriceUsd": 1.0,
+             "durationHours": 150, "start": "2026-12-07T11:30:00Z"}
+    req = PlacementRequest.model_validate({"workloads": [batch("a")], "capacityBlocks": [block]})
+    sol = solve(req, l4_two_clouds)
+    p = sol.plan("a").placements[0]
+    assert (p.market, p.node_hourly_usd) == ("capacity-block", 1.0)
+    assert math.isclose(sol.plan("a").monthly_usd, 150.0)  # 150 h x $1, not 100 h: the block is paid whole
+    assert review_lock(req, lock_document(req, l4_two_clouds, sol, ()), l4_two_clouds).problems == []
+    longer = PlacementRequest.model_validate({"workloads": [batch("a", hoursPerMonth=200)], "capacityBlocks": [block]})
+    assert solve(longer, l4_two_clouds).plan("a").placements[0].market == "on-demand"
+
+
+def test_flex_start_needs_a_price_a_short_run_and_a_workload_that_can_wait(l4_two_clouds):
+    markets = {"flexStart": {"priceFactor": 0.5, "maxRunHours": 168, "startDelayHours": 6}}
+    pick = {}
+    for label, w in (("plain", batch("a")), ("long", batch("a", hoursPerMonth=200)),
+                     ("impatient", batch("a", maxStartDelayHours=2)), ("patient", batch("a", maxStartDelayHours=12))):
+        req = PlacementRequest.model_validate({"workloads": [w], "markets": markets})
+        pick[label] = solve(req, l4_two_clouds).plan("a").placements[0].market
+    assert pick == {"plain": "flex-start", "long": "on-demand", "impatient": "on-demand", "patient": "flex-start"}
+    no_price = PlacementRequest.model_validate({"workloads": [batch("a")]})
+    assert solve(no_price, l4_two_clouds).plan("a").placements[0].market == "on-demand"
+
+
+def test_a_capacity_block_without_a_duration_exits_2(tmp_path, capsys):
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"workloads": [batch("a")], "capacityBlocks": [
+        {"region": "us-east-1", "instanceType": "p5.48xlarge", "count": 2, "hourlyPriceUsd": 31.5,
+         "start": "2026-12-07T11:30:00Z"}]}))
+    assert main(["solve", str(path)]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("warning:")]
+    assert len(err) == 1 and "capacityBlocks[0].durationHours" in err[0]

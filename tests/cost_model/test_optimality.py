@@ -111,9 +111,26 @@ def requests(draw):
                          "homeRegion": "eu-west-1", "monthlyReadGb": draw(st.sampled_from([0, 1000, 20000]))}]}
     if draw(st.booleans()):
         req["dataResidency"] = {"internal": draw(st.sampled_from([["us-*"], ["eu-*", "us-east-1"], ["*"]]))}
+    market = draw(st.sampled_from([None, "reserved", "capacity-block", "flex-start"]))
+    if market == "reserved":  # capacity the user owns in us-east-1 (one zone or the region)
+        req["reservations"] = [{"cloud": "aws", "region": "us-east-1", "zone": draw(st.sampled_from([None, "use1-az1"])),
+                                "instanceType": draw(st.sampled_from(["g6.xlarge", "g6.12xlarge", "g6e.xlarge"])),
+                                "count": draw(st.integers(1, 2))}]
+    elif market == "capacity-block":
+        req["capacityBlocks"] = [{"region": "us-east-1",
+                                  "instanceType": draw(st.sampled_from(["g6.12xlarge", "g6e.12xlarge", "g6.xlarge", "g6.xlarge"])),
+                                  "count": draw(st.integers(1, 2)), "hourlyPriceUsd": draw(st.sampled_from([0.3, 2.0])),
+                                  "durationHours": draw(st.sampled_from([150, 744])), "start": "2026-12-01T11:30Z"}]
+    elif market == "flex-start":
+        req["markets"] = {"flexStart": {"priceFactor": draw(st.sampled_from([0.5, 0.9])),
+                                        "maxRunHours": draw(st.sampled_from([168, 744])),
+                                        "startDelayHours": draw(st.sampled_from([0, 6]))}}
+        for w in workloads:
+            if draw(st.booleans()):
+                w["maxStartDelayHours"] = draw(st.sampled_from([1, 24]))
     penalty = draw(st.sampled_from(PENALTIES))
     if penalty is not None:
-        req["markets"] = {"spot": {"interruptionsPerDay": penalty[0], "restartHours": penalty[1]}}
+        req.setdefault("markets", {})["spot"] = {"interruptionsPerDay": penalty[0], "restartHours": penalty[1]}
     req["allowLocalZones"] = draw(st.booleans())
     req["optInRegions"] = draw(st.sampled_from([[], ["me-south-1"]]))
     profile = draw(st.sampled_from([None, "development", "production"]))
@@ -150,11 +167,63 @@ def variant(w, speed: float):
 
 def workload_configs(req: PlacementRequest, w, catalog):
     """Every configuration of one workload: an accelerator it accepts, a zone, at most one offer per market,
-    node counts."""
+    node counts; of those alike in zone and in every shared limit they use, only the cheapest (exact: the
+    others can only do worse in every combination)."""
     if w.accelerators is None:
-        return accelerator_configs(req, w, catalog, "L4")
-    return [c for name, speed in w.accelerators.items()
-            for c in accelerator_configs(req, variant(w, speed), catalog, name)]
+        configs = accelerator_configs(req, w, catalog, "L4")
+    else:
+        configs = [c for name, speed in w.accelerators.items()
+                   for c in accelerator_configs(req, variant(w, speed), catalog, name)]
+    best: dict = {}
+    for cost, pools in configs:
+        o = pools[0][0]
+        key = ((o.cloud, o.region, o.zone), usage(req, pools))
+        if key not in best or cost < best[key][0]:
+            best[key] = (cost, pools)
+    return sorted(best.values(), key=lambda c: c[0])
+
+
+def usage(req: PlacementRequest, pools) -> tuple[float, ...]:
+    """What a configuration takes of each quota, reservation and Capacity Block (in their units)."""
+    use = [0.0] * (len(req.quotas) + len(req.reservations) + len(req.capacity_blocks))
+    for o, m, n in pools:
+        for qi, q in enumerate(req.quotas):
+            if m in ("on-demand", "spot") and (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) \
+                    and q.market in ("any", m):
+                use[qi] += n * quota_units(o)
+        for ri, r in enumerate(req.reservations):
+            if m == "reserved" and (r.cloud, r.region, r.instance_type) == (o.cloud, o.region, o.instance_type) and \
+                    r.zone in (None, o.zone):
+                use[len(req.quotas) + ri] += n
+        for bi, b in enumerate(req.capacity_blocks):
+            if m == "capacity-block" and (b.region, b.instance_type) == (o.region, o.instance_type):
+                use[len(req.quotas) + len(req.reservations) + bi] += n
+    return tuple(use)
+
+
+def limits(req: PlacementRequest) -> list[float]:
+    return [q.limit for q in req.quotas] + [r.count for r in req.reservations] + \
+        [b.count for b in req.capacity_blocks]
+
+
+def market_choices(req: PlacementRequest, w, here, cap):
+    """Per market: the offers of the zone w may use in it, with the monthly cost of one node."""
+    h = w.hours_per_month
+    fs = req.markets.flex_start
+    out = {"on-demand": [(o, h * o.on_demand_usd) for o in here if o.on_demand_usd is not None],
+           "spot": [(o, h * o.spot_usd * spot_factor(req, o)) for o in here if o.spot_usd is not None] if cap > 0
+           else [],
+           "reserved": [(o, 0.0) for o in here for r in req.reservations[:1]
+                        if (r.cloud, r.region, r.instance_type) == (o.cloud, o.region, o.instance_type)
+                        and r.zone in (None, o.zone)],
+           "capacity-block": [(o, b.hourly_price_usd * b.duration_hours) for o in here for b in req.capacity_blocks[:1]
+                              if o.cloud == "aws" and (b.region, b.instance_type) == (o.region, o.instance_type)
+                              and h <= b.duration_hours],
+           "flex-start": [(o, h * o.on_demand_usd * fs.price_factor) for o in here
+                          if fs.price_factor is not None and o.cloud == "gcp" and o.on_demand_usd is not None
+                          and h <= fs.max_run_hours and (w.max_start_delay_hours is None or
+                                                         fs.start_delay_hours <= w.max_start_delay_hours)]}
+    return {m: c for m, c in out.items() if c}
 
 
 def accelerator_configs(req: PlacementRequest, w, catalog, accel: str):
@@ -165,55 +234,51 @@ def accelerator_configs(req: PlacementRequest, w, catalog, accel: str):
     offers_ = [o for o in catalog.offers if o.accelerator == accel and req.region_allowed(w, o.region)
                and meets_floor(o, floor)
                and allowed(o.cloud, o.region, o.zone, req.allow_local_zones, req.opt_in_regions)]
+    most = max(w.count, w.nodes.min if w.nodes else 0)  # nodes one pool can need
     for zone in sorted({(o.cloud, o.region, o.zone) for o in offers_}):
         here = [o for o in offers_ if (o.cloud, o.region, o.zone) == zone]
         egress = catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, zone[0], zone[1]) * ds.read_gb \
             if ds else 0.0
-        od_choices = [None] + [o for o in here if o.on_demand_usd is not None]
-        sp_choices = [None] + ([o for o in here if o.spot_usd is not None] if cap > 0 else [])
-        most = max(w.count, w.nodes.min if w.nodes else 0)  # nodes one pool can need
-        for od, sp in itertools.product(od_choices, sp_choices):
-            for a in range(0 if od is None else 1, (0 if od is None else most) + 1):
-                for b in range(0 if sp is None else 1, (0 if sp is None else most) + 1):
-                    pools = [(od, "on-demand", a), (sp, "spot", b)]
-                    pools = [p for p in pools if p[0] is not None and p[2] > 0]
-                    if not pools or b > cap * (a + b) + 1e-9:
+        markets = market_choices(req, w, here, cap)
+        names = sorted(markets)
+        for picks in itertools.product(*[[None, *markets[m]] for m in names]):
+            used = [(m, pick) for m, pick in zip(names, picks, strict=True) if pick is not None]
+            if not used:
+                continue
+            for counts in itertools.product(range(1, most + 1), repeat=len(used)):
+                total = sum(counts)
+                spot = sum(n for (m, _), n in zip(used, counts, strict=True) if m == "spot")
+                if spot > cap * total + 1e-9:
+                    continue
+                if w.nodes is not None and not w.nodes.min <= total <= w.nodes.max:
+                    continue
+                pools = [(o, m, n) for (m, (o, _)), n in zip(used, counts, strict=True)]
+                if w.per_node:
+                    if any(o.accelerators_per_node != w.per_node for o, _, _ in pools) or \
+                            total != w.count // w.per_node:
                         continue
-                    if w.nodes is not None and not w.nodes.min <= a + b <= w.nodes.max:
-                        continue
-                    if w.per_node:
-                        if any(o.accelerators_per_node != w.per_node for o, _, _ in pools) or \
-                                a + b != w.count // w.per_node:
-                            continue
-                    elif sum(o.accelerators_per_node * n for o, _, n in pools) < w.count:
-                        continue
-                    cost = egress + w.hours_per_month * sum(
-                        n * (o.on_demand_usd if m == "on-demand" else o.spot_usd * spot_factor(req, o))
-                        for o, m, n in pools)
-                    out.append((cost, pools))
+                elif sum(o.accelerators_per_node * n for o, _, n in pools) < w.count:
+                    continue
+                cost = egress + sum(n * node for (_, (_, node)), n in zip(used, counts, strict=True))
+                out.append((cost, pools))
     return out
 
 
 def brute_force(req: PlacementRequest, catalog) -> float:
     per = [workload_configs(req, w, catalog) for w in req.workloads]
     best = math.inf
+    top = limits(req)
     for combo in itertools.product(*per):
         cost = sum(c for c, _ in combo) + charges_of(req, combo)
         if cost >= best:
             continue
-        use = [0.0] * len(req.quotas)
-        for _, pools in combo:
-            for o, m, n in pools:
-                for qi, q in enumerate(req.quotas):
-                    if (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) and \
-                            q.market in ("any", m):
-                        use[qi] += n * quota_units(o)
-        if all(u <= q.limit + 1e-9 for u, q in zip(use, req.quotas, strict=True)):
+        use = [sum(u) for u in zip(*(usage(req, pools) for _, pools in combo), strict=True)] if top else []
+        if all(u <= t + 1e-9 for u, t in zip(use, top, strict=True)):
             best = cost
     return best
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), req=requests())
 def test_milp_cost_equals_exhaustive_enumeration(catalog_of, l4, data, req):
     catalog = catalog_of(data.draw(offers(l4)))
@@ -258,16 +323,11 @@ def brute_force_priorities(req: PlacementRequest, catalog) -> tuple[tuple[int, .
     levels = sorted({w.priority for w in req.workloads}, reverse=True)
     per = [[(0.0, None)] + workload_configs(req, w, catalog) for w in req.workloads]
     best_key, best_cost = None, math.inf
+    top = limits(req)
     for combo in itertools.product(*per):
-        use = [0.0] * len(req.quotas)
-        for _, pools in combo:
-            for o, m, n in pools or ():
-                for qi, q in enumerate(req.quotas):
-                    if (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) and \
-                            q.market in ("any", m):
-                        use[qi] += n * quota_units(o)
+        use = [sum(u) for u in zip(*(usage(req, pools or ()) for _, pools in combo), strict=True)] if top else []
         cost = sum(c for c, _ in combo) + charges_of(req, combo)
-        if any(u > q.limit + 1e-9 for u, q in zip(use, req.quotas, strict=True)) or \
+        if any(u > t + 1e-9 for u, t in zip(use, top, strict=True)) or \
                 (req.monthly_budget_usd is not None and cost > req.monthly_budget_usd + 1e-9):
             continue
         key = tuple(sum(1 for w, (_, p) in zip(req.workloads, combo, strict=True) if p and w.priority == lv)
@@ -277,7 +337,7 @@ def brute_force_priorities(req: PlacementRequest, catalog) -> tuple[tuple[int, .
     return best_key, best_cost
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), req=requests(), budget=st.sampled_from([None, 150.0, 400.0, 1500.0]),
        priorities=st.lists(st.integers(0, 2), min_size=2, max_size=2))
 def test_priorities_and_budget_match_exhaustive_enumeration(catalog_of, l4, data, req, budget, priorities):
