@@ -93,6 +93,34 @@ def alternatives(request: PlacementRequest, catalog, solution: Solution, k: int 
     return out
 
 
+def failover(request: PlacementRequest, catalog, solution: Solution, k: int = 3, exclusions=()) -> dict[str, list[dict]]:
+    """Per served workload, where it goes when its zone or type gives out: the next k offers (zone and type,
+    cheapest first, each alone with spot up to its cap, shared limits ignored), after the ones it runs on.
+    Each names itself as `newinfra place --exclude` takes it, so a failover can be forced or skipped."""
+    ix = offer_index(catalog)
+    builder = CandidateBuilder(ix, request, exclusions)
+    out: dict[str, list[dict]] = {}
+    for w in request.workloads:
+        plan = solution.plan(w.name)
+        if plan is None or plan.pinned:
+            continue
+        taken = {(p.cloud, p.region, p.zones[0], p.instance_type) for p in plan.placements}
+        rows, cost = variant_costs(builder, catalog, w)
+        order = []
+        for i in np.lexsort((rows, cost)):
+            o = ix.offers[int(rows[i])]
+            key = (o.cloud, o.region, o.zone, o.instance_type)
+            if not np.isfinite(cost[i]) or key in taken:
+                continue
+            taken.add(key)
+            order.append({"offer": f"{o.cloud}/{o.region}/{o.zone}:{o.instance_type}", "accelerator": o.accelerator,
+                          "monthlyUsd": round(float(cost[i]), 2)})
+            if len(order) == k:
+                break
+        out[w.name] = order
+    return out
+
+
 @dataclass(frozen=True)
 class Baselines:
     home_on_demand: float | None  # (a) single cloud, on-demand, the datasets' home regions

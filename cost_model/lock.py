@@ -164,7 +164,10 @@ def locked_placements(doc: dict | None) -> dict[str, tuple[Placement, ...]]:
 
 
 def lock_document(request: PlacementRequest, catalog, solution: Solution, exclusions: tuple[Exclusion, ...],
-                  alternatives: dict[str, list[dict]] | None = None) -> dict:
+                  alternatives: dict[str, list[dict]] | None = None,
+                  failover: dict[str, list[dict]] | None = None) -> dict:
+    """``failover``: per workload, the next offers in order (explain.failover), written as each entry's
+    failover order; without it (a bare solve) the key is left out."""
     alternatives = alternatives or {}
     workloads = {}
     for plan in solution.plans:
@@ -176,6 +179,8 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
             "pinned": plan.pinned,
             "alternatives": alternatives.get(plan.workload, []),
         }
+        if failover is not None:
+            workloads[plan.workload]["failover"] = failover.get(plan.workload, [])
         w = next((w for w in request.workloads if w.name == plan.workload), None)
         if w is not None and w.accelerators is not None and plan.placements:
             workloads[plan.workload]["anyOf"] = any_of_entry(w, plan.placements, catalog)

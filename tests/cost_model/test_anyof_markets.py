@@ -192,3 +192,24 @@ def test_a_capacity_block_without_a_duration_exits_2(tmp_path, capsys):
     assert main(["solve", str(path)]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("warning:")]
     assert len(err) == 1 and "capacityBlocks[0].durationHours" in err[0]
+
+
+def test_the_failover_order_is_where_excluding_the_choice_goes(l4_two_clouds):
+    from newinfra.cost_model.exclusions import Exclusion
+    from newinfra.cost_model.explain import failover
+
+    req = PlacementRequest.model_validate({"workloads": [batch("a")]})
+    sol = solve(req, l4_two_clouds)
+    order = failover(req, l4_two_clouds, sol)["a"]
+    chosen = sol.plan("a").placements[0]
+    here = f"{chosen.cloud}/{chosen.region}/{chosen.zones[0]}:{chosen.instance_type}"
+    # $400 in use1-az1 and us-central1-a alike (a tie the solver breaks in catalog order), then $440 in use1-az2
+    assert here == "aws/us-east-1/use1-az1:g6.12xlarge"
+    assert order == [{"offer": "gcp/us-central1/us-central1-a:g2-standard-4", "accelerator": "L4", "monthlyUsd": 400.0},
+                     {"offer": "aws/us-east-1/use1-az2:g6.12xlarge", "accelerator": "L4", "monthlyUsd": 440.0}]
+    # `newinfra place --exclude` with the choice (as the program would on losing it): the next offer in order
+    gone = (Exclusion.parse(here),)
+    moved = solve(req, l4_two_clouds, exclusions=gone).plan("a").placements[0]
+    assert f"{moved.cloud}/{moved.region}/{moved.zones[0]}:{moved.instance_type}" == order[0]["offer"]
+    doc = lock_document(req, l4_two_clouds, sol, (), failover={"a": order})
+    assert doc["workloads"]["a"]["failover"] == order
