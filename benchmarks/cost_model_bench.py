@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from newinfra.cost_model.candidates import CandidateBuilder  # noqa: E402
 from newinfra.cost_model.catalog import load_catalog  # noqa: E402
 from newinfra.cost_model.milp import MILP_OPTIONS  # noqa: E402
-from newinfra.cost_model.model import Infeasible, offer_index, solve  # noqa: E402
+from newinfra.cost_model.model import Infeasible, SolverLimit, offer_index, solve  # noqa: E402
 from newinfra.cost_model.request import PlacementRequest  # noqa: E402
 
 OUT = ROOT / "build" / "cost_model_bench.json"
@@ -151,7 +151,7 @@ def time_coupled(catalog, sizes: list[int], repeats: int) -> list[dict]:
             start = time.perf_counter()
             try:
                 result = solve(req, catalog, diagnose=False)
-            except Infeasible:  # the request is feasible by construction: HiGHS stopped at its time limit
+            except (Infeasible, SolverLimit):  # feasible by construction: HiGHS stopped at its time limit
                 result = None
             times.append(time.perf_counter() - start)
         if result is None:
@@ -331,6 +331,22 @@ SPOT = [
 ]
 
 
+# Owned and scheduled capacity rows: the prices are as a user's config states them (illustrative: no Capacity
+# Block or DWS price is in the reference data); the baseline is the same request without them (on-demand/spot).
+OWNED = [
+    ("train 16 H100 730 h/month, 2 x p5.48xlarge reserved in us-east-1",
+     {"kind": "training", "accelerator": "H100", "count": 16, "perNode": 8},
+     {"reservations": [{"cloud": "aws", "region": "us-east-1", "instanceType": "p5.48xlarge", "count": 2}]}),
+    ("train 16 H100 300 h/month on-demand, a Capacity Block of 2 x p5.48xlarge for 336 h at $31.50/h",
+     {"kind": "training", "accelerator": "H100", "count": 16, "perNode": 8, "hoursPerMonth": 300},
+     {"capacityBlocks": [{"region": "us-east-1", "instanceType": "p5.48xlarge", "count": 2, "hourlyPriceUsd": 31.5,
+                          "durationHours": 336, "start": "2026-12-07T11:30:00Z"}]}),
+    ("batch 8 L4 120 h/month on-demand, DWS flex-start at 0.5 x on-demand, 4 h wait, 168 h runs",
+     {"kind": "batch", "accelerator": "L4", "count": 8, "hoursPerMonth": 120},
+     {"markets": {"flexStart": {"priceFactor": 0.5, "maxRunHours": 168, "startDelayHours": 4}}}),
+]
+
+
 def _offers(plan) -> list[str]:
     return [f"{p.nodes} x {p.instance_type} ({p.accelerators_per_node} x {p.accelerator}) {p.market} in "
             f"{p.cloud}/{p.zones[0]} at ${p.node_hourly_usd:,.4f}/node-h" for p in plan.placements]
@@ -346,7 +362,7 @@ def any_of_and_markets(catalog) -> dict:
     """Savings a single-accelerator tool (or one that takes the cheapest hourly card of a set, as SkyPilot does
     with a set of accelerators) and a tool that prices spot as never interrupted cannot reach: each baseline is
     our own model restricted to that rule, on the same catalog, and every row names the offers behind it."""
-    from newinfra.cost_model.markets import pools_monthly_usd
+    from newinfra.cost_model.markets import committed_usd, pools_monthly_usd
 
     rows = []
     for label, w, speeds in ANY_OF:
@@ -376,7 +392,17 @@ def any_of_and_markets(catalog) -> dict:
                           "oursOffers": _offers(ours_), "naiveListMonthlyUsd": round(naive.monthly_usd, 2),
                           "naiveExpectedMonthlyUsd": round(naive_expected, 2), "naiveOffers": _offers(naive),
                           "savingPct": round(100 * (1 - ours_.monthly_usd / naive_expected), 1)})
-    return {"anyOf": rows, "spot": spot_rows}
+    owned_rows = []
+    for label, w, extra in OWNED:
+        req, ours_ = _solve_one(catalog, w, **extra)
+        _, plain = _solve_one(catalog, w)
+        owned_rows.append({"case": label, "oursMonthlyUsd": round(ours_.monthly_usd, 2), "oursOffers": _offers(ours_),
+                           "baselineMonthlyUsd": round(plain.monthly_usd, 2), "baselineOffers": _offers(plain),
+                           "committedUsdPerMonth": (fixed := committed_usd(req, catalog)),
+                           # the reservation is paid either way: compared on the whole (placements + committed)
+                           "savingPct": round(100 * (1 - (ours_.monthly_usd + fixed) / (plain.monthly_usd + fixed)),
+                                              1)})
+    return {"anyOf": rows, "spot": spot_rows, "owned": owned_rows}
 
 
 def main() -> None:
@@ -437,6 +463,13 @@ def main() -> None:
               f"${r['naiveListMonthlyUsd']:,.2f} listed = ${r['naiveExpectedMonthlyUsd']:,.2f} expected "
               f"({r['savingPct']}% saved)")
         for who in ("ours", "naive"):
+            print(f"    {who}: {'; '.join(r[who + 'Offers'])}")
+    for r in result["anyOfAndMarkets"]["owned"]:
+        committed = f" (reservations committed ${r['committedUsdPerMonth']:,.2f}/month either way)" \
+            if r["committedUsdPerMonth"] else ""
+        print(f"market {r['case']}: ${r['oursMonthlyUsd']:,.2f} vs on-demand/spot only ${r['baselineMonthlyUsd']:,.2f} "
+              f"({r['savingPct']}% saved){committed}")
+        for who in ("ours", "baseline"):
             print(f"    {who}: {'; '.join(r[who + 'Offers'])}")
     print(f"wrote {OUT.relative_to(ROOT)}")
 
