@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from newinfra.cost_model.candidates import CandidateBuilder  # noqa: E402
 from newinfra.cost_model.catalog import load_catalog  # noqa: E402
 from newinfra.cost_model.milp import MILP_OPTIONS  # noqa: E402
-from newinfra.cost_model.model import Infeasible, offer_index, solve  # noqa: E402
+from newinfra.cost_model.model import Infeasible, SolverLimit, offer_index, solve  # noqa: E402
 from newinfra.cost_model.request import PlacementRequest  # noqa: E402
 
 OUT = ROOT / "build" / "cost_model_bench.json"
@@ -154,7 +154,7 @@ def time_coupled(catalog, sizes: list[int], repeats: int) -> list[dict]:
             start = time.perf_counter()
             try:
                 result = solve(req, catalog, diagnose=False)
-            except Infeasible:  # the request is feasible by construction: HiGHS stopped at its time limit
+            except (Infeasible, SolverLimit):  # feasible by construction: HiGHS stopped at its time limit
                 result = None
             times.append(time.perf_counter() - start)
         if result is None:
@@ -375,6 +375,102 @@ def print_comparison(by_rules: dict) -> None:
                       f"{ref.get('instanceType')} ${r['referenceHourlyUsd']}/h (ratio {r['ratio']})")
 
 
+# Any-of rows: relative speeds as a request would state them (illustrative, not measured here).
+ANY_OF = [
+    ("train 8 GPUs 200 h/month", {"kind": "training", "count": 8, "perNode": 8, "hoursPerMonth": 200},
+     {"H100": 1.0, "A100-80GB": 0.55, "A100": 0.45}),
+    ("train 8 GPUs 500 h/month (slow cards capped at 744 h: more GPUs)",
+     {"kind": "training", "count": 8, "perNode": 8, "hoursPerMonth": 500}, {"H100": 1.0, "A100-80GB": 0.55}),
+    ("serve 4 replicas", {"kind": "inference", "count": 4}, {"H100": 1.0, "L40S": 0.35, "L4": 0.2}),
+    ("batch 8 GPUs spot 300 h/month", {"kind": "batch", "count": 8, "hoursPerMonth": 300, "spot": True},
+     {"A100-80GB": 1.0, "L40S": 0.6, "L4": 0.3}),
+]
+# Spot rows: an interruption rate per family (illustrative: no sourced rate exists, cost_model/markets.py) and
+# the hours each restart costs; the baseline prices spot as if it were never interrupted.
+SPOT = [
+    ("train 16 H100 spot 400 h/month, p5 2/day and a3-highgpu 0.2/day, 4 h lost each",
+     {"kind": "training", "accelerator": "H100", "count": 16, "perNode": 8, "hoursPerMonth": 400, "spot": True},
+     {"p5": 2.0, "a3-highgpu": 0.2}, 4.0),
+    ("batch 8 L4 spot 600 h/month, g2-standard 3/day and g6 0.2/day, 2 h each",
+     {"kind": "batch", "accelerator": "L4", "count": 8, "hoursPerMonth": 600, "spot": True},
+     {"g2-standard": 3.0, "g6": 0.2}, 2.0),
+]
+
+
+# Owned and scheduled capacity rows: the prices are as a user's config states them (illustrative: no Capacity
+# Block or DWS price is in the reference data); the baseline is the same request without them (on-demand/spot).
+OWNED = [
+    ("train 16 H100 730 h/month, 2 x p5.48xlarge reserved in us-east-1",
+     {"kind": "training", "accelerator": "H100", "count": 16, "perNode": 8},
+     {"reservations": [{"cloud": "aws", "region": "us-east-1", "instanceType": "p5.48xlarge", "count": 2}]}),
+    ("train 16 H100 300 h/month on-demand, a Capacity Block of 2 x p5.48xlarge for 336 h at $31.50/h",
+     {"kind": "training", "accelerator": "H100", "count": 16, "perNode": 8, "hoursPerMonth": 300},
+     {"capacityBlocks": [{"region": "us-east-1", "instanceType": "p5.48xlarge", "count": 2, "hourlyPriceUsd": 31.5,
+                          "durationHours": 336, "start": "2026-12-07T11:30:00Z"}]}),
+    ("batch 8 L4 120 h/month on-demand, DWS flex-start at 0.5 x on-demand, 4 h wait, 168 h runs",
+     {"kind": "batch", "accelerator": "L4", "count": 8, "hoursPerMonth": 120},
+     {"markets": {"flexStart": {"priceFactor": 0.5, "maxRunHours": 168, "startDelayHours": 4}}}),
+]
+
+
+def _offers(plan) -> list[str]:
+    return [f"{p.nodes} x {p.instance_type} ({p.accelerators_per_node} x {p.accelerator}) {p.market} in "
+            f"{p.cloud}/{p.zones[0]} at ${p.node_hourly_usd:,.4f}/node-h" for p in plan.placements]
+
+
+def _solve_one(catalog, w: dict, **extra):
+    req = PlacementRequest.model_validate({"workloads": [{"name": "w", **w}], "allowedClouds": ["aws", "gcp"],
+                                           **extra})
+    return req, solve(req, catalog).plan("w")
+
+
+def any_of_and_markets(catalog) -> dict:
+    """Savings a single-accelerator tool (or one that takes the cheapest hourly card of a set, as SkyPilot does
+    with a set of accelerators) and a tool that prices spot as never interrupted cannot reach: each baseline is
+    our own model restricted to that rule, on the same catalog, and every row names the offers behind it."""
+    from newinfra.cost_model.markets import committed_usd, pools_monthly_usd
+
+    rows = []
+    for label, w, speeds in ANY_OF:
+        _, ours_ = _solve_one(catalog, {**w, "accelerators": speeds})
+        reference = max(speeds, key=lambda a: (speeds[a], a))
+        _, single = _solve_one(catalog, {**w, "accelerator": reference})
+        # cheapest per hour at the reference count and hours, then charged for the work on that card
+        hourly = {a: _solve_one(catalog, {**w, "accelerator": a})[1] for a in speeds}
+        cheapest = min(sorted(hourly), key=lambda a: hourly[a].hourly_usd)
+        _, cheapest_work = _solve_one(catalog, {**w, "accelerators": {cheapest: speeds[cheapest]}})
+        rows.append({"case": label, "accelerators": speeds, "oursMonthlyUsd": round(ours_.monthly_usd, 2),
+                     "oursOffers": _offers(ours_),
+                     "singleAccelerator": reference, "singleMonthlyUsd": round(single.monthly_usd, 2),
+                     "singleOffers": _offers(single),
+                     "cheapestHourly": cheapest, "cheapestHourlyMonthlyUsd": round(cheapest_work.monthly_usd, 2),
+                     "cheapestHourlyOffers": _offers(cheapest_work),
+                     "savingVsSinglePct": round(100 * (1 - ours_.monthly_usd / single.monthly_usd), 1),
+                     "savingVsCheapestHourlyPct": round(100 * (1 - ours_.monthly_usd / cheapest_work.monthly_usd), 1)})
+    spot_rows = []
+    for label, w, rates, restart in SPOT:
+        markets = {"markets": {"spot": {"interruptionsPerDay": rates, "restartHours": restart}}}
+        req, ours_ = _solve_one(catalog, w, **markets)
+        _, naive = _solve_one(catalog, w)  # spot priced as never interrupted
+        naive_expected = pools_monthly_usd(req, req.workloads[0].hours_per_month,
+                                           naive.placements) + naive.egress_usd
+        spot_rows.append({"case": label, "oursExpectedMonthlyUsd": round(ours_.monthly_usd, 2),
+                          "oursOffers": _offers(ours_), "naiveListMonthlyUsd": round(naive.monthly_usd, 2),
+                          "naiveExpectedMonthlyUsd": round(naive_expected, 2), "naiveOffers": _offers(naive),
+                          "savingPct": round(100 * (1 - ours_.monthly_usd / naive_expected), 1)})
+    owned_rows = []
+    for label, w, extra in OWNED:
+        req, ours_ = _solve_one(catalog, w, **extra)
+        _, plain = _solve_one(catalog, w)
+        owned_rows.append({"case": label, "oursMonthlyUsd": round(ours_.monthly_usd, 2), "oursOffers": _offers(ours_),
+                           "baselineMonthlyUsd": round(plain.monthly_usd, 2), "baselineOffers": _offers(plain),
+                           "committedUsdPerMonth": (fixed := committed_usd(req, catalog)),
+                           # the reservation is paid either way: compared on the whole (placements + committed)
+                           "savingPct": round(100 * (1 - (ours_.monthly_usd + fixed) / (plain.monthly_usd + fixed)),
+                                              1)})
+    return {"anyOf": rows, "spot": spot_rows, "owned": owned_rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one repeat, no SkyPilot (CI smoke)")
@@ -404,6 +500,7 @@ def main() -> None:
     if not args.quick:
         result["singleWorkload"] = compare(catalog)
     result["tightQuotas"] = tight_quotas(catalog)
+    result["anyOfAndMarkets"] = any_of_and_markets(catalog)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(f"catalog {catalog.version}: {len(catalog.offers)} offers; offer index built once in "
@@ -428,6 +525,25 @@ def main() -> None:
     print(f"tight quotas ({t['workloads']} workloads, quota {t['quota']}): portfolio ${t['portfolioMonthlyUsd']:,.2f}"
           f" vs greedy ${t['greedyMonthlyUsd']:,.2f} ({t['greedyUnplaced']} unplaced by greedy); "
           f"saving ${t['savingUsdPerMonth']}/month ({t['savingPct']}%)")
+    for r in result["anyOfAndMarkets"]["anyOf"]:
+        print(f"any-of {r['case']} {r['accelerators']}: ${r['oursMonthlyUsd']:,.2f} vs {r['singleAccelerator']} only "
+              f"${r['singleMonthlyUsd']:,.2f} ({r['savingVsSinglePct']}% saved) vs cheapest hourly card "
+              f"({r['cheapestHourly']}) ${r['cheapestHourlyMonthlyUsd']:,.2f} ({r['savingVsCheapestHourlyPct']}% saved)")
+        for who in ("ours", "single", "cheapestHourly"):
+            print(f"    {who}: {'; '.join(r[who + 'Offers'])}")
+    for r in result["anyOfAndMarkets"]["spot"]:
+        print(f"spot {r['case']}: ${r['oursExpectedMonthlyUsd']:,.2f} expected vs never-interrupted pick "
+              f"${r['naiveListMonthlyUsd']:,.2f} listed = ${r['naiveExpectedMonthlyUsd']:,.2f} expected "
+              f"({r['savingPct']}% saved)")
+        for who in ("ours", "naive"):
+            print(f"    {who}: {'; '.join(r[who + 'Offers'])}")
+    for r in result["anyOfAndMarkets"]["owned"]:
+        committed = f" (reservations committed ${r['committedUsdPerMonth']:,.2f}/month either way)" \
+            if r["committedUsdPerMonth"] else ""
+        print(f"market {r['case']}: ${r['oursMonthlyUsd']:,.2f} vs on-demand/spot only ${r['baselineMonthlyUsd']:,.2f} "
+              f"({r['savingPct']}% saved){committed}")
+        for who in ("ours", "baseline"):
+            print(f"    {who}: {'; '.join(r[who + 'Offers'])}")
     print(f"wrote {OUT.relative_to(ROOT)}")
 
 

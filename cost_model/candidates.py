@@ -43,6 +43,7 @@ from newinfra.cost_model.catalog.opt_in import allowed
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.hosts import floor_for
+from newinfra.cost_model.markets import MARKET_INDEX, flex_start_allowed, spot_overhead
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 from newinfra.cost_model.spread import spread_offers, spreads, zones_of
 
@@ -155,6 +156,25 @@ class Candidates:
     fixed: Fixed | None = None
     # per local zone: the region charges (control plane, NAT, shared file system) a pool there needs
     charges: tuple[tuple, ...] = ()
+    # any-of accelerators: per local zone, the coverage need of the accelerator variant that zone belongs to
+    # (`need` then is their least, for messages only); None when every zone needs `need`
+    zone_need: np.ndarray | None = None
+
+
+def merge_variants(w: Workload, parts: list[Candidates]) -> Candidates:
+    """One workload's candidates over several accelerators (see `CandidateBuilder.build_workload`)."""
+    offsets = np.cumsum([0] + [len(p.zones) for p in parts])
+    scale = [p.workload.hours_per_month / w.hours_per_month for p in parts]
+    zone_need = np.concatenate([np.full(len(p.zones), p.need, np.int64) for p in parts])
+    return Candidates(
+        w, np.concatenate([p.offer for p in parts]), np.concatenate([p.market for p in parts]),
+        np.concatenate([p.price * s for p, s in zip(parts, scale, strict=True)]),
+        np.concatenate([p.apn for p in parts]), np.concatenate([p.bound for p in parts]),
+        np.concatenate([p.zone + off for p, off in zip(parts, offsets, strict=False)]),
+        [q for p in parts for q in p.quota_rows], np.concatenate([p.units for p in parts]),
+        np.concatenate([p.zones for p in parts]), np.concatenate([p.egress for p in parts]),
+        int(zone_need.min()), parts[0].cap, parts[0].node_range, None,
+        tuple(ch for p in parts for ch in p.charges), zone_need)
 
 
 @dataclass(frozen=True)
@@ -192,9 +212,29 @@ class CandidateBuilder:
         self._region_ok: dict[tuple[str, ...] | None, np.ndarray] = {}
         self._egress: dict[tuple[str | None, int], float] = {}
         self._built: dict[tuple, Candidates] = {}
+        # capacity the user owns or bought, each a shared limit in nodes after the quotas (quota index
+        # len(quotas) + k): (market, the config entry, nodes)
+        self.owned: list[tuple[str, object, int]] = \
+            [("reserved", r, r.count) for r in request.reservations] + \
+            [("capacity-block", b, b.count) for b in request.capacity_blocks]
+        # spot's expected restart overhead per offer (cost_model/markets.py); None: no penalty configured
+        spot = request.markets.spot
+        self.spot_factor = np.array([spot_overhead(request, o.cloud, o.instance_type) for o in index.offers],
+                                    float) if spot.interruptions_per_day and spot.restart_hours > 0 else None
         from newinfra.cost_model.open_costs import OpenCosts
 
         self.open_costs = OpenCosts(request)
+
+    def limits(self) -> np.ndarray:
+        """Every shared row's limit: the quotas, then the owned capacities' nodes."""
+        return np.array([q.limit for q in self.quotas] + [n for _, _, n in self.owned], float)
+
+    def limit_name(self, q: int) -> str:
+        if q < len(self.quotas):
+            qu = self.quotas[q]
+            return f"{qu.cloud}/{qu.region}/{qu.family} ({qu.market})"
+        kind, item, n = self.owned[q - len(self.quotas)]
+        return f"{kind} {getattr(item, 'cloud', 'aws')}/{item.region}:{item.instance_type} ({n} nodes)"
 
     def region_mask(self, w: Workload) -> np.ndarray | None:
         patterns = None if "dataResidency" in self.relax else self.request.allowed_regions(w)
@@ -251,11 +291,33 @@ class CandidateBuilder:
     def build(self, w: Workload, accelerator: str) -> Candidates:
         """Candidates of w; workloads that ask the same thing share one computation."""
         key = (accelerator, w.count, w.per_node, w.nodes, w.spot, w.max_spot_share, w.hours_per_month,
-               w.dataset, w.runs_on, w.cpus_per_accelerator, w.memory_gb_per_accelerator,
+               w.dataset, w.runs_on, w.cpus_per_accelerator, w.memory_gb_per_accelerator, w.max_start_delay_hours,
                spreads(w, self.request.profile))
         if key not in self._built:
             self._built[key] = self._build(w, accelerator)
         return dataclasses.replace(self._built[key], workload=w)
+
+    def build_workload(self, w: Workload) -> Candidates:
+        """Candidates of w over every accelerator it accepts. One accelerator: `build`. Several (any-of): each
+        accelerator's variant (its count and hours, `Workload.variant`) is built and pruned on its own (the
+        pruning rules hold within a variant), then the variants' zones are put side by side as zones of one
+        workload, so the one-zone row picks one (accelerator, zone); prices are scaled to the merged
+        workload's hours and each zone carries its variant's coverage need (`zone_need`)."""
+        normalise = self.ix.catalog.normalise_accelerator
+        if w.accelerators is None:
+            return self.build(w, normalise(w.accelerator))
+        parts = []
+        for name, speed in w.choices:
+            accel = normalise(name)
+            part = self.build(w.variant(accel, speed), accel)
+            if len(part.offer):
+                parts.append(part)
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return dataclasses.replace(self.build(w.variant(normalise(w.choices[0][0]), w.choices[0][1]),
+                                                  normalise(w.choices[0][0])), workload=w)
+        return merge_variants(w, parts)
 
     def _build(self, w: Workload, accelerator: str) -> Candidates:
         ix = self.ix
@@ -265,7 +327,13 @@ class CandidateBuilder:
         sp_rows = rows[~np.isnan(ix.spot[rows])] if cap > 0 else rows[:0]
         offer = np.concatenate([od_rows, sp_rows])
         market = np.concatenate([np.zeros(len(od_rows), np.int64), np.ones(len(sp_rows), np.int64)])
-        price = np.concatenate([ix.od[od_rows], ix.spot[sp_rows]])
+        spot_price = ix.spot[sp_rows] if self.spot_factor is None else ix.spot[sp_rows] * self.spot_factor[sp_rows]
+        price = np.concatenate([ix.od[od_rows], spot_price])  # spot with its expected restart overhead
+        special = self._special_markets(w, rows)
+        owner = np.concatenate([np.full(len(offer), -1, np.int64), special[3]])
+        offer = np.concatenate([offer, special[0]])
+        market = np.concatenate([market, special[1]])
+        price = np.concatenate([price, special[2]])
         apn = ix.apn[offer]
         node_range = self.node_range(w)
         if w.per_node is not None:
@@ -273,14 +341,55 @@ class CandidateBuilder:
             bound = np.full(len(offer), need, np.int64)
             if node_range and not node_range[0] <= need <= node_range[1]:
                 keep = np.zeros(len(offer), bool)  # count / perNode nodes fall outside the node range
-                offer, market, price, apn, bound = (a[keep] for a in (offer, market, price, apn, bound))
+                offer, market, price, apn, bound, owner = (a[keep] for a in (offer, market, price, apn, bound, owner))
         else:
             need = w.count
             bound = -(-w.count // np.maximum(apn, 1))
             if node_range:
                 bound = np.clip(np.maximum(bound, node_range[0]), 0, node_range[1])
         quota_rows, units = self._quota(offer, market)
+        for i in np.flatnonzero(owner >= 0):  # owned capacity: its own row, counted in nodes, up to its size
+            k = int(owner[i])
+            quota_rows[i] = (len(self.quotas) + k,)
+            units[i] = 1.0
+            bound[i] = min(int(bound[i]), self.owned[k][2])
         return self._prune(w, offer, market, price, apn, bound, quota_rows, units, need, cap, node_range)
+
+    def _special_markets(self, w: Workload, rows: np.ndarray):
+        """Candidates of the markets beyond on-demand and spot among the offers w may use: (offer rows, market,
+        price per node-hour as the solver weighs it, owned-capacity index or -1). Reservations: free, up to
+        their size. Capacity Blocks: the whole block's hours paid per node (hourly x duration, spread over w's
+        hours), only when w's hours fit the duration. Flex-start: the user's share of the on-demand price, only
+        for a workload that can wait the expected delay and whose run fits the maximum run length."""
+        ix = self.ix
+        out_rows, out_market, out_price, out_owner = [], [], [], []
+        for k, (kind, item, _count) in enumerate(self.owned):
+            for r in rows:
+                o = ix.offers[int(r)]
+                if kind == "reserved":
+                    if (o.cloud, o.region, o.instance_type) != (item.cloud, item.region, item.instance_type) or \
+                            item.zone not in (None, o.zone):
+                        continue
+                    price = 0.0
+                else:
+                    if (o.cloud, o.region, o.instance_type) != ("aws", item.region, item.instance_type) or \
+                            w.hours_per_month > item.duration_hours + 1e-9:
+                        continue
+                    price = item.hourly_price_usd * item.duration_hours / w.hours_per_month
+                out_rows.append(int(r))
+                out_market.append(MARKET_INDEX[kind])
+                out_price.append(price)
+                out_owner.append(k)
+        if flex_start_allowed(self.request, w):
+            factor = self.request.markets.flex_start.price_factor
+            for r in rows:
+                if ix.offers[int(r)].cloud == "gcp" and not np.isnan(ix.od[r]):
+                    out_rows.append(int(r))
+                    out_market.append(MARKET_INDEX["flex-start"])
+                    out_price.append(float(ix.od[r]) * factor)
+                    out_owner.append(-1)
+        return (np.array(out_rows, np.int64), np.array(out_market, np.int64), np.array(out_price, float),
+                np.array(out_owner, np.int64))
 
     def _quota(self, offer: np.ndarray, market: np.ndarray) -> tuple[list[tuple[int, ...]], np.ndarray]:
         rows: list[tuple[int, ...]] = [()] * len(offer)
@@ -288,7 +397,8 @@ class CandidateBuilder:
         if not self.quotas:
             return rows, units
         ix = self.ix
-        for i in np.flatnonzero(self.region_quota[ix.region[offer]]):
+        # reservations, Capacity Blocks, flex-start: counted by their own rows, not the cloud quotas
+        for i in np.flatnonzero(self.region_quota[ix.region[offer]] & (market < len(MARKETS))):
             o, m = int(offer[i]), int(market[i])
             fam = ix.families[m][o]
             of = ix.offers[o]
@@ -321,11 +431,18 @@ class CandidateBuilder:
         if len(zones) == 0:
             return cands
         # Rule 2: per zone, the best configuration ignoring quotas: exact in a quota-free zone and a lower
-        # bound in the others.
+        # bound in the others. Over on-demand and spot only: a zone with another market's candidate (owned
+        # capacity, flex-start) has no such bound and is always kept, and such a workload is never fixed.
+        special = market >= 2
+        regular = cands if not special.any() else dataclasses.replace(
+            cands, offer=offer[~special], market=market[~special], price=price[~special], apn=apn[~special],
+            bound=bound[~special], zone=local[~special], quota_rows=[q for q, sp in zip(quota_rows, special,
+                                                                                         strict=True) if not sp],
+            units=units[~special])
         if w.per_node is not None:
-            best_cost, best_pools = self._zone_configs(cands)
+            best_cost, best_pools = self._zone_configs(regular)
         else:
-            best_cost, best_pools = self._mixed_configs(cands)
+            best_cost, best_pools = self._mixed_configs(regular)
         lb = best_cost
         constrained = np.zeros(len(zones), bool)
         np.logical_or.at(constrained, local, sig != sig_ids.get((), -1))
@@ -337,7 +454,8 @@ class CandidateBuilder:
         # Moving w from zone z to z* may open charges z* needs and z does not (and may close z's: never dearer).
         extra = self._opening(charges, zstar)
         keep_zone = (lb < ub + extra - _TOL * max(1.0, ub)) | (np.arange(len(zones)) == zstar)
-        if keep_zone.sum() == 1 and lb[zstar] >= ub - _TOL * max(1.0, ub):
+        np.logical_or.at(keep_zone, local, special)
+        if keep_zone.sum() == 1 and lb[zstar] >= ub - _TOL * max(1.0, ub) and not special.any():
             cands.fixed = Fixed(tuple((int(offer[c]), int(market[c]), n) for c, n in best_pools[zstar]),
                                 int(zones[zstar]), ub, float(egress[zstar]))
         kept = keep_zone[local]

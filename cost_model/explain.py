@@ -25,7 +25,8 @@ def single_offer_costs(builder: CandidateBuilder, w: Workload, accel: str, *, on
     lo, hi = builder.node_range(w) or (0, math.inf)
     n = np.full(len(rows), w.count // w.per_node) if w.per_node else np.maximum(-(-w.count // apn), lo)
     p = ix.od[rows]
-    q = np.full(len(rows), np.nan) if on_demand_only else ix.spot[rows]
+    q = np.full(len(rows), np.nan) if on_demand_only else \
+        ix.spot[rows] * (1.0 if builder.spot_factor is None else builder.spot_factor[rows])  # restart overhead
     cap = 0.0 if on_demand_only else builder.spot_cap(w)
     k = np.where(np.nan_to_num(q, nan=np.inf) < np.nan_to_num(p, nan=np.inf), np.floor(cap * n + 1e-9), 0)
     k = np.where(np.isnan(p) & (cap >= 1), n, k)
@@ -37,9 +38,29 @@ def single_offer_costs(builder: CandidateBuilder, w: Workload, accel: str, *, on
     return rows, cost
 
 
+def variants(catalog, w: Workload) -> list[tuple[Workload, str]]:
+    """(w as it runs on it, catalog name) per accelerator w accepts: itself for one `accelerator`, each any-of
+    variant's count and hours otherwise (`Workload.variant`)."""
+    if w.accelerators is None:
+        return [(w, accelerator_of(catalog, w))]
+    out = []
+    for name, speed in w.choices:
+        accel = catalog.normalise_accelerator(name)
+        out.append((w.variant(accel, speed), accel))
+    return out
+
+
+def variant_costs(builder: CandidateBuilder, catalog, w: Workload, *, on_demand_only: bool = False):
+    """`single_offer_costs` over every accelerator w accepts, each in its variant's count and hours."""
+    parts = [single_offer_costs(builder, v, accel, on_demand_only=on_demand_only) for v, accel in variants(catalog, w)]
+    return (np.concatenate([r for r, _ in parts]).astype(np.int64), np.concatenate([c for _, c in parts]).astype(float))
+
+
 def alternatives(request: PlacementRequest, catalog, solution: Solution, k: int = 2,
                  exclusions=()) -> dict[str, list[dict]]:
-    """Per served workload, the next k cheapest instance types in other places (ignoring shared limits)."""
+    """Per served workload, the next k cheapest instance types in other places (ignoring shared limits). An
+    any-of workload's entries name their accelerator, and the cheapest of each accelerator not chosen is
+    listed too (what the next one would cost)."""
     ix = offer_index(catalog)
     builder = CandidateBuilder(ix, request, exclusions)
     out: dict[str, list[dict]] = {}
@@ -48,20 +69,56 @@ def alternatives(request: PlacementRequest, catalog, solution: Solution, k: int 
         if plan is None or plan.pinned:
             continue
         chosen = {(p.cloud, p.region, p.instance_type) for p in plan.placements}
-        rows, cost = single_offer_costs(builder, w, accelerator_of(catalog, w))
-        alts, seen = [], set(chosen)
+        chosen_accel = plan.placements[0].accelerator
+        rows, cost = variant_costs(builder, catalog, w)
+        alts, seen, accels = [], set(chosen), {chosen_accel}
         for i in np.lexsort((rows, cost)):
             o = ix.offers[int(rows[i])]
             key = (o.cloud, o.region, o.instance_type)
             if not np.isfinite(cost[i]) or key in seen:
                 continue
+            first_of_accel = w.accelerators is not None and o.accelerator not in accels
+            if len(alts) >= k and not first_of_accel:
+                continue
             seen.add(key)
-            alts.append({"cloud": o.cloud, "region": o.region, "zone": o.zone, "instanceType": o.instance_type,
-                         "monthlyUsd": round(float(cost[i]), 2),
-                         "deltaUsdPerMonth": round(float(cost[i]) - plan.monthly_usd, 2)})
-            if len(alts) == k:
+            accels.add(o.accelerator)
+            alt = {"cloud": o.cloud, "region": o.region, "zone": o.zone, "instanceType": o.instance_type,
+                   "monthlyUsd": round(float(cost[i]), 2),
+                   "deltaUsdPerMonth": round(float(cost[i]) - plan.monthly_usd, 2)}
+            if w.accelerators is not None:
+                alt["accelerator"] = o.accelerator
+            alts.append(alt)
+            if len(alts) >= k and (w.accelerators is None or len(accels) == len(w.choices)):
                 break
         out[w.name] = alts
+    return out
+
+
+def failover(request: PlacementRequest, catalog, solution: Solution, k: int = 3, exclusions=()) -> dict[str, list[dict]]:
+    """Per served workload, where it goes when its zone or type gives out: the next k offers (zone and type,
+    cheapest first, each alone with spot up to its cap, shared limits ignored), after the ones it runs on.
+    Each names itself as `newinfra place --exclude` takes it, so a failover can be forced or skipped."""
+    ix = offer_index(catalog)
+    builder = CandidateBuilder(ix, request, exclusions)
+    out: dict[str, list[dict]] = {}
+    for w in request.workloads:
+        plan = solution.plan(w.name)
+        if plan is None or plan.pinned:
+            continue
+        taken = {(p.cloud, p.region, p.zones[0], p.instance_type) for p in plan.placements}
+        rows, cost = variant_costs(builder, catalog, w)
+        order = []
+        for i in np.lexsort((rows, cost)):
+            o = ix.offers[int(rows[i])]
+            key = (o.cloud, o.region, o.zone, o.instance_type)
+            if not np.isfinite(cost[i]) or key in taken:
+                continue
+            taken.add(key)
+            order.append({"offer": f"{o.cloud}/{o.region}/{o.zone}:{o.instance_type}", "accelerator": o.accelerator,
+                          "monthlyUsd": round(float(cost[i]), 2)})
+            if len(order) == k:
+                break
+        out[w.name] = order
     return out
 
 
@@ -87,7 +144,7 @@ def baselines(request: PlacementRequest, catalog, solution: Solution, exclusions
         sub = request.model_copy(update={"allowed_clouds": (ds.home_cloud,), "data_residency": {},
                                          "datasets": request.datasets})
         builder = CandidateBuilder(ix, sub, exclusions)
-        rows, cost = single_offer_costs(builder, w, accelerator_of(catalog, w), on_demand_only=True)
+        rows, cost = variant_costs(builder, catalog, w, on_demand_only=True)
         cost = cost[np.array([ix.offers[int(r)].region == ds.home_region for r in rows], bool)] \
             if len(rows) else cost
         best = float(cost.min()) if len(cost) else math.inf
@@ -101,7 +158,7 @@ def baselines(request: PlacementRequest, catalog, solution: Solution, exclusions
         builder = CandidateBuilder(ix, sub, exclusions)
         s = 0.0
         for w in no_dataset:
-            _, cost = single_offer_costs(builder, w, accelerator_of(catalog, w), on_demand_only=True)
+            _, cost = variant_costs(builder, catalog, w, on_demand_only=True)
             s += float(cost.min()) if len(cost) else math.inf
         by_cloud[cloud] = s
     best_cloud = min(sorted(by_cloud), key=lambda c: by_cloud[c]) if by_cloud else None

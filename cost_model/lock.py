@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from newinfra.cost_model.exclusions import Exclusion, parse_exclusions
 from newinfra.cost_model.hosts import placement_problem
-from newinfra.cost_model.request import PlacementRequest, Workload
+from newinfra.cost_model.markets import committed_usd, pools_monthly_usd
+from newinfra.cost_model.request import PlacementRequest, Workload, variant_for
 from newinfra.cost_model.spread import SPREAD_ZONES, find_offer, spread_ok, spreads
 
 from newinfra.inputs import listing
@@ -34,8 +35,11 @@ class StaleLock(Exception):
 
 # Keys added after locks were first written: hashed only when set, so a lock that predates them stays valid
 # for a config that does not use them (its hash is the same text as before).
-_LATER_KEYS = {"allowLocalZones": False, "optInRegions": []}
-_LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None}
+_LATER_KEYS = {"allowLocalZones": False, "optInRegions": [], "reservations": [], "capacityBlocks": [],
+               "markets": {"spot": {"interruptionsPerDay": {}, "restartHours": 0.0},
+                           "flexStart": {"priceFactor": None, "maxRunHours": 168.0, "startDelayHours": 0.0}}}
+_LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None, "accelerators": None,
+                        "maxStartDelayHours": None}
 _LATER_DATASET_KEYS = {"cache": None}
 
 
@@ -164,7 +168,10 @@ def locked_placements(doc: dict | None) -> dict[str, tuple[Placement, ...]]:
 
 
 def lock_document(request: PlacementRequest, catalog, solution: Solution, exclusions: tuple[Exclusion, ...],
-                  alternatives: dict[str, list[dict]] | None = None) -> dict:
+                  alternatives: dict[str, list[dict]] | None = None,
+                  failover: dict[str, list[dict]] | None = None) -> dict:
+    """``failover``: per workload, the next offers in order (explain.failover), written as each entry's
+    failover order; without it (a bare solve) the key is left out."""
     alternatives = alternatives or {}
     workloads = {}
     for plan in solution.plans:
@@ -176,6 +183,11 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
             "pinned": plan.pinned,
             "alternatives": alternatives.get(plan.workload, []),
         }
+        if failover is not None:
+            workloads[plan.workload]["failover"] = failover.get(plan.workload, [])
+        w = next((w for w in request.workloads if w.name == plan.workload), None)
+        if w is not None and w.accelerators is not None and plan.placements:
+            workloads[plan.workload]["anyOf"] = any_of_entry(w, plan.placements, catalog)
     return {
         "format": LOCK_FORMAT,
         "catalogVersion": catalog.version,
@@ -192,6 +204,9 @@ def lock_document(request: PlacementRequest, catalog, solution: Solution, exclus
             "egressUsdPerMonth": round(sum(p.egress_usd for p in solution.plans), 2),
             "regionsUsdPerMonth": solution.open_usd,
         },
+        **({"reservations": {"committedUsdPerMonth": committed_usd(request, catalog),
+                             "note": "paid whether used or not; counted once, outside placementsUsdPerMonth"}}
+           if request.reservations else {}),
         "regions": [{"key": list(ch.key), "what": ch.what, "monthlyUsd": round(ch.monthly_usd, 2),
                      "unpriced": list(ch.unpriced)} for ch in solution.opened],
     }
@@ -264,7 +279,7 @@ def plan(request: PlacementRequest, catalog, *, previous: dict | None = None,
             continue
         if _same(kept, new.placements):
             continue
-        old_cost = w.hours_per_month * sum(p.nodes * p.node_hourly_usd for p in kept) + \
+        old_cost = pools_monthly_usd(request, locked_variant(w, kept, catalog)[0].hours_per_month, kept) + \
             _egress(request, catalog, w, kept[0])
         new_cost = new.monthly_usd
         saving = (old_cost - new_cost) / old_cost if old_cost > 0 else 0.0
@@ -303,11 +318,30 @@ def _same(a: tuple[Placement, ...], b: tuple[Placement, ...]) -> bool:
     return key(a) == key(b)
 
 
+def any_of_entry(w: Workload, placements, catalog) -> dict:
+    """What the lock says of an any-of choice: the accelerator chosen, its relative speed, and the count and
+    hours that speed gives (capped: hours / speed passed 744, so the count grew instead of the hours)."""
+    v, accel = locked_variant(w, placements, catalog)
+    speed = next(s for n, s in w.choices if catalog.normalise_accelerator(n) == accel)
+    return {"chosen": accel, "speed": speed, "count": v.count, "hoursPerMonth": v.hours_per_month,
+            "capped": w.kind != "inference" and w.hours_per_month / speed > v.hours_per_month + 1e-9,
+            "accepted": dict(w.choices)}
+
+
+def locked_variant(w: Workload, placements, catalog) -> tuple[Workload, str]:
+    """(``w`` as it runs on the accelerator of its locked pools, that accelerator's catalog name): any-of
+    workloads take the count and hours of the accelerator chosen. Raises ValueError for one it does not accept."""
+    if w.accelerators is None:
+        return w, catalog.normalise_accelerator(w.accelerator)
+    accel = placements[0].accelerator if placements else ""
+    return variant_for(w, accel, catalog.normalise_accelerator), accel
+
+
 def still_valid(w: Workload, placements: tuple[Placement, ...], request: PlacementRequest, catalog,
                 exclusions: tuple[Exclusion, ...]) -> tuple[Placement, ...] | None:
     """The locked pools with today's prices if they still meet the workload's request, else None."""
     try:
-        accel = catalog.normalise_accelerator(w.accelerator)
+        w, accel = locked_variant(w, placements, catalog)
     except ValueError:
         return None
     out = []
@@ -326,8 +360,8 @@ def still_valid(w: Workload, placements: tuple[Placement, ...], request: Placeme
             return None
         if w.per_node is not None and p.accelerators_per_node != w.per_node:
             return None
-        price = offer.on_demand_usd if p.market == "on-demand" else offer.spot_usd
-        if price is None or (p.market == "spot" and not w.spot):
+        price = _market_price(request, offer, p)
+        if price is None or (p.market == "spot" and not w.spot) or _market_problem(request, w, p) is not None:
             return None
         lo, hi = (w.nodes.min, w.nodes.max) if w.nodes else (p.nodes, p.nodes)
         out.append(p.model_copy(update={"node_hourly_usd": price, "min_nodes": min(lo, p.nodes),
@@ -410,8 +444,26 @@ def _offer(catalog, p: Placement):
                       p.accelerator)
 
 
-def _market_price(offer, market: str) -> float | None:
-    return {"on-demand": offer.on_demand_usd, "spot": offer.spot_usd}.get(market)
+def _market_price(request: PlacementRequest, offer, p: Placement) -> float | None:
+    from newinfra.cost_model.markets import market_price
+
+    return market_price(request, offer, p)
+
+
+def _market_problem(request: PlacementRequest, w: Workload, p: Placement) -> str | None:
+    """Why workload w may not use p's market (flex-start's wait and run length, a Capacity Block's duration)."""
+    from newinfra.cost_model.markets import capacity_block_for, flex_start_allowed
+
+    if p.market == "flex-start" and not flex_start_allowed(request, w):
+        fs = request.markets.flex_start
+        return (f"market: locked 'flex-start'; the workload runs {w.hours_per_month:g} h (flex-start allows "
+                f"{fs.max_run_hours:g}) or waits at most {w.max_start_delay_hours} h (expected "
+                f"{fs.start_delay_hours:g})")
+    block = capacity_block_for(request, p) if p.market == "capacity-block" else None
+    if block is not None and w.hours_per_month > block.duration_hours + 1e-9:
+        return (f"market: locked 'capacity-block'; the workload runs {w.hours_per_month:g} h, the block lasts "
+                f"{block.duration_hours:g} h")
+    return None
 
 
 def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
@@ -466,13 +518,16 @@ def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
             continue
         placements += priced
         egress = _egress(request, catalog, w, priced[0])
-        monthly = round(w.hours_per_month * hourly + egress, 6)
+        monthly = round(pools_monthly_usd(request, locked_variant(w, priced, catalog)[0].hours_per_month, priced)
+                        + egress, 6)
         review.monthly_usd[name] = monthly
         for field_, locked_value, actual, tol in (("hourlyUsd", entry.get("hourlyUsd"), hourly, 1e-6),
                                                   ("egressUsdPerMonth", entry.get("egressUsdPerMonth"), egress, 0.01),
                                                   ("monthlyUsd", entry.get("monthlyUsd"), monthly, 0.01)):
             if not _close(locked_value, actual, tol):
                 review.figures.append(f"{key}.{field_}: locked {locked_value!r}, the catalog gives {round(actual, 6)}")
+    bad += _owned_overuse(request, [p for name in sorted(set(entries) & set(wanted))
+                                     for p in _placements_of(entries[name])])
     for q, used in zip(request.quotas, quota_use, strict=True):
         if used > q.limit + 1e-9:
             bad.append(f"quotas: {q.cloud}/{q.region}/{q.family} ({q.market}): the locked pools use {used:g}, "
@@ -492,6 +547,29 @@ def review_lock(request: PlacementRequest, doc: dict, catalog) -> LockReview:
                                   f"the catalog gives {review.total_monthly_usd}")
     review.placements = tuple(sorted(placements, key=lambda p: (p.workload, p.market)))
     return review
+
+
+def _placements_of(entry) -> list[Placement]:
+    try:
+        return [Placement.model_validate(p) for p in entry["placements"]]
+    except (KeyError, TypeError, ValueError):
+        return []
+
+
+def _owned_overuse(request: PlacementRequest, placements: list[Placement]) -> list[str]:
+    """Reservations and Capacity Blocks hold only their size: the locked pools on each, summed."""
+    from newinfra.cost_model.markets import capacity_block_for, reservation_for
+
+    out = []
+    for kind, items, find in (("reservations", request.reservations, reservation_for),
+                              ("capacityBlocks", request.capacity_blocks, capacity_block_for)):
+        market = "reserved" if kind == "reservations" else "capacity-block"
+        for i, item in enumerate(items):
+            used = sum(p.nodes for p in placements if p.market == market and find(request, p) is item)
+            if used > item.count:
+                out.append(f"{kind}[{i}]: the locked pools use {used} nodes of {item.instance_type} in "
+                           f"{item.region}; it holds {item.count}")
+    return out
 
 
 def _regions_usd(request: PlacementRequest, placements: list[Placement]) -> float:
@@ -514,8 +592,12 @@ def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad
     """One workload's locked pools checked and priced from the catalog, or (None, 0) with `bad` extended."""
     start = len(bad)
     try:
-        accel = catalog.normalise_accelerator(w.accelerator)
+        w, accel = locked_variant(w, locked, catalog)
     except ValueError:
+        if w.accelerators is not None:
+            bad.append(f"{key}.placements[0].accelerator: locked {locked[0].accelerator!r}; the workload accepts "
+                       f"{listing([n for n, _ in w.choices])}")
+            return None, 0.0
         accel = w.accelerator
     out = []
     for j, p in enumerate(locked):
@@ -551,14 +633,19 @@ def _review_workload(key, w: Workload, locked, request, catalog, exclusions, bad
                        if zones else f"{at}.instanceType: locked {p.instance_type!r}; the catalog offers no "
                        f"{p.instance_type} with {p.accelerators_per_node} x {p.accelerator} in {p.cloud}/{p.region}")
             continue
-        price = _market_price(offer, p.market)
+        price = _market_price(request, offer, p)
         if price is None:
-            markets = [m for m in ("on-demand", "spot") if _market_price(offer, m) is not None]
+            from newinfra.cost_model.markets import ALL_MARKETS
+
+            markets = [m for m in ALL_MARKETS if _market_price(request, offer, p.model_copy(update={"market": m}))
+                       is not None]
             bad.append(f"{at}.market: locked {p.market!r}; the catalog offers {p.instance_type} in "
                        f"{p.cloud}/{p.zones[0]} as {markets}")
             continue
         if p.market == "spot" and not w.spot:
             bad.append(f"{at}.market: locked 'spot'; the workload has spot: false")
+        if (why := _market_problem(request, w, p)) is not None:
+            bad.append(f"{at}.{why}")
         if any(e.matches(offer) for e in exclusions):
             bad.append(f"{at}: {p.cloud}/{p.region}/{p.zones[0]}:{p.instance_type} is in the lock's exclusions")
         problem = placement_problem(w, accel, offer, request)
@@ -645,12 +732,17 @@ def shrinks(previous: dict | None, solution: Solution, request: PlacementRequest
     left = {lo.workload: lo.reason for lo in solution.left_out}
 
     def monthly(w: Workload, ps) -> float:
-        hourly = 0.0
+        priced = []
         for p in ps:
             offer = _offer(catalog, p)
-            price = _market_price(offer, p.market) if offer is not None else None
-            hourly += p.nodes * (price if price is not None else p.node_hourly_usd or 0.0)
-        return w.hours_per_month * hourly + (_egress(request, catalog, w, ps[0]) if ps else 0.0)
+            price = _market_price(request, offer, p) if offer is not None else None
+            priced.append(p.model_copy(update={"node_hourly_usd": price if price is not None else
+                                               p.node_hourly_usd or 0.0}))
+        try:
+            hours = locked_variant(w, ps, catalog)[0].hours_per_month
+        except ValueError:
+            hours = w.hours_per_month
+        return pools_monthly_usd(request, hours, priced) + (_egress(request, catalog, w, ps[0]) if ps else 0.0)
 
     out = []
     for name in sorted(set(old) & set(wanted)):

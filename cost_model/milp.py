@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from newinfra.cost_model.candidates import Candidates
+from newinfra.cost_model.markets import ALL_MARKETS
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
@@ -35,6 +36,7 @@ MILP_OPTIONS = {"disp": False, "mip_rel_gap": 1e-9, "time_limit": 120.0}
 # Deterministic ties: candidate k of a workload (order: cloud, region, zone, market, shape, price) costs
 # k * TIE dollars more per node and month — far below a cent, so it only decides between equal prices.
 TIE = 1e-7
+NUM_MARKETS = len(ALL_MARKETS)  # one pool per (workload, market): on-demand, spot, reserved, ...
 
 
 class Rows:
@@ -106,11 +108,16 @@ class Configs:
 
 def configurations(c: Candidates, rank: np.ndarray | None = None, limit: int = MAX_CONFIGS) -> Configs | None:
     """Every configuration of `c` worth considering (module docstring), or None for the general form: more
-    than `limit`, or all spot under a share cap (the general form does not restrict that case: unchanged).
+    than `limit`, all spot under a share cap (the general form does not restrict that case: unchanged), an
+    any-of set, or a market other than on-demand and spot.
     A configuration is dropped when another in the same zone costs no more, uses no more of any quota row and
     wins the tie-break (`rank`): swapping it in keeps every row and does not raise the cost (same zone: same
     egress and charges), so no optimum needs the dropped one."""
     w = c.workload
+    # any-of sets (a need per zone) and the owned or scheduled markets (reserved, capacity block, flex-start)
+    # keep the general form, which models them (configurations enumerate on-demand and spot pools only)
+    if c.zone_need is not None or bool((c.market > 1).any()):
+        return None
     od, sp = np.flatnonzero(c.market == 0), np.flatnonzero(c.market == 1)
     if not len(od) and len(sp) and c.cap < 1:
         return None
@@ -247,10 +254,18 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
         if s is not None:
             R.put(r, [s], -1.0)
         need = float(c.need)
-        r = R.new(1, 0.0 if served_var else need, 0.0 if (served_var and exact) else (need if exact else np.inf))
-        R.put(r, ncols, 1.0 if exact else c.apn)  # coverage: exactly need nodes with perNode, else >= count
-        if s is not None:
-            R.put(r, [s], -need)
+        if c.zone_need is not None:
+            # any-of: the need is the chosen variant's, read off the zone picked (sum y = 1, or s): coverage
+            # minus need(z) * y(z) is 0 with perNode, else >= 0
+            r = R.new(1, 0.0, 0.0 if exact else np.inf)
+            R.put(r, ncols, 1.0 if exact else c.apn)
+            R.put(r, ycols, -c.zone_need.astype(float))
+        else:
+            r = R.new(1, 0.0 if served_var else need,
+                      0.0 if (served_var and exact) else (need if exact else np.inf))
+            R.put(r, ncols, 1.0 if exact else c.apn)  # coverage: exactly need nodes with perNode, else >= count
+            if s is not None:
+                R.put(r, [s], -need)
         if c.node_range is not None and not exact:
             lo, hi = c.node_range
             if s is None:
@@ -262,12 +277,13 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
                 R.put(r[0], [s], -float(lo))
                 R.put(r[1], ncols, 1.0)
                 R.put(r[1], [s], -float(hi))
-        if 0 < c.cap < 1 and c.market.any() and not c.market.all():
+        spot = (c.market == 1).astype(float)
+        if 0 < c.cap < 1 and spot.any() and not spot.all():
             r = R.new(1, -np.inf, 0.0)  # spot nodes <= cap * all nodes
-            R.put(r, ncols, c.market - c.cap)
+            R.put(r, ncols, spot - c.cap)
         # n <= bound * y(zone), or n <= bound * x and sum x <= y(zone) where a market has several offers
-        group = c.zone * 2 + c.market
-        multi = np.bincount(group, minlength=2 * nz)[group] > 1
+        group = c.zone * NUM_MARKETS + c.market
+        multi = np.bincount(group, minlength=NUM_MARKETS * nz)[group] > 1
         links = R.new(k, -np.inf, 0.0)
         R.put(links, ncols, 1.0)
         single = np.flatnonzero(~multi)
@@ -282,7 +298,7 @@ def build(cands: list[Candidates], quota_left: np.ndarray, budget_left: float | 
             groups, inv = np.unique(group[mi], return_inverse=True)
             gr = R.new(len(groups), -np.inf, 0.0)
             R.put(gr[inv], xcols, 1.0)
-            R.put(gr, ycols[groups // 2], -1.0)
+            R.put(gr, ycols[groups // NUM_MARKETS], -1.0)
         for i, qrows in enumerate(c.quota_rows):
             for q in qrows:
                 quota_terms.setdefault(q, []).append((int(ncols[i]), float(c.units[i])))

@@ -24,8 +24,9 @@ from newinfra.cost_model.candidates import (
 )
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
+from newinfra.cost_model.markets import ALL_MARKETS, capacity_block_for, pools_monthly_usd, reservation_for
 from newinfra.cost_model.open_costs import Charge, opened
-from newinfra.cost_model.request import PlacementRequest, Quota, Workload
+from newinfra.cost_model.request import PlacementRequest, Quota, Workload, variant_for
 from newinfra.cost_model.spread import SPREAD_ZONES, spreads, zone_key, zones_of
 from scipy.optimize import LinearConstraint
 
@@ -71,6 +72,7 @@ class Pool:
     offer: Offer
     market: str
     nodes: int
+    hourly: float | None = None  # node-hour price in a market beyond on-demand and spot
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,8 @@ def offer_index(catalog, rules: QuotaRules | None = None) -> OfferIndex:
 
 
 def accelerator_of(catalog, w: Workload) -> str:
-    return catalog.normalise_accelerator(w.accelerator)
+    """The catalog name of a single-accelerator workload's accelerator (any-of: of the first it accepts)."""
+    return catalog.normalise_accelerator(w.choices[0][0])
 
 
 def solve(request: PlacementRequest, catalog, *, exclusions: tuple[Exclusion, ...] = (),
@@ -182,7 +185,7 @@ def _prepare(request, catalog, exclusions, pins, relax, rules):
     for w in request.workloads:
         if w.placement is not None:
             pins[w.name] = w.placement
-    quota_left = np.array([q.limit for q in builder.quotas], float)
+    quota_left = builder.limits()  # quotas, then the owned capacities' nodes
     budget = None if "monthlyBudgetUsd" in relax else request.monthly_budget_usd
     pinned_plans = []
     for w in request.workloads:
@@ -191,7 +194,7 @@ def _prepare(request, catalog, exclusions, pins, relax, rules):
             pinned_plans.append(plan)
             quota_left -= use
     budget_left = None if budget is None else budget - sum(p.monthly_usd for p in pinned_plans)
-    cands = [builder.build(w, accelerator_of(catalog, w)) for w in request.workloads if w.name not in pins]
+    cands = [builder.build_workload(w) for w in request.workloads if w.name not in pins]
     empty = [c for c in cands if len(c.offer) == 0]
     return SolveContext(request, ix, builder, cands, None, quota_left, budget_left,
                         pinned=tuple(pinned_plans)), pinned_plans, empty
@@ -282,7 +285,7 @@ def _left_out_reason(ctx: SolveContext, prog: milp.Program, x: np.ndarray, wi: i
                 needs = _workload_cost(prog, res.x, wi)
     # lower bound of any configuration: every accelerator at the cheapest per-accelerator price
     cheapest = float(c.workload.hours_per_month * c.workload.count * np.min(c.price / c.apn) + c.egress.min())
-    quotas = sorted({_quota_name(ctx.builder.quotas[q]) for rows in c.quota_rows for q in rows})
+    quotas = sorted({ctx.builder.limit_name(q) for rows in c.quota_rows for q in rows})
     if blockers == ["monthlyBudgetUsd"]:
         # What it needs and what the budget leaves, from the same plan: the workloads served keep theirs.
         spent = sum(_workload_cost(prog, x, i) for i in np.flatnonzero(np.round(x[prog.s_cols])))
@@ -313,25 +316,40 @@ def _plan_from(c: Candidates, prog: milp.Program, x: np.ndarray, wi: int, ctx: S
     n = np.round(x[prog.n_start[wi]:prog.n_start[wi + 1]]).astype(int)
     y = np.round(x[prog.y_start[wi]:prog.y_start[wi + 1]]).astype(int)
     zone = int(np.argmax(y))
-    pools = [Pool(ctx.index.offers[int(c.offer[i])], MARKETS[int(c.market[i])], int(n[i]))
-             for i in np.flatnonzero(n)]
+    pools = [_pool(ctx, c, int(i), int(n[i])) for i in np.flatnonzero(n)]
     return _make_plan(c.workload, pools, float(c.egress[zone]), ctx)
 
 
 def _fixed_plan(c: Candidates, ctx: SolveContext) -> WorkloadPlan:
-    pools = [Pool(ctx.index.offers[o], MARKETS[m], n) for o, m, n in c.fixed.pools]
+    pools = [Pool(ctx.index.offers[o], ALL_MARKETS[m], n) for o, m, n in c.fixed.pools]
     return _make_plan(c.workload, pools, c.fixed.egress_usd, ctx)
 
 
 def _make_plan(w: Workload, pools: list[Pool], egress: float, ctx: SolveContext) -> WorkloadPlan:
+    # any-of: the hours (and count) of the accelerator chosen
+    w = variant_for(w, pools[0].offer.accelerator, ctx.index.catalog.normalise_accelerator)
     ranges = pool_ranges(w, pools)
     placements = tuple(sorted((to_placement(w, p, ranges[p.market]) for p in pools), key=lambda p: p.market))
     hourly = round(sum(p.nodes * _price(p) for p in pools), 6)
-    monthly = round(w.hours_per_month * hourly + egress, 6)
+    monthly = round(pools_monthly_usd(ctx.request, w.hours_per_month, placements) + egress, 6)
     return WorkloadPlan(w.name, placements, hourly, round(egress, 6), monthly)
 
 
+def _pool(ctx: SolveContext, c: Candidates, i: int, nodes: int) -> Pool:
+    """Candidate i of c as a pool; beyond on-demand and spot with its market's own node-hour price."""
+    offer, m = ctx.index.offers[int(c.offer[i])], int(c.market[i])
+    market = ALL_MARKETS[m]
+    if m < 2:
+        return Pool(offer, market, nodes)
+    if market == "flex-start":
+        return Pool(offer, market, nodes, round(offer.on_demand_usd * ctx.request.markets.flex_start.price_factor, 6))
+    kind, item, _ = ctx.builder.owned[c.quota_rows[i][0] - len(ctx.builder.quotas)]
+    return Pool(offer, market, nodes, 0.0 if kind == "reserved" else item.hourly_price_usd)
+
+
 def _price(p: Pool) -> float:
+    if p.hourly is not None:
+        return p.hourly
     return p.offer.on_demand_usd if p.market == "on-demand" else p.offer.spot_usd
 
 
@@ -367,7 +385,12 @@ def to_placement(w: Workload, pool: Pool, node_range: tuple[int, int] | None = N
 
 def _pinned_plan(w: Workload, placements: tuple[Placement, ...], ix: OfferIndex, builder: CandidateBuilder):
     """A placement fixed in config (or kept from the lock): its cost and the quota it holds."""
-    use = np.zeros(len(builder.quotas))
+    if placements:  # any-of (kept from the lock): the hours of the accelerator it runs on
+        try:
+            w = variant_for(w, placements[0].accelerator, ix.catalog.normalise_accelerator)
+        except ValueError:
+            pass
+    use = np.zeros(len(builder.quotas) + len(builder.owned))
     hourly = 0.0
     egress = 0.0
     for p in placements:
@@ -378,13 +401,18 @@ def _pinned_plan(w: Workload, placements: tuple[Placement, ...], ix: OfferIndex,
             egress = builder.egress(w, region_ids[0])
         if offer is None:
             continue
+        for k, (kind, item, _) in enumerate(builder.owned):  # a kept pool on owned capacity holds it
+            if kind == p.market and item is (reservation_for(builder.request, p) if kind == "reserved" else
+                                             capacity_block_for(builder.request, p)):
+                use[len(builder.quotas) + k] += p.nodes
         fam = ix._family(offer, p.market) if p.market in MARKETS else None
         for qi, q in enumerate(builder.quotas):
             if (q.cloud, q.region, q.family) == (p.cloud, p.region, fam) and q.market in ("any", p.market):
                 use[qi] += p.nodes * float(ix.rules.units(offer))
     hourly = round(hourly, 6)
     plan = WorkloadPlan(w.name, tuple(placements), hourly, round(egress, 6),
-                        round(w.hours_per_month * hourly + egress, 6), pinned=True)
+                        round(pools_monthly_usd(builder.request, w.hours_per_month, placements) + egress, 6),
+                        pinned=True)
     return plan, use
 
 
@@ -444,6 +472,12 @@ def _no_offer_lines(empty: list[Candidates], request: PlacementRequest, builder:
     lines = []
     for c in empty:
         w = c.workload
+        if w.accelerators is not None:
+            shape = f" with perNode {w.per_node}" if w.per_node else ""
+            lines.append(f"workload {w.name!r}: no offer of any of {[n for n, _ in w.choices]}{shape} in "
+                         f"allowedClouds {list(request.allowed_clouds)} within dataResidency, the exclusions, the "
+                         f"host floor and opt-in capacity")
+            continue
         accel = builder.ix.catalog.normalise_accelerator(w.accelerator)
         unfloored = builder.rows(w, accel, frozenset({"hostFloor"}))
         floor = floor_for(w, accel)

@@ -86,7 +86,8 @@ def duplicate_zones(c: Candidates, alive: np.ndarray) -> np.ndarray:
             continue
         offers = tuple(sorted((int(c.market[i]), float(c.price[i]), int(c.apn[i]), int(c.bound[i]),
                                float(c.units[i]), c.quota_rows[i]) for i in idx))
-        sig = (offers, float(c.egress[z]), _charge_sig(c, z))
+        need = None if c.zone_need is None else int(c.zone_need[z])  # any-of: the zone's variant's coverage
+        sig = (offers, float(c.egress[z]), _charge_sig(c, z), need)
         dup[z] = sig in seen
         seen.add(sig)
     return dup
@@ -113,7 +114,8 @@ def reduce(cands: list[Candidates]) -> Reduced:
             c.workload, c.offer[kept], c.market[kept], c.price[kept], c.apn[kept], c.bound[kept],
             remap[c.zone[kept]], [c.quota_rows[i] for i in kept], c.units[kept], c.zones[zone_keep],
             c.egress[zone_keep], c.need, c.cap, c.node_range, c.fixed,
-            tuple(ch for ch, k in zip(c.charges, zone_keep, strict=True) if k) if c.charges else ()))
+            tuple(ch for ch, k in zip(c.charges, zone_keep, strict=True) if k) if c.charges else (),
+            None if c.zone_need is None else c.zone_need[zone_keep]))
         keep.append(kept)
         memo[id(c.offer)] = (out[-1], kept)
     return Reduced(out, keep, n_off, n_zone)

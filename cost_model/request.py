@@ -8,6 +8,7 @@ checks that need the catalog (known accelerators and instance types) live in ``n
 from __future__ import annotations
 
 import fnmatch
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,6 +27,7 @@ from newinfra.facts import TPU_GENERATIONS, TPU_SLICE
 from newinfra.placement import CLOUDS, Cloud, Placement
 
 HOURS_PER_MONTH = 730.0
+MAX_HOURS = 744.0  # the longest month: no workload runs more hours in one
 def tpu_slice_chips(accelerator: str) -> int | None:
     """Chips in a slice-qualified TPU name (tpu-v5p-16 -> 8), None for any other accelerator name. Whether a
     name counts chips or TensorCores is the generation's fact (newinfra/facts.py)."""
@@ -125,7 +127,10 @@ class Dataset(Model):
 class Workload(Model):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
     kind: Literal["training", "inference", "batch"]
-    accelerator: str = Field(min_length=1)
+    # One accelerator, or (`accelerators`) the acceptable ones with their speed relative to each other; exactly
+    # one of the two. The cost model picks the cheapest per unit of work (`variant`).
+    accelerator: str | None = Field(default=None, min_length=1)
+    accelerators: dict[str, Number] | None = None
     count: Int = Field(gt=0, le=MAX_ACCELERATORS, description="total accelerators")
     per_node: Int | None = Field(default=None, gt=0, le=MAX_ACCELERATORS, description="accelerators each node holds")
     nodes: NodeRange | None = None
@@ -133,13 +138,15 @@ class Workload(Model):
     max_spot_share: Number | None = Field(default=None, ge=0, le=1)
     priority: Int = Field(default=0, ge=0, le=1000)
     dataset: str | None = None
-    hours_per_month: Number = Field(default=HOURS_PER_MONTH, gt=0, le=744)
+    hours_per_month: Number = Field(default=HOURS_PER_MONTH, gt=0, le=MAX_HOURS)
     runs_on: Literal["kubernetes", "vm"] = "kubernetes"
     team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     # Host floor per accelerator (cost_model/hosts.py holds the defaults): only hosts with at least this many
     # vCPUs and GiB of memory per accelerator are placed. TPU slices have a fixed host: no floor applies.
     cpus_per_accelerator: Number | None = Field(default=None, gt=0, le=1024)
     memory_gb_per_accelerator: Number | None = Field(default=None, gt=0, le=16384)
+    # The longest wait for capacity the workload accepts: flex-start with a longer expected wait is not used.
+    max_start_delay_hours: Number | None = Field(default=None, ge=0, le=744)
     # EC2 Capacity Block offering to reserve when a placement's market is capacity-block (AWS only).
     capacity_block_offering_id: str | None = Field(default=None, pattern=r"^cb-[0-9a-f]{8,32}$")
     # Until (or instead of) the cost model: an explicit placement for this workload's pools.
@@ -162,16 +169,72 @@ class Workload(Model):
                              f"{chips} chips; leave perNode out or set it to {chips}")
         return data
 
+    @field_validator("accelerators")
+    @classmethod
+    def _speeds(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("an empty set accepts no accelerator; valid: at least one accelerator with its relative "
+                             "speed, e.g. {H100: 1.0, A100-80GB: 0.55} (or accelerator: H100)")
+        for name, speed in v.items():
+            if not name:
+                raise ValueError("an accelerator name is empty; valid: names such as H100, A100-80GB, L40S")
+            if not 0 < speed <= 1000:
+                raise ValueError(f"{name}: relative speed {speed:g} is not valid; valid: a number > 0 and <= 1000 "
+                                 f"(e.g. 1.0 for the reference accelerator, 0.5 for one half as fast)")
+            if tpu_slice_chips(name) is not None:
+                raise ValueError(f"{name}: a TPU slice name fixes perNode and cannot be one of several "
+                                 f"accelerators; valid here: accelerator names without a slice size")
+        return dict(sorted(v.items()))
+
     @model_validator(mode="after")
     def _shape(self) -> Workload:
+        if (self.accelerator is None) == (self.accelerators is None):
+            raise ValueError("give exactly one of accelerator (one type) and accelerators (acceptable types with "
+                             "relative speed, e.g. {H100: 1.0, A100-80GB: 0.55})"
+                             + ("; both are set" if self.accelerator is not None else "; neither is set"))
         if self.per_node is not None and self.count % self.per_node:
             raise ValueError(
                 f"perNode ({self.per_node}) must divide count ({self.count}); "
                 f"valid perNode values: {', '.join(str(d) for d in range(1, self.count + 1) if self.count % d == 0)}"
             )
+        if self.accelerators is not None and self.placement is not None:
+            raise ValueError("placement pins one accelerator; with a written placement use accelerator, not "
+                             "accelerators")
         if self.max_spot_share is not None and not self.spot and self.max_spot_share > 0:
             raise ValueError("maxSpotShare > 0 needs spot: true")
         return self
+
+    @property
+    def choices(self) -> tuple[tuple[str, float], ...]:
+        """(accelerator as written, relative speed) per acceptable accelerator, sorted by name."""
+        if self.accelerators is not None:
+            return tuple(self.accelerators.items())
+        return ((self.accelerator or "", 1.0),)
+
+    def variant(self, accelerator: str, speed: float) -> Workload:
+        """This workload on one accelerator of relative speed ``speed``: the same work in other units.
+
+        Training and batch keep their accelerator count and run hoursPerMonth / speed hours; past 744 hours
+        (a month cannot hold more) the hours stay at 744 and the count grows instead, to ceil(count x hours /
+        (speed x 744)) rounded up to a whole number of perNode nodes. Inference keeps its hours and serves
+        with ceil(count / speed) accelerators (throughput scales with speed), likewise rounded to perNode.
+        A single `accelerator` is its own variant (speed 1)."""
+        count, hours = self.count, self.hours_per_month
+        if self.kind == "inference":
+            count = math.ceil(count / speed - 1e-9)
+        elif hours / speed <= MAX_HOURS + 1e-9:
+            hours = hours / speed
+        else:
+            count = math.ceil(count * hours / (speed * MAX_HOURS) - 1e-9)
+            hours = MAX_HOURS
+        if self.per_node:
+            count = -(-count // self.per_node) * self.per_node
+        if self.accelerators is None and count == self.count and hours == self.hours_per_month:
+            return self
+        return self.model_copy(update={"accelerator": accelerator, "accelerators": None, "count": count,
+                                       "hours_per_month": round(hours, 9)})
 
     @property
     def spot_share_cap(self) -> float:
@@ -179,6 +242,17 @@ class Workload(Model):
         if not self.spot:
             return 0.0
         return 1.0 if self.max_spot_share is None else self.max_spot_share
+
+
+def variant_for(w: Workload, accelerator: str, normalise) -> Workload:
+    """``w`` as it runs on ``accelerator`` (a catalog name; ``normalise`` maps the names written in
+    `accelerators` to catalog names): count and hours of that variant. ``w`` itself for a single accelerator."""
+    if w.accelerators is None:
+        return w
+    for name, speed in w.choices:
+        if normalise(name) == accelerator:
+            return w.variant(accelerator, speed)
+    raise ValueError(f"{accelerator} is not one of the workload's accelerators {[n for n, _ in w.choices]}")
 
 
 class Quota(Model):
@@ -189,6 +263,69 @@ class Quota(Model):
     family: str = Field(min_length=1)
     market: Literal["on-demand", "spot", "any"] = "any"
     limit: Number = Field(ge=0, le=1e9, description="in the unit the cloud counts: AWS vCPUs, GCP GPUs/TPU chips")
+
+
+class SpotMarket(Model):
+    """Spot's expected restart overhead (cost_model/markets.py): interruptions per node and day per instance
+    family (p5, g6e, a3-highgpu, gn7i, tpu-v5litepod; "*": any other) and the hours each one costs."""
+
+    interruptions_per_day: dict[str, Number] = Field(default_factory=dict)
+    restart_hours: Number = Field(default=0.0, ge=0, le=744)
+
+    @field_validator("interruptions_per_day")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        for family, rate in v.items():
+            if not family or not 0 <= rate <= 24:
+                raise ValueError(f"{family or '(empty)'}: {rate:g} is not valid; valid: an instance family (or *) "
+                                 f"with 0 <= interruptions per day <= 24")
+        return dict(sorted(v.items()))
+
+
+class FlexStart(Model):
+    """GCP Dynamic Workload Scheduler flex-start (GPU VMs, and TPUs through queued resources): capacity granted
+    after a wait, for a bounded run. Its price is the user's (no DWS price is in the reference data): a share
+    of the on-demand price; left out, the market is not offered."""
+
+    price_factor: Number | None = Field(default=None, gt=0, le=1, description="share of the on-demand price")
+    max_run_hours: Number = Field(default=168.0, gt=0, le=744)  # GCP: a flex-start VM runs at most 7 days
+    start_delay_hours: Number = Field(default=0.0, ge=0, le=744, description="expected wait for capacity")
+
+
+class Markets(Model):
+    spot: SpotMarket = Field(default_factory=SpotMarket)
+    flex_start: FlexStart = Field(default_factory=FlexStart)
+
+
+class Reservation(Model):
+    """Capacity the user already pays for (an EC2 capacity reservation, a GCE reservation, a committed node):
+    free to place up to `count` nodes; what it costs is counted once, as fixed."""
+
+    cloud: Cloud
+    region: str = Field(min_length=1)
+    zone: str | None = Field(default=None, min_length=1)
+    instance_type: str = Field(min_length=1)
+    count: Int = Field(gt=0, le=MAX_NODES)
+
+
+class CapacityBlock(Model):
+    """An AWS EC2 Capacity Block bought (or offered): `count` instances for `durationHours` from `start` at
+    `hourlyPriceUsd` per instance-hour. A workload runs on it only when its hours fit the duration."""
+
+    region: str = Field(min_length=1)
+    instance_type: str = Field(min_length=1)
+    count: Int = Field(gt=0, le=MAX_NODES)
+    hourly_price_usd: Number = Field(gt=0, le=10_000)
+    duration_hours: Number = Field(gt=0, le=744, description="hours the block lasts (AWS sells 1-182 days)")
+    start: str = Field(min_length=1, description="when the block starts, as the offering says (ISO 8601)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_duration(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("durationHours", data.get("duration_hours")) is None:
+            raise ValueError("durationHours: a Capacity Block without a duration cannot be priced or fitted; valid: "
+                             "the hours the block lasts within the month, > 0 and <= 744")
+        return data
 
 
 class PlacementRequest(Model):
@@ -208,6 +345,10 @@ class PlacementRequest(Model):
     # Capacity only accounts that opted in may use (cost_model/catalog/opt_in.py): placed only when allowed.
     allow_local_zones: bool = False
     opt_in_regions: tuple[OptInRegion, ...] = ()
+    # What markets cost beyond their price (cost_model/markets.py); default: no spot penalty, no flex-start
+    markets: Markets = Field(default_factory=Markets)
+    reservations: tuple[Reservation, ...] = ()
+    capacity_blocks: tuple[CapacityBlock, ...] = ()
 
     @field_validator("opt_in_regions")
     @classmethod

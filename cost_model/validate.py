@@ -43,34 +43,51 @@ def parse_request(data: object, where: str = "request") -> PlacementRequest:
 
 def check_request(request: PlacementRequest, catalog) -> None:
     """Raise RequestError for the first class of problems found, listing every instance of it."""
-    from newinfra.cost_model.catalog import UnknownAccelerator
-
     problems: list[str] = []
     for i, w in enumerate(request.workloads):
-        key = f"workloads[{i}]"
-        try:
-            accel = catalog.normalise_accelerator(w.accelerator)
-        except UnknownAccelerator as err:
-            hint = did_you_mean(w.accelerator, catalog.accelerators)
-            problems.append(f"{key}.accelerator: {str(err).replace('; valid:', hint + '; valid:', 1)}")
-            continue
-        problems += _check_floor(key, w, accel)
-        offers = [o for o in catalog.offers_for(accel) if o.cloud in request.allowed_clouds]
-        if not offers:
-            clouds = sorted({o.cloud for o in catalog.offers_for(accel)})
-            problems.append(f"{key}.accelerator: {accel} is not offered in allowedClouds "
-                            f"{listing(request.allowed_clouds)}; it is offered on {listing(clouds)}")
-            continue
-        shapes = sorted({o.accelerators_per_node for o in offers})
-        if w.per_node is not None and w.per_node not in shapes:
-            problems.append(f"{key}.perNode: no {accel} offer in {listing(request.allowed_clouds)} holds "
-                            f"{w.per_node} per node; valid perNode values: {', '.join(map(str, shapes))}")
-        if w.placement is not None:
-            problems += _check_pinned(key, w, accel, catalog, request)
+        problems += _check_workload(f"workloads[{i}]", w, request, catalog)
     problems += _check_residency(request, catalog)
     problems += _check_quotas(request, catalog)
     if problems:
         raise RequestError("\n".join(problems))
+
+
+def _check_workload(key: str, w, request: PlacementRequest, catalog) -> list[str]:
+    """Each accelerator a workload accepts (`accelerator`, or every key of `accelerators`) is known, offered in
+    allowedClouds and, with perNode, offered in that shape."""
+    from newinfra.cost_model.catalog import UnknownAccelerator
+
+    problems: list[str] = []
+    usable = 0
+    for name, _ in w.choices:
+        at = f"{key}.accelerator" if w.accelerators is None else f"{key}.accelerators.{name}"
+        try:
+            accel = catalog.normalise_accelerator(name)
+        except UnknownAccelerator as err:
+            hint = did_you_mean(name, catalog.accelerators)
+            problems.append(f"{at}: {str(err).replace('; valid:', hint + '; valid:', 1)}")
+            continue
+        problems += _check_floor(key, w, accel)
+        offers = [o for o in catalog.offers_for(accel) if o.cloud in request.allowed_clouds]
+        if not offers:
+            if w.accelerators is None:  # one of several may be missing from some clouds: the others serve
+                clouds = sorted({o.cloud for o in catalog.offers_for(accel)})
+                problems.append(f"{at}: {accel} is not offered in allowedClouds "
+                                f"{listing(request.allowed_clouds)}; it is offered on {listing(clouds)}")
+            continue
+        shapes = sorted({o.accelerators_per_node for o in offers})
+        if w.per_node is not None and w.per_node not in shapes and w.accelerators is None:
+            problems.append(f"{key}.perNode: no {accel} offer in {listing(request.allowed_clouds)} holds "
+                            f"{w.per_node} per node; valid perNode values: {', '.join(map(str, shapes))}")
+            continue
+        usable += 1
+        if w.placement is not None:
+            problems += _check_pinned(key, w, accel, catalog, request)
+    if w.accelerators is not None and not problems and not usable:
+        problems.append(f"{key}.accelerators: none of {listing([n for n, _ in w.choices])} is offered in "
+                        f"allowedClouds {listing(request.allowed_clouds)}"
+                        + (f" with perNode {w.per_node}" if w.per_node else ""))
+    return problems
 
 
 def _check_floor(key: str, w, accel: str) -> list[str]:

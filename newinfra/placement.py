@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic.alias_generators import to_camel
 
 Cloud = Literal["aws", "gcp", "alicloud"]
-Market = Literal["on-demand", "spot", "capacity-block"]
+Market = Literal["on-demand", "spot", "capacity-block", "reserved", "flex-start"]
 RunsOn = Literal["kubernetes", "vm"]
 CLOUDS: tuple[str, ...] = ("aws", "gcp", "alicloud")
 Int = Annotated[int, Strict()]  # a count as written: true or 2.0 are not node counts

@@ -21,7 +21,8 @@ from newinfra.facts import efa_interfaces as family_efa_interfaces
 
 EKS_VERSION = "1.33"
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-CAPACITY_TYPE = {"on-demand": "ON_DEMAND", "spot": "SPOT", "capacity-block": "CAPACITY_BLOCK"}
+# "reserved": on-demand instances, which consume a matching open capacity reservation without being told to
+CAPACITY_TYPE = {"on-demand": "ON_DEMAND", "spot": "SPOT", "capacity-block": "CAPACITY_BLOCK", "reserved": "ON_DEMAND"}
 TAINT_EFFECT = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 # Node image family -> the AL2023 AMI type the families table names -> the AMI type to use.
 AMI_TYPES = {

@@ -29,7 +29,8 @@ from newinfra.cidrs import judge
 from newinfra.errors import ComponentInputError, input_path
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
-GCP_MARKETS = ("on-demand", "spot")
+# "reserved": standard VMs, which consume a matching automatic reservation (GCE's default reservation affinity)
+GCP_MARKETS = ("on-demand", "spot", "reserved")
 # Control-plane logs the cluster ships to Cloud Logging (APISERVER carries the audit trail).
 LOG_COMPONENTS = ["APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "SYSTEM_COMPONENTS", "WORKLOADS"]
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"

@@ -72,7 +72,7 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
                   progress) -> int:
     from newinfra.config import lock_path
     from newinfra.cost_model.exclusions import parse_exclusions, unknown_targets
-    from newinfra.cost_model.explain import alternatives, baselines, binding_constraints, report
+    from newinfra.cost_model.explain import alternatives, baselines, binding_constraints, failover, report
     from newinfra.cost_model.lock import (
         BadLock,
         StaleLock,
@@ -135,7 +135,8 @@ def _place_locked(env: str, cfg, accept: bool, exclude: list[str], reset: bool, 
                           f"placements is infeasible with this config: {'; '.join(lost)} (nothing written; "
                           f"rerun with --accept to write it)", EXIT_INFEASIBLE)
     progress.step("comparing alternatives and writing the lock")
-    doc = lock_document(request, base, sol, exclusions, alternatives(solve_request_, cat, sol, exclusions=exclusions))
+    doc = lock_document(request, base, sol, exclusions, alternatives(solve_request_, cat, sol, exclusions=exclusions),
+                        failover(solve_request_, cat, sol, exclusions=exclusions))
     doc["live"] = live
     progress.step("pricing the program's whole bill")
     written, bill = _write_with_bill(env, path, doc)

@@ -65,7 +65,7 @@ def workload(**kw):
     ({**workload(dataset="d"), "datasets": [{"name": "d", "sizeGb": 1, "classification": "eu", "homeCloud": "aws",
                                              "homeRegion": "eu-west-1"}], "dataResidency": {"eu": []}},
      "dataResidency.eu: empty list allows no region"),
-    ({**workload(), "colour": "blue"}, "colour: unknown key; valid keys here: allowLocalZones, allowedClouds, dataResidency"),
+    ({**workload(), "colour": "blue"}, "colour: unknown key; valid keys here: allowLocalZones, allowedClouds, capacityBlocks, dataResidency"),
     ("workloads: [unclosed", "not valid YAML"),
 ])
 def test_bad_input_exits_2_with_one_message(tmp_path, capsys, request_, needle):

@@ -1,6 +1,8 @@
 """The MILP (with its pruning) against brute force: on random small requests both find the same cost (host
 floors, Local Zones and opt-in regions included), region charges (control plane, NAT per the profile) paid once
-per region or zone included, and a single workload never costs more than the cheapest feasible single offer."""
+per region or zone included, any-of accelerators (L4 or L40S at a relative speed: hours or count scale) and
+spot with an interruption penalty (restart overhead per family) included, and a single workload never costs
+more than the cheapest feasible single offer."""
 
 from __future__ import annotations
 
@@ -25,6 +27,27 @@ ZONES = [("aws", "us-east-1", "use1-az1"), ("aws", "us-east-1", "use1-az2"), ("a
          ("gcp", "us-central1", "us-central1-a"),
          ("aws", "us-east-1", "use1-atl2-az1"), ("aws", "me-south-1", "mes1-az1")]  # a Local Zone, an opt-in region
 PRICE = st.sampled_from([0.5, 0.8, 1.0, 1.3, 2.0, 3.1, 4.0, 6.5])
+# A second accelerator for any-of sets: real g6e (L40S) shapes on AWS, (accelerators per node, vCPUs)
+L40S_SHAPES = {"g6e.xlarge": (1, 4), "g6e.12xlarge": (4, 48)}
+# Spot interruption penalties drawn: (interruptionsPerDay per family, restartHours); the family of each offer
+# is written out here (g6.* -> g6, g6e.* -> g6e, g2-standard-* -> g2-standard), not taken from the product
+PENALTIES = [None, ({"g6": 1.2}, 2.0), ({"*": 0.5, "g6e": 2.0}, 3.0), ({"g2-standard": 4.0}, 6.0)]
+TEST_FAMILY = {"g6": "g6", "g6e": "g6e", "g2": "g2-standard"}
+
+
+def l40s_offer(region, zone, itype, od, spot):
+    from newinfra.cost_model.catalog.schema import Offer
+
+    apn, vcpus = L40S_SHAPES[itype]
+    return Offer("aws", region, zone, itype, "L40S", apn, 44.7, float(vcpus), 8.0 * vcpus, False, False, None,
+                 od, spot, "aws", "2025-06-01")
+
+
+def spot_factor(req: PlacementRequest, offer) -> float:
+    spot = req.markets.spot
+    family = TEST_FAMILY[offer.instance_type.split(".")[0].split("-")[0]]
+    rate = spot.interruptions_per_day.get(family, spot.interruptions_per_day.get("*", 0.0))
+    return 1.0 + rate / 24.0 * spot.restart_hours
 
 
 @st.composite
@@ -37,6 +60,11 @@ def offers(draw, l4_offer):
             od = draw(PRICE) * apn
             spot = draw(st.one_of(st.none(), st.sampled_from([0.3, 0.5, 0.9]))) 
             out.append(l4_offer(cloud, region, zone, t, od, None if spot is None else round(od * spot, 4)))
+        if cloud == "aws" and draw(st.booleans()):  # L40S beside the L4 now and then
+            for t in draw(st.lists(st.sampled_from(sorted(L40S_SHAPES)), min_size=1, max_size=2, unique=True)):
+                od = draw(PRICE) * 1.5 * L40S_SHAPES[t][0]
+                spot = draw(st.one_of(st.none(), st.sampled_from([0.3, 0.5, 0.9])))
+                out.append(l40s_offer(region, zone, t, od, None if spot is None else round(od * spot, 4)))
     return out
 
 
@@ -49,8 +77,13 @@ def requests(draw):
         per_node = draw(st.sampled_from([None] + [d for d in (1, 2, 4) if count % d == 0]))
         spot = draw(st.booleans())
         share = draw(st.sampled_from([None, 0.5])) if spot else None
-        w = {"name": f"w{i}", "kind": "batch", "accelerator": "L4", "count": count, "spot": spot,
+        kind = draw(st.sampled_from(["batch", "batch", "inference"]))
+        w = {"name": f"w{i}", "kind": kind, "accelerator": "L4", "count": count, "spot": spot,
              "hoursPerMonth": draw(st.sampled_from([100, 730]))}
+        if draw(st.booleans()):  # any-of: L4 and L40S at relative speeds (hours past 744 grow the count)
+            del w["accelerator"]
+            w["accelerators"] = draw(st.sampled_from([{"L4": 1.0, "L40S": 2.5}, {"L4": 0.4, "L40S": 1.0},
+                                                      {"L4": 1.0, "L40S": 0.9}, {"L40S": 0.7}]))
         if per_node:
             w["perNode"] = per_node
         if share is not None:
@@ -78,11 +111,37 @@ def requests(draw):
                          "homeRegion": "eu-west-1", "monthlyReadGb": draw(st.sampled_from([0, 1000, 20000]))}]}
     if draw(st.booleans()):
         req["dataResidency"] = {"internal": draw(st.sampled_from([["us-*"], ["eu-*", "us-east-1"], ["*"]]))}
+    market = draw(st.sampled_from([None, "reserved", "capacity-block", "flex-start"]))
+    if market == "reserved":  # capacity the user owns in us-east-1 (one zone or the region)
+        req["reservations"] = [{"cloud": "aws", "region": "us-east-1", "zone": draw(st.sampled_from([None, "use1-az1"])),
+                                "instanceType": draw(st.sampled_from(["g6.xlarge", "g6.12xlarge", "g6e.xlarge"])),
+                                "count": draw(st.integers(1, 2))}]
+    elif market == "capacity-block":
+        req["capacityBlocks"] = [{"region": "us-east-1",
+                                  "instanceType": draw(st.sampled_from(["g6.12xlarge", "g6e.12xlarge", "g6.xlarge", "g6.xlarge"])),
+                                  "count": draw(st.integers(1, 2)), "hourlyPriceUsd": draw(st.sampled_from([0.3, 2.0])),
+                                  "durationHours": draw(st.sampled_from([150, 744])), "start": "2026-12-01T11:30Z"}]
+    elif market == "flex-start":
+        req["markets"] = {"flexStart": {"priceFactor": draw(st.sampled_from([0.5, 0.9])),
+                                        "maxRunHours": draw(st.sampled_from([168, 744])),
+                                        "startDelayHours": draw(st.sampled_from([0, 6]))}}
+        for w in workloads:
+            if draw(st.booleans()):
+                w["maxStartDelayHours"] = draw(st.sampled_from([1, 24]))
+    penalty = draw(st.sampled_from(PENALTIES))
+    if penalty is not None:
+        req.setdefault("markets", {})["spot"] = {"interruptionsPerDay": penalty[0], "restartHours": penalty[1]}
     req["allowLocalZones"] = draw(st.booleans())
     req["optInRegions"] = draw(st.sampled_from([[], ["me-south-1"]]))
     profile = draw(st.sampled_from([None, "development", "production"]))
     if profile is not None:
         req["profile"] = profile
+    if profile == "production":
+        # production serving spreads over two zones (cost_model/spread.py): its own brute force over zone pairs
+        # is tests/cost_model/test_spread.py; this enumeration is zonal, so its inference stays out of production
+        for w in req["workloads"]:
+            if w["kind"] == "inference":
+                w["kind"] = "batch"
     return PlacementRequest.model_validate(req)
 
 
@@ -97,62 +156,135 @@ def charges_of(req: PlacementRequest, combo) -> float:
     return sum(keys.values())
 
 
+def variant(w, speed: float):
+    """The test's own reading of the any-of rules: training and batch run hours / speed, capped at 744 with the
+    count grown instead; inference serves ceil(count / speed); both rounded up to whole perNode nodes."""
+    count, hours = w.count, w.hours_per_month
+    if w.kind == "inference":
+        count = math.ceil(count / speed - 1e-9)
+    elif hours / speed <= 744:
+        hours = hours / speed
+    else:
+        count, hours = math.ceil(count * hours / (speed * 744) - 1e-9), 744.0
+    if w.per_node:
+        count = -(-count // w.per_node) * w.per_node
+    return w.model_copy(update={"count": count, "hours_per_month": hours})
+
+
 def workload_configs(req: PlacementRequest, w, catalog):
-    """Every configuration of one workload: a zone, at most one offer per market, node counts."""
+    """Every configuration of one workload: an accelerator it accepts, a zone, at most one offer per market,
+    node counts; of those alike in zone and in every shared limit they use, only the cheapest (exact: the
+    others can only do worse in every combination)."""
+    if w.accelerators is None:
+        configs = accelerator_configs(req, w, catalog, "L4")
+    else:
+        configs = [c for name, speed in w.accelerators.items()
+                   for c in accelerator_configs(req, variant(w, speed), catalog, name)]
+    best: dict = {}
+    for cost, pools in configs:
+        o = pools[0][0]
+        key = ((o.cloud, o.region, o.zone), usage(req, pools))
+        if key not in best or cost < best[key][0]:
+            best[key] = (cost, pools)
+    return sorted(best.values(), key=lambda c: c[0])
+
+
+def usage(req: PlacementRequest, pools) -> tuple[float, ...]:
+    """What a configuration takes of each quota, reservation and Capacity Block (in their units)."""
+    use = [0.0] * (len(req.quotas) + len(req.reservations) + len(req.capacity_blocks))
+    for o, m, n in pools:
+        for qi, q in enumerate(req.quotas):
+            if m in ("on-demand", "spot") and (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) \
+                    and q.market in ("any", m):
+                use[qi] += n * quota_units(o)
+        for ri, r in enumerate(req.reservations):
+            if m == "reserved" and (r.cloud, r.region, r.instance_type) == (o.cloud, o.region, o.instance_type) and \
+                    r.zone in (None, o.zone):
+                use[len(req.quotas) + ri] += n
+        for bi, b in enumerate(req.capacity_blocks):
+            if m == "capacity-block" and (b.region, b.instance_type) == (o.region, o.instance_type):
+                use[len(req.quotas) + len(req.reservations) + bi] += n
+    return tuple(use)
+
+
+def limits(req: PlacementRequest) -> list[float]:
+    return [q.limit for q in req.quotas] + [r.count for r in req.reservations] + \
+        [b.count for b in req.capacity_blocks]
+
+
+def market_choices(req: PlacementRequest, w, here, cap):
+    """Per market: the offers of the zone w may use in it, with the monthly cost of one node."""
+    h = w.hours_per_month
+    fs = req.markets.flex_start
+    out = {"on-demand": [(o, h * o.on_demand_usd) for o in here if o.on_demand_usd is not None],
+           "spot": [(o, h * o.spot_usd * spot_factor(req, o)) for o in here if o.spot_usd is not None] if cap > 0
+           else [],
+           "reserved": [(o, 0.0) for o in here for r in req.reservations[:1]
+                        if (r.cloud, r.region, r.instance_type) == (o.cloud, o.region, o.instance_type)
+                        and r.zone in (None, o.zone)],
+           "capacity-block": [(o, b.hourly_price_usd * b.duration_hours) for o in here for b in req.capacity_blocks[:1]
+                              if o.cloud == "aws" and (b.region, b.instance_type) == (o.region, o.instance_type)
+                              and h <= b.duration_hours],
+           "flex-start": [(o, h * o.on_demand_usd * fs.price_factor) for o in here
+                          if fs.price_factor is not None and o.cloud == "gcp" and o.on_demand_usd is not None
+                          and h <= fs.max_run_hours and (w.max_start_delay_hours is None or
+                                                         fs.start_delay_hours <= w.max_start_delay_hours)]}
+    return {m: c for m, c in out.items() if c}
+
+
+def accelerator_configs(req: PlacementRequest, w, catalog, accel: str):
     cap = w.spot_share_cap
     ds = req.dataset(w.dataset)
     out = []
-    floor = floor_for(w, "L4")  # the same rules, applied offer by offer
-    offers_ = [o for o in catalog.offers if req.region_allowed(w, o.region) and meets_floor(o, floor)
+    floor = floor_for(w, accel)  # the same rules, applied offer by offer
+    offers_ = [o for o in catalog.offers if o.accelerator == accel and req.region_allowed(w, o.region)
+               and meets_floor(o, floor)
                and allowed(o.cloud, o.region, o.zone, req.allow_local_zones, req.opt_in_regions)]
+    most = max(w.count, w.nodes.min if w.nodes else 0)  # nodes one pool can need
     for zone in sorted({(o.cloud, o.region, o.zone) for o in offers_}):
         here = [o for o in offers_ if (o.cloud, o.region, o.zone) == zone]
         egress = catalog.egress_usd_per_gb(ds.home_cloud, ds.home_region, zone[0], zone[1]) * ds.read_gb \
             if ds else 0.0
-        od_choices = [None] + [o for o in here if o.on_demand_usd is not None]
-        sp_choices = [None] + ([o for o in here if o.spot_usd is not None] if cap > 0 else [])
-        most = max(w.count, w.nodes.min if w.nodes else 0)  # nodes one pool can need
-        for od, sp in itertools.product(od_choices, sp_choices):
-            for a in range(0 if od is None else 1, (0 if od is None else most) + 1):
-                for b in range(0 if sp is None else 1, (0 if sp is None else most) + 1):
-                    pools = [(od, "on-demand", a), (sp, "spot", b)]
-                    pools = [p for p in pools if p[0] is not None and p[2] > 0]
-                    if not pools or b > cap * (a + b) + 1e-9:
+        markets = market_choices(req, w, here, cap)
+        names = sorted(markets)
+        for picks in itertools.product(*[[None, *markets[m]] for m in names]):
+            used = [(m, pick) for m, pick in zip(names, picks, strict=True) if pick is not None]
+            if not used:
+                continue
+            for counts in itertools.product(range(1, most + 1), repeat=len(used)):
+                total = sum(counts)
+                spot = sum(n for (m, _), n in zip(used, counts, strict=True) if m == "spot")
+                if spot > cap * total + 1e-9:
+                    continue
+                if w.nodes is not None and not w.nodes.min <= total <= w.nodes.max:
+                    continue
+                pools = [(o, m, n) for (m, (o, _)), n in zip(used, counts, strict=True)]
+                if w.per_node:
+                    if any(o.accelerators_per_node != w.per_node for o, _, _ in pools) or \
+                            total != w.count // w.per_node:
                         continue
-                    if w.nodes is not None and not w.nodes.min <= a + b <= w.nodes.max:
-                        continue
-                    if w.per_node:
-                        if any(o.accelerators_per_node != w.per_node for o, _, _ in pools) or \
-                                a + b != w.count // w.per_node:
-                            continue
-                    elif sum(o.accelerators_per_node * n for o, _, n in pools) < w.count:
-                        continue
-                    cost = egress + w.hours_per_month * sum(
-                        n * (o.on_demand_usd if m == "on-demand" else o.spot_usd) for o, m, n in pools)
-                    out.append((cost, pools))
+                elif sum(o.accelerators_per_node * n for o, _, n in pools) < w.count:
+                    continue
+                cost = egress + sum(n * node for (_, (_, node)), n in zip(used, counts, strict=True))
+                out.append((cost, pools))
     return out
 
 
 def brute_force(req: PlacementRequest, catalog) -> float:
     per = [workload_configs(req, w, catalog) for w in req.workloads]
     best = math.inf
+    top = limits(req)
     for combo in itertools.product(*per):
         cost = sum(c for c, _ in combo) + charges_of(req, combo)
         if cost >= best:
             continue
-        use = [0.0] * len(req.quotas)
-        for _, pools in combo:
-            for o, m, n in pools:
-                for qi, q in enumerate(req.quotas):
-                    if (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) and \
-                            q.market in ("any", m):
-                        use[qi] += n * quota_units(o)
-        if all(u <= q.limit + 1e-9 for u, q in zip(use, req.quotas, strict=True)):
+        use = [sum(u) for u in zip(*(usage(req, pools) for _, pools in combo), strict=True)] if top else []
+        if all(u <= t + 1e-9 for u, t in zip(use, top, strict=True)):
             best = cost
     return best
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), req=requests())
 def test_milp_cost_equals_exhaustive_enumeration(catalog_of, l4, data, req):
     catalog = catalog_of(data.draw(offers(l4)))
@@ -197,16 +329,11 @@ def brute_force_priorities(req: PlacementRequest, catalog) -> tuple[tuple[int, .
     levels = sorted({w.priority for w in req.workloads}, reverse=True)
     per = [[(0.0, None)] + workload_configs(req, w, catalog) for w in req.workloads]
     best_key, best_cost = None, math.inf
+    top = limits(req)
     for combo in itertools.product(*per):
-        use = [0.0] * len(req.quotas)
-        for _, pools in combo:
-            for o, m, n in pools or ():
-                for qi, q in enumerate(req.quotas):
-                    if (q.cloud, q.region, q.family) == (o.cloud, o.region, quota_family(o, m)) and \
-                            q.market in ("any", m):
-                        use[qi] += n * quota_units(o)
+        use = [sum(u) for u in zip(*(usage(req, pools or ()) for _, pools in combo), strict=True)] if top else []
         cost = sum(c for c, _ in combo) + charges_of(req, combo)
-        if any(u > q.limit + 1e-9 for u, q in zip(use, req.quotas, strict=True)) or \
+        if any(u > t + 1e-9 for u, t in zip(use, top, strict=True)) or \
                 (req.monthly_budget_usd is not None and cost > req.monthly_budget_usd + 1e-9):
             continue
         key = tuple(sum(1 for w, (_, p) in zip(req.workloads, combo, strict=True) if p and w.priority == lv)
@@ -216,7 +343,7 @@ def brute_force_priorities(req: PlacementRequest, catalog) -> tuple[tuple[int, .
     return best_key, best_cost
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), req=requests(), budget=st.sampled_from([None, 150.0, 400.0, 1500.0]),
        priorities=st.lists(st.integers(0, 2), min_size=2, max_size=2))
 def test_priorities_and_budget_match_exhaustive_enumeration(catalog_of, l4, data, req, budget, priorities):
