@@ -133,21 +133,23 @@ def configurations(c: Candidates, rank: np.ndarray | None = None, limit: int = M
         a, b = od[pi], sp[pj]
         if len(a) * int(c.bound[b].max(initial=0)) > 4 * limit:
             return None
-        for i1, i2 in zip(a.tolist(), b.tolist(), strict=True):
-            n2 = np.arange(1, int(c.bound[i2]) + 1, dtype=np.int64)
-            if exact:
-                n1 = c.need - n2
-            else:
-                n1 = -(-np.maximum(c.need - c.apn[i2] * n2, 0) // c.apn[i1])
-                if c.cap < 1:
-                    n1 = np.maximum(n1, np.ceil(n2 * (1 - c.cap) / c.cap - 1e-9).astype(np.int64))
-                n1 = np.maximum(n1, lo - n2)
-            n1 = np.maximum(n1, 1)
-            good = (n1 <= c.bound[i1]) & (n1 + n2 <= hi) & (n2 <= c.cap * (n1 + n2) + 1e-9)
-            if exact:
-                good &= n1 + n2 == c.need
-            k = int(good.sum())
-            parts.append((np.full(k, i1), n1[good], np.full(k, i2), n2[good]))
+        # every (on-demand, spot) pair of a zone with every spot count 1..bound, all pairs at once
+        reps = c.bound[b].astype(np.int64)
+        i1 = np.repeat(a, reps)
+        i2 = np.repeat(b, reps)
+        n2 = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps) + 1
+        if exact:
+            n1 = c.need - n2
+        else:
+            n1 = -(-np.maximum(c.need - c.apn[i2] * n2, 0) // c.apn[i1])
+            if c.cap < 1:
+                n1 = np.maximum(n1, np.ceil(n2 * (1 - c.cap) / c.cap - 1e-9).astype(np.int64))
+            n1 = np.maximum(n1, lo - n2)
+        n1 = np.maximum(n1, 1)
+        good = (n1 <= c.bound[i1]) & (n1 + n2 <= hi) & (n2 <= c.cap * (n1 + n2) + 1e-9)
+        if exact:
+            good &= n1 + n2 == c.need
+        parts.append((i1[good], n1[good], i2[good], n2[good]))
     i1, n1, i2, n2 = (np.concatenate(x) for x in zip(*parts, strict=True))
     if len(i1) > limit:
         return None
@@ -166,10 +168,11 @@ def _undominated(c: Candidates, rank, i1, n1, i2, n2) -> np.ndarray:
     cost = c.price[i1] * n1 + c.price[j2] * m2
     tie = rank[i1] * n1 + rank[j2] * m2
     rows = sorted({q for qs in c.quota_rows for q in qs})
-    use = np.zeros((len(i1), len(rows)))
-    for r, q in enumerate(rows):
-        has = np.array([q in qs for qs in c.quota_rows], bool)
-        use[:, r] = has[i1] * c.units[i1] * n1 + (has[j2] & two) * c.units[j2] * m2
+    col = {q: r for r, q in enumerate(rows)}
+    has = np.zeros((len(c.quota_rows), len(rows)), bool)  # candidate x quota row it counts against
+    for i, qs in enumerate(c.quota_rows):
+        has[i, [col[q] for q in qs]] = True
+    use = has[i1] * (c.units[i1] * n1)[:, None] + (has[j2] & two[:, None]) * (c.units[j2] * m2)[:, None]
     keep = np.ones(len(i1), bool)
     zone = c.zone[i1]
     for z in np.unique(zone):
