@@ -172,10 +172,9 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
     if env is not None:
         if env not in environments():
             raise CheckInputError(f"ENV: {env!r} is not an environment; valid: {environments()}")
+        from newinfra.cli.plan import check_lock
         from newinfra.config import ConfigError, load_env_config
         from newinfra.project import find_project
-
-        from newinfra.cli.plan import check_lock
 
         try:  # every config error, and a lock that breaks the config, as one line before the program runs
             project = find_project()
