@@ -60,6 +60,7 @@ ALI_VM = {"instance_type": "ecs.gn7i-c32g1.8xlarge", "accelerator": "A10", "acce
           "zones": ["cn-beijing-i"], "compact": False}
 TEAMS = [{"name": "vision", "gpus": 16}]
 WORKLOADS = [{"name": "train", "kind": "training", "priority": 800}]
+ACM_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 
 # hosted class name -> (provider factory, valid args)
 VALID = {
@@ -99,6 +100,11 @@ VALID = {
                                        "scope": {"environment": "staging"}, "region": "us-central1"}),
     "GpuPlatform": ("kubernetes", lambda: {"cloud": "aws", "node_pools": [aws_pool()], "teams": TEAMS,
                                            "workloads": WORKLOADS}),
+    "InferenceService": ("kubernetes", lambda: {
+        "cloud": "aws", "profile": "development", "workload": "train", "namespace": "vision",
+        "image": "vllm/vllm-openai:v0.10.1", "accelerators_per_replica_node": 8, "min_replicas": 0,
+        "max_replicas": 2, "priority_class": "newinfra-default", "node_pools": [aws_pool()],
+        "exposure": {"tls_certificate": ACM_CERT}, "tags": TAGS}),
 }
 
 # hosted class name -> (argument overrides, property path, the bad value as the message shows it)
@@ -126,6 +132,8 @@ BAD = {
     "GcpBudgetGuard": ({"recipients": []}, "recipients", "[]"),
     # DcgmAlerts is the platform's last child: its thresholds used to fail after the others existed.
     "GpuPlatform": ({"alert_thresholds": {"idle_minutes": 1}}, "alert_thresholds.idle_minutes", "1"),
+    "InferenceService": ({"exposure": {"tls_certificate": ACM_CERT, "allowed_cidrs": ["0.0.0.0/0"]}},
+                         "exposure.allowed_cidrs[0]", "'0.0.0.0/0'"),
 }
 
 PYTHON_CLASSES = {
@@ -138,6 +146,7 @@ PYTHON_CLASSES = {
     "GcpTpuSlice": "gcp.tpu.TpuSlice", "AlicloudNetwork": "alicloud.network.Network",
     "AlicloudStorage": "alicloud.storage.Storage", "AlicloudGpuCluster": "alicloud.cluster.GpuCluster",
     "AlicloudGpuVmPool": "alicloud.vm_pool.GpuVmPool", "GpuPlatform": "k8s.platform.GpuPlatform",
+    "InferenceService": "k8s.serving.InferenceService",
 }
 
 
