@@ -29,6 +29,7 @@ from newinfra.components.gcp.storage import Storage as _GcpStorage
 from newinfra.components.gcp.tpu import TpuSlice as _GcpTpuSlice
 from newinfra.components.gcp.vm_pool import GpuVmPool as _GcpGpuVmPool
 from newinfra.components.k8s.platform import GpuPlatform as _GpuPlatform
+from newinfra.components.k8s.serving import InferenceService as _InferenceService
 from newinfra.components.tokens import PROVIDER_NAME, provider_token
 from pulumi.provider.experimental import component_provider_host
 
@@ -147,10 +148,16 @@ class GcpDatasetCache(_GcpDatasetCache):
     TYPE = provider_token("GcpDatasetCache")
 
 
+class InferenceService(_InferenceService):
+    """A model server behind the cloud's load balancer: zone spread, disruption budget, KEDA scaling, canary."""
+
+    TYPE = provider_token("InferenceService")
+
+
 HOSTED: list[type[pulumi.ComponentResource]] = [
     AlicloudGpuCluster, AlicloudGpuVmPool, AlicloudNetwork, AlicloudStorage, AwsBudgetGuard, AwsDatasetCache, AwsGpuCluster, AwsGpuVmPool,
     AwsInterruptionQueue, AwsNetwork, AwsStorage, GcpBudgetGuard, GcpDatasetCache, GcpGpuCluster, GcpGpuVmPool, GcpNetwork, GcpStorage,
-    GcpTpuSlice, GpuPlatform,
+    GcpTpuSlice, GpuPlatform, InferenceService,
 ]
 
 if __name__ == "__main__":

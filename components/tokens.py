@@ -36,6 +36,7 @@ PYTHON_TOKENS: dict[str, str] = {
     "GcpStorage": "newinfra:gcp:Storage",
     "GcpTpuSlice": "newinfra:gcp:TpuSlice",
     "GpuPlatform": "newinfra:k8s:GpuPlatform",
+    "InferenceService": "newinfra:k8s:InferenceService",
 }
 
 

@@ -21,6 +21,7 @@ from newinfra.components.planning.gcp import (
 from newinfra.components.planning.guards import spot_kubelet_config
 from newinfra.components.planning.kubeconfigs import exec_kubeconfig
 from newinfra.components.planning.pools import NodePoolArgs, accelerator_vendor, pool_classification
+from newinfra.components.planning.serving_controllers import GKE_GATEWAY_CHANNEL
 from newinfra.components.planning.tags import checked_classification
 from newinfra.components.planning.tpu import TpuSlicePlan, plan_gke_tpu_slice
 from newinfra.components.tokens import python_token, with_other_form
@@ -55,6 +56,8 @@ class GpuClusterArgs(TypedDict):
     release_channel: NotRequired[str]
     gpu_driver_version: NotRequired[str]  # LATEST (default), DEFAULT, INSTALLATION_DISABLED
     deletion_protection: NotRequired[bool]
+    # the Gateway API (standard channel) for an InferenceService's Gateway and HTTPRoute; off unless asked
+    gateway_api: NotRequired[bool]
 
 
 class GpuCluster(pulumi.ComponentResource):
@@ -131,6 +134,7 @@ class GpuCluster(pulumi.ComponentResource):
             addons_config={"gcs_fuse_csi_driver_config": {"enabled": True}},  # datasets mounted from GCS
             resource_labels=labels,
             deletion_protection=bool(args.get("deletion_protection", True)),
+            **({"gateway_api_config": {"channel": GKE_GATEWAY_CHANNEL}} if args.get("gateway_api") else {}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*grants, *roles]))
 
         pool_names = []

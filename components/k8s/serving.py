@@ -9,6 +9,7 @@ Annotations stay real (no ``from __future__ import annotations``): the component
 
 import pulumi
 import pulumi_kubernetes as k8s
+from newinfra.components.k8s.serving_controllers import own_dependencies
 from newinfra.components.planning.serving import (
     GATEWAY_API,
     GKE_POLICY_API,
@@ -18,10 +19,11 @@ from newinfra.components.planning.serving import (
     armor_policy_name,
     plan_serving,
 )
+from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError
 
-TYPE = "newinfra:k8s:InferenceService"
+TYPE = python_token("InferenceService")
 API_OF_KIND = {"Gateway": GATEWAY_API, "HTTPRoute": GATEWAY_API, "GCPBackendPolicy": GKE_POLICY_API,
                "HealthCheckPolicy": GKE_POLICY_API}
 
@@ -39,8 +41,11 @@ class InferenceService(pulumi.ComponentResource):
             if isinstance(value, pulumi.Output):
                 raise ComponentInputError(key, "must be a plain value (it decides what gets created), not an Output")
         plan = plan_serving(args)  # every check before anything is registered
-        super().__init__(self.TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
+        # The resources the service waits for (the controllers of its CRDs and of its load balancer), each object
+        # waits for: a component's depends_on does not reach its children in a real `pulumi up`.
+        waits = own_dependencies(opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=waits)
         ns, labels = plan.namespace, plan.labels
 
         def meta(obj_name: str, extra: dict | None = None) -> dict:
@@ -58,7 +63,7 @@ class InferenceService(pulumi.ComponentResource):
                 created.append(k8s.apiextensions.CustomResource(
                     f"{name}-{short(w.name)}", api_version=LWS_API, kind="LeaderWorkerSet", metadata=meta(w.name),
                     spec=w.spec, opts=child))
-        after = pulumi.ResourceOptions(parent=self, depends_on=created)
+        after = pulumi.ResourceOptions(parent=self, depends_on=[*waits, *created])
         k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=meta(plan.name), spec=plan.pdb, opts=child)
         for target, spec in plan.scaled_objects:
             k8s.apiextensions.CustomResource(f"{name}-{short(target)}-scaler", api_version=KEDA_API, kind="ScaledObject",

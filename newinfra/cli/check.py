@@ -172,14 +172,16 @@ def _record(env: str | None, cwd: Path | None, stack: str | None, record_dir: Pa
     if env is not None:
         if env not in environments():
             raise CheckInputError(f"ENV: {env!r} is not an environment; valid: {environments()}")
+        from newinfra.cli.plan import check_lock
         from newinfra.config import ConfigError, load_env_config
         from newinfra.project import find_project
 
-        try:  # every config error as one line before the program runs
-            load_env_config(env)
+        try:  # every config error, and a lock that breaks the config, as one line before the program runs
+            project = find_project()
+            check_lock(load_env_config(env, project), project.lock_path(env))
         except ConfigError as e:
             raise CheckInputError(str(e)) from None
-        directory, name = find_project().root, env
+        directory, name = project.root, env
     else:
         assert cwd is not None and stack is not None  # checked above: without ENV both are given
         directory, name = cwd.resolve(), stack

@@ -195,7 +195,7 @@ def run_summary(paths: list[Path], as_json: bool, markdown_path: Path | None) ->
 
 def run_cost(env: str | None, cwd: Path | None, stack: str | None, record_dir: Path | None,
              usage: Path | None, as_json: bool, markdown_path: Path | None, preview: Path | None = None) -> int:
-    from newinfra.cli.check import CheckInputError
+    from newinfra.cli.check import CheckInputError, ProgramFailed
     from newinfra.cost_model.pricebook import PriceBookError
     from newinfra.cost_model.pricebook.usage import UsageError
     from newinfra.offline import OfflineError, dumps
@@ -207,7 +207,7 @@ def run_cost(env: str | None, cwd: Path | None, stack: str | None, record_dir: P
     except (CheckInputError, ProjectError, UsageError, PriceBookError, ValueError) as e:
         typer.echo(f"newinfra cost: {e}", err=True)
         return exits.BAD_INPUT
-    except OfflineError as e:
+    except (OfflineError, ProgramFailed) as e:  # the program raised: exit 4, one line, never "please report"
         typer.echo(f"newinfra cost: {e}", err=True)
         return exits.PROGRAM_ERROR
     if markdown_path is not None:

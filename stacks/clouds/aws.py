@@ -8,12 +8,20 @@ import pulumi
 import pulumi_aws as aws
 from newinfra.components.aws.cluster import GpuCluster
 from newinfra.components.aws.guards import BudgetGuard, InterruptionQueue
+from newinfra.components.aws.load_balancer_controller import LoadBalancerControllerRole
 from newinfra.components.aws.network import Network
 from newinfra.components.aws.storage import Storage
 from newinfra.components.planning.pools import plan_node_pool
 from newinfra.components.planning.profile import behaviour
+from newinfra.components.planning.serving_controllers import AWS_LBC
 
-from stacks.clouds.common import classification_of, cluster_classification, kubernetes_layer, workload_of
+from stacks.clouds.common import (
+    classification_of,
+    cluster_classification,
+    controllers_needed,
+    kubernetes_layer,
+    workload_of,
+)
 
 
 def build(cfg, plans) -> dict[str, list[Any]]:
@@ -148,8 +156,16 @@ def build_region(cfg, plan, clusters: list[GpuCluster] | None = None,
         # termination handler (queue processor mode) that the GPU layer installs.
         queue = InterruptionQueue(f"{key}-interruptions", {"cluster_name": cluster.cluster_name, "tags": cfg.tags},
                                   opts)
+        lbc: dict[str, Any] = {}
+        if AWS_LBC in controllers_needed(cfg, "aws", k8s, pools):
+            # the ALB Ingress of a service: the controller's role, bound to its service account by Pod Identity
+            role = LoadBalancerControllerRole(f"{key}-lb-controller", {
+                "cluster_name": cluster.cluster_name, "region": region, "tags": cfg.tags}, opts)
+            lbc = {"load_balancer_controller": {"cluster_name": cluster.cluster_name, "region": region,
+                                                "vpc_id": network.vpc_id},
+                   "controller_dependencies": [role.association]}
         kubernetes_layer(cfg, key, "aws", cluster.kubeconfig, k8s, pools, cluster,
-                         interruption_queue={"queue_url": queue.queue_url, "region": region})
+                         interruption_queue={"queue_url": queue.queue_url, "region": region}, **lbc)
         if clusters is not None:
             clusters.append(cluster)
         out["interruptionQueues"].append({"cloud": "aws", "region": region, "cluster": cluster.cluster_name,

@@ -42,14 +42,32 @@ def team_quotas(cfg, placements: list[Placement]) -> list[dict[str, Any]]:
     return quotas
 
 
+def served(cfg, placements: list[Placement]) -> list[Any]:
+    """The configured services of the workloads placed on one cluster (newinfra:services order)."""
+    names = {p.workload for p in placements}
+    return [s for s in cfg.services if s.workload in names]
+
+
+def controllers_needed(cfg, cloud: str, placements: list[Placement], pools: list[NodePoolArgs]) -> tuple[str, ...]:
+    """The controllers the services on one cluster need (components/planning/serving_controllers.py): none for
+    a cluster that serves nothing, so its record stays as it was."""
+    from newinfra.components.planning.serving import plan_serving
+    from newinfra.components.planning.serving_controllers import controllers_needed as needed
+
+    return needed(plan_serving(service_args(cfg, s, cloud, pools)) for s in served(cfg, placements))
+
+
 def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str], placements: list[Placement],
                      pools: list[NodePoolArgs], parent: pulumi.Resource,
                      cloud_provider: pulumi.ProviderResource | None = None,
-                     interruption_queue: dict[str, Any] | None = None) -> Any:
+                     interruption_queue: dict[str, Any] | None = None,
+                     load_balancer_controller: dict[str, Any] | None = None,
+                     controller_dependencies: list[pulumi.Resource] | None = None) -> Any:
     """The same GPU software layer on every cluster, through a provider built from its kubeconfig, and the
-    inference services of the workloads placed there (``cloud_provider``: for what a service builds in the
-    cloud itself, a public GKE endpoint's Cloud Armor policy; ``interruption_queue``: AWS's, for the node
-    termination handler)."""
+    inference services of the workloads placed there with the controllers their objects need
+    (``cloud_provider``: for what a service builds in the cloud itself, a public GKE endpoint's Cloud Armor
+    policy; ``interruption_queue``: AWS's, for the node termination handler; ``load_balancer_controller``:
+    AWS's {cluster_name, region, vpc_id}, with ``controller_dependencies`` its Pod Identity association)."""
     import pulumi_kubernetes as k8s
     from newinfra.components.k8s.platform import GpuPlatform
     from newinfra.components.planning.k8s import workload_priorities
@@ -65,13 +83,27 @@ def kubernetes_layer(cfg, name: str, cloud: str, kubeconfig: pulumi.Output[str],
         "tags": cfg.tags,
         **({"interruption_queue": interruption_queue} if interruption_queue else {}),
     }, pulumi.ResourceOptions(provider=provider, parent=parent))
-    providers = [provider] + ([cloud_provider] if cloud_provider is not None else [])
-    for svc in (s for s in cfg.services if s.workload in names):
-        from newinfra.components.k8s.serving import InferenceService
+    services = served(cfg, placements)
+    if not services:
+        return platform
+    from newinfra.components.k8s.serving import InferenceService
+    from newinfra.components.k8s.serving_controllers import CHART_CONTROLLERS, ServingControllers
 
-        # the team namespace and the priority classes come with the platform
+    charts = [c for c in controllers_needed(cfg, cloud, placements, pools) if c in CHART_CONTROLLERS]
+    waits: list[pulumi.Resource] = [platform]
+    if charts:
+        controllers = ServingControllers(f"{name}-serving", {
+            "controllers": charts,
+            **({"load_balancer_controller": load_balancer_controller} if load_balancer_controller else {}),
+        }, pulumi.ResourceOptions(provider=provider, parent=parent,
+                                  depends_on=list(controller_dependencies or [])))
+        waits += [controllers.releases[c] for c in charts]
+    providers = [provider] + ([cloud_provider] if cloud_provider is not None else [])
+    for svc in services:
+        # the team namespace and the priority classes come with the platform; the CRDs and the load balancer's
+        # controller with the releases
         InferenceService(f"{name}-{svc.workload}", service_args(cfg, svc, cloud, pools),
-                         pulumi.ResourceOptions(providers=providers, parent=parent, depends_on=[platform]))
+                         pulumi.ResourceOptions(providers=providers, parent=parent, depends_on=waits))
     return platform
 
 

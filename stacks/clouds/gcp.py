@@ -13,8 +13,15 @@ from newinfra.components.gcp.storage import Storage
 from newinfra.components.gcp.tpu import TpuSlice
 from newinfra.components.planning.gcp import gcp_label, gcp_labels
 from newinfra.components.planning.pools import accelerator_vendor, plan_node_pool, pool_name
+from newinfra.components.planning.serving_controllers import GATEWAY_API
 
-from stacks.clouds.common import classification_of, cluster_classification, kubernetes_layer, workload_of
+from stacks.clouds.common import (
+    classification_of,
+    cluster_classification,
+    controllers_needed,
+    kubernetes_layer,
+    workload_of,
+)
 
 # The GPU operator brings its own device plugin; GKE's must step aside on those nodes.
 GKE_OPERATOR_LABELS = {"gke-no-default-nvidia-gpu-device-plugin": "true"}
@@ -108,6 +115,8 @@ def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]],
             "classification": cluster_classification(cfg, region, k8s),
             "master_authorized_cidrs": list(cfg.cluster_public_cidrs),
             "private_endpoint": not cfg.cluster_public_cidrs,
+            # a service's Gateway and HTTPRoute need the Gateway API on the cluster
+            **({"gateway_api": True} if GATEWAY_API in controllers_needed(cfg, "gcp", k8s, pools) else {}),
         }, opts)
         out["clusters"].append({"cloud": "gcp", "region": region, "name": cluster.cluster_name,
                                 "endpoint": cluster.endpoint})

@@ -60,6 +60,7 @@ ALI_VM = {"instance_type": "ecs.gn7i-c32g1.8xlarge", "accelerator": "A10", "acce
           "zones": ["cn-beijing-i"], "compact": False}
 TEAMS = [{"name": "vision", "gpus": 16}]
 WORKLOADS = [{"name": "train", "kind": "training", "priority": 800}]
+ACM_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 
 # hosted class name -> (provider factory, valid args)
 VALID = {
@@ -107,6 +108,11 @@ VALID = {
     "GcpDatasetCache": ("gcp", lambda: {"dataset": "tokens", "size_gb": 800, "classification": "internal",
                                         "region": "us-central1", "residency": {"internal": ["us-*"]},
                                         "bucket_name": "tokens-data", "kubeconfig": KUBECONFIG}),
+    "InferenceService": ("kubernetes", lambda: {
+        "cloud": "aws", "profile": "development", "workload": "train", "namespace": "vision",
+        "image": "vllm/vllm-openai:v0.10.1", "accelerators_per_replica_node": 8, "min_replicas": 0,
+        "max_replicas": 2, "priority_class": "newinfra-default", "node_pools": [aws_pool()],
+        "exposure": {"tls_certificate": ACM_CERT}, "tags": TAGS}),
 }
 
 # hosted class name -> (argument overrides, property path, the bad value as the message shows it)
@@ -137,6 +143,8 @@ BAD = {
     "AwsDatasetCache": ({"cache": {"associations": [{"path": f"/p{i}", "prefix": f"p{i}/"} for i in range(9)]}},
                         "cache.associations", "9 data repository associations"),
     "GcpDatasetCache": ({"region": "europe-west4"}, "cache.region", "'europe-west4'"),
+    "InferenceService": ({"exposure": {"tls_certificate": ACM_CERT, "allowed_cidrs": ["0.0.0.0/0"]}},
+                         "exposure.allowed_cidrs[0]", "'0.0.0.0/0'"),
 }
 
 PYTHON_CLASSES = {
@@ -150,6 +158,7 @@ PYTHON_CLASSES = {
     "AlicloudStorage": "alicloud.storage.Storage", "AlicloudGpuCluster": "alicloud.cluster.GpuCluster",
     "AlicloudGpuVmPool": "alicloud.vm_pool.GpuVmPool", "GpuPlatform": "k8s.platform.GpuPlatform",
     "AwsDatasetCache": "aws.dataset_cache.DatasetCache", "GcpDatasetCache": "gcp.dataset_cache.DatasetCache",
+    "InferenceService": "k8s.serving.InferenceService",
 }
 
 

@@ -92,7 +92,9 @@ def test_prod_installs_a_termination_handler_that_reads_the_queue(prod):
     assert values["enableSqsTerminationDraining"] is True
     assert values["queueURL"] == output["queueUrl"] and values["awsRegion"] == output["region"]
     assert values["checkTagBeforeDraining"] is True
-    (association,) = _inputs(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    # the handler's (the AWS Load Balancer Controller of a serving cluster has its own)
+    (association,) = [r["inputs"] for r in prod.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                      if r["name"].endswith("interruptions-handler")]
     assert (association["namespace"], association["serviceAccount"]) == (
         release["namespace"], values["serviceAccount"]["name"])
     (cluster,) = _inputs(prod, "aws:eks/cluster:Cluster")

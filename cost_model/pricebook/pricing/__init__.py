@@ -41,11 +41,12 @@ def _registry() -> dict[str, Pricer]:
         gcp_gke,
         gcp_network,
         gcp_storage,
+        k8s_lb,
     )
 
     out: dict[str, Pricer] = {}
     for module in (alicloud_ack, alicloud_ecs, alicloud_storage, aws_ebs, aws_ec2, aws_eks, aws_fsx, aws_kms,
-                   aws_lb, aws_logs, aws_misc, aws_nat, aws_s3, gcp_compute, gcp_gke, gcp_network, gcp_storage):
+                   aws_lb, aws_logs, aws_misc, aws_nat, aws_s3, gcp_compute, gcp_gke, gcp_network, gcp_storage, k8s_lb):
         for token, pricer in module.PRICERS.items():
             if token in out:
                 raise RuntimeError(f"{token} priced twice ({module.__name__})")
