@@ -104,7 +104,7 @@ class DatasetCache(pulumi.ComponentResource):
         for i, link in enumerate(plan["associations"]):
             aws.fsx.DataRepositoryAssociation(
                 f"{name}-dra-{i}", file_system_id=fs.id, file_system_path=link["path"],
-                data_repository_path=bucket.apply(lambda b, p=link["prefix"]: f"s3://{b}/{p}"),
+                data_repository_path=pulumi.Output.concat("s3://", bucket, "/", link["prefix"]),
                 batch_import_meta_data_on_create=True,
                 s3={"auto_import_policy": {"events": ["NEW", "CHANGED", "DELETED"]},
                     "auto_export_policy": {"events": ["NEW", "CHANGED", "DELETED"]}},

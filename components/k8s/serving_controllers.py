@@ -43,8 +43,8 @@ def own_dependencies(opts: pulumi.ResourceOptions | None) -> list:
     deps = opts.depends_on if opts is not None else None
     if deps is None:
         return []
-    deps = list(deps) if isinstance(deps, list | tuple) else [deps]
-    return [d for d in deps if not isinstance(d, pulumi.ComponentResource)]
+    found: list = list(deps) if isinstance(deps, list | tuple) else [deps]
+    return [d for d in found if not isinstance(d, pulumi.ComponentResource)]
 
 
 class LoadBalancerControllerArgs(TypedDict):

@@ -32,7 +32,10 @@ def lock_owner(doc: dict | None, path: Path) -> tuple[str, str | None]:
     owners = sorted({m.groups() for urn in ((doc or {}).get("bill") or {}) if (m := _URN.match(str(urn)))})
     if len(owners) > 1:
         raise ReportInputError(f"{path}: its bill names resources of several stacks {owners}: not one stack's lock")
-    return owners[0] if owners else (path.stem, None)
+    if owners:
+        stack, project = owners[0]
+        return str(stack), str(project)
+    return path.stem, None
 
 
 def check_same_stack(record: Any, record_label: str, doc: dict | None, lock_path: Path) -> None:

@@ -33,7 +33,8 @@ def bill_chart(groups: list[dict[str, Any]]) -> str | None:
         key = (f"{g['cloud']} / {g['region']}", g["kind"] if g["kind"] in keep else "other")
         rows[key] = rows.get(key, 0.0) + g["monthlyUsd"]
     values = [{"place": p, "kind": k, "usd": round(v, 2)} for (p, k), v in sorted(rows.items()) if v > 0]
-    kinds = sorted({v["kind"] for v in values}, key=lambda k: (k != "accelerator nodes", k == "other", k))
+    kinds: list[str] = sorted({str(v["kind"]) for v in values},
+                              key=lambda k: (k != "accelerator nodes", k == "other", k))
     chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
         y=alt.Y("place:N", title="cloud / region", sort="ascending"),
         x=alt.X("sum(usd):Q", title="USD per month (desired size)"),
