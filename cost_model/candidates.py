@@ -199,6 +199,7 @@ class CandidateBuilder:
                               ("aws", "gcp", "alicloud")}
         self.quotas: tuple[Quota, ...] = () if "quotas" in relax else request.quotas
         self._quota_map: dict[tuple[str, str, str, str], tuple[int, ...]] = {}
+        self._quota_of: dict[tuple[int, int], tuple[int, ...]] = {}
         for qi, q in enumerate(self.quotas):
             for m in MARKETS if q.market == "any" else (q.market,):
                 key = (q.cloud, q.region, q.family, m)
@@ -398,11 +399,15 @@ class CandidateBuilder:
             return rows, units
         ix = self.ix
         # reservations, Capacity Blocks, flex-start: counted by their own rows, not the cloud quotas
+        known = self._quota_of
         for i in np.flatnonzero(self.region_quota[ix.region[offer]] & (market < len(MARKETS))):
             o, m = int(offer[i]), int(market[i])
-            fam = ix.families[m][o]
-            of = ix.offers[o]
-            matched = self._quota_map.get((of.cloud, of.region, fam, MARKETS[m]), ()) if fam else ()
+            matched = known.get((o, m))
+            if matched is None:  # once per (offer, market) and request: workloads share most offers
+                fam = ix.families[m][o]
+                of = ix.offers[o]
+                matched = known[(o, m)] = self._quota_map.get((of.cloud, of.region, fam, MARKETS[m]), ()) \
+                    if fam else ()
             if matched:
                 rows[i] = matched
                 units[i] = ix.units[o]
