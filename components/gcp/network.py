@@ -18,6 +18,8 @@ SERVICES_RANGE = "services"
 class NetworkArgs(TypedDict):
     cidr: str  # private block split over the regions (nodes, pods, services per region)
     regions: list[str]
+    # Regions that serve through an internal Gateway (gke-l7-rilb): each gets a proxy-only subnet.
+    proxy_only_regions: NotRequired[list[str]]
     # Share of flows sampled into the flow logs (0 < x <= 1).
     flow_log_sampling: NotRequired[float]
     # Networks, subnetworks, routers and firewall rules take no labels; accepted so every cloud's
@@ -40,7 +42,7 @@ class Network(pulumi.ComponentResource):
         sampling = float(args.get("flow_log_sampling", 0.5))
         if not 0 < sampling <= 1:
             raise ComponentInputError("flow_log_sampling", f"{sampling} must be in (0, 1]")
-        plans = plan_subnetworks(cidr, list(regions))
+        plans = plan_subnetworks(cidr, list(regions), list(args.get("proxy_only_regions") or []))
         # Everything above only checks arguments: a bad one fails before any resource exists.
         super().__init__(self.TYPE, name, None, with_other_form(self.TYPE, opts))
         child = pulumi.ResourceOptions(parent=self)
@@ -59,6 +61,12 @@ class Network(pulumi.ComponentResource):
                             "metadata": "INCLUDE_ALL_METADATA"},
                 opts=child)
             self.subnetworks[plan.region] = subnet
+            if plan.proxy_only is not None:
+                # The internal Gateway's Envoy proxies take their addresses here; GCP records no flow logs
+                # for a proxy-only subnet (the load balancer's own logging covers its traffic).
+                gcp.compute.Subnetwork(
+                    f"{name}-{plan.region}-proxy-only", network=network.id, region=plan.region,
+                    ip_cidr_range=plan.proxy_only, purpose="REGIONAL_MANAGED_PROXY", role="ACTIVE", opts=child)
             # Nodes have no external IPs: Cloud NAT is their only way out (image pulls, pip, NGC).
             router = gcp.compute.Router(f"{name}-router-{plan.region}", network=network.id,
                                         region=plan.region, opts=child)
@@ -69,6 +77,14 @@ class Network(pulumi.ComponentResource):
                 log_config={"enable": True, "filter": "ERRORS_ONLY"}, opts=child)
 
         internal = sorted({cidr, *(p.pods for p in plans), *(p.services for p in plans)})
+        proxies = sorted(p.proxy_only for p in plans if p.proxy_only is not None)
+        if proxies:
+            # The proxies reach the backends (the pods) from their own subnet (GKE Gateway's documented rule).
+            gcp.compute.Firewall(
+                f"{name}-allow-proxy-only", network=network.id, direction="INGRESS", priority=1000,
+                source_ranges=proxies, allows=[{"protocol": "tcp"}],
+                description="internal L7 load balancer proxies to their backends",
+                log_config={"metadata": "INCLUDE_ALL_METADATA"}, opts=child)
         gcp.compute.Firewall(
             f"{name}-allow-iap-ssh", network=network.id, direction="INGRESS", priority=1000,
             source_ranges=[IAP_RANGE], allows=[{"protocol": "tcp", "ports": ["22"]}],

@@ -94,14 +94,22 @@ class SubnetworkPlan:
     nodes: str  # primary range
     pods: str  # secondary range "pods"
     services: str  # secondary range "services"
+    proxy_only: str | None = None  # the region's proxy-only subnet, where an internal L7 load balancer serves
 
 
-def plan_subnetworks(cidr: str, regions: list[str]) -> list[SubnetworkPlan]:
+# Google's recommended size for a proxy-only subnet (an Envoy proxy per address; /26 is the least it takes).
+PROXY_ONLY_PREFIX = 23
+
+
+def plan_subnetworks(cidr: str, regions: list[str], proxy_regions: list[str] | tuple[str, ...] = ()
+                     ) -> list[SubnetworkPlan]:
     """One subnetwork per region with GKE's secondary ranges.
 
     The block is split evenly over the sorted regions; each region's share is halved: the first half
     for pods (a /24 per node by default, so they need the most), the third quarter for nodes, the last
-    for services.
+    for services. A region in ``proxy_regions`` (it serves through an internal Gateway, gke-l7-rilb, which
+    runs its Envoy proxies in a REGIONAL_MANAGED_PROXY subnet) gives the second half of its services quarter
+    to that subnet, at most a /23; the services range keeps the first half.
     """
     network = private_network(cidr)
     if not regions:
@@ -113,11 +121,18 @@ def plan_subnetworks(cidr: str, regions: list[str]) -> list[SubnetworkPlan]:
             "cidr", f"{cidr!r} is too small for {len(ordered)} region(s) with GKE pod ranges; "
             f"use a /{max(8, 20 - region_prefix + network.prefixlen)} or larger"
         )
+    unknown = sorted(set(proxy_regions) - set(ordered))
+    if unknown:
+        raise ComponentInputError("proxy_only_regions", f"{unknown} are not among the network's regions {ordered}")
     plans = []
     for region, block in zip(ordered, network.subnets(new_prefix=region_prefix), strict=False):
         pods, rest = block.subnets(prefixlen_diff=1)
         nodes, services = rest.subnets(prefixlen_diff=1)
-        plans.append(SubnetworkPlan(region, str(nodes), str(pods), str(services)))
+        proxy = None
+        if region in proxy_regions:
+            services, spare = services.subnets(prefixlen_diff=1)
+            proxy = str(next(spare.subnets(new_prefix=max(spare.prefixlen, PROXY_ONLY_PREFIX))))
+        plans.append(SubnetworkPlan(region, str(nodes), str(pods), str(services), proxy))
     return plans
 
 

@@ -81,7 +81,11 @@ def dataset_cache(cfg, cache: dict[str, Any], storage: Storage, region: dict[str
 def _region(cfg, plan, opts: pulumi.ResourceOptions, out: dict[str, list[Any]],
             storages: dict[str, Storage] | None = None, regions: dict[str, dict[str, Any]] | None = None) -> None:
     region, key = plan.region, plan.key
-    network = Network(key, {"cidr": plan.cidr, "regions": [region], "tags": cfg.tags}, opts) \
+    # an internal Gateway (a private service placed here) needs the region's proxy-only subnet
+    placed = {p.workload for p in plan.placements}
+    proxy = [region] if any(s.workload in placed and not s.exposure.public for s in cfg.services) else []
+    network = Network(key, {"cidr": plan.cidr, "regions": [region], "tags": cfg.tags,
+                            **({"proxy_only_regions": proxy} if proxy else {})}, opts) \
         if plan.placements else None
     subnetwork = network.subnetworks[region].id if network else None
 

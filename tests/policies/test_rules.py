@@ -278,6 +278,13 @@ CASES = [
          [res("gcp:compute/subnetwork:Subnetwork", "sub", {"ipCidrRange": "10.0.0.0/20", "network": "n",
                                                            "logConfig": {"aggregationInterval": "INTERVAL_5_SEC"}})],
          {"sub"}),
+    # a proxy-only subnet (GCP records no flow logs there) is passed; a regular one beside it still fails
+    Case("vpc-flow-logs", "gcp-proxy-only",
+         [res("gcp:compute/subnetwork:Subnetwork", "sub", {"ipCidrRange": "10.0.0.0/20", "network": "n",
+                                                           "purpose": "PRIVATE"})],
+         [res("gcp:compute/subnetwork:Subnetwork", "sub", {"ipCidrRange": "10.0.16.0/23", "network": "n",
+                                                           "purpose": "REGIONAL_MANAGED_PROXY", "role": "ACTIVE"})],
+         {"sub"}),
     Case("vpc-flow-logs", "alicloud",
          [res("alicloud:vpc/network:Network", "vpc", {"cidrBlock": "10.0.0.0/16", "vpcName": "vpc"})],
          [res("alicloud:vpc/network:Network", "vpc", {"cidrBlock": "10.0.0.0/16", "vpcName": "vpc"}),

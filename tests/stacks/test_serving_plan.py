@@ -5,6 +5,7 @@ serving config is one line and exit 2, nothing written."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -66,6 +67,15 @@ def test_prod_serves_on_aws_and_gcp_behind_each_clouds_load_balancer(prod):
     assert ingress["inputs"]["metadata"]["annotations"]["alb.ingress.kubernetes.io/scheme"] == "internal"
     (gateway,) = prod.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     assert gateway["inputs"]["spec"]["gatewayClassName"] == "gke-l7-rilb"
+    # an internal Gateway's proxies need the region's proxy-only subnet (and a firewall rule to the pods)
+    subnets = [r["inputs"] for r in prod.of_type("gcp:compute/subnetwork:Subnetwork")]
+    (proxy,) = [s for s in subnets if s.get("purpose") == "REGIONAL_MANAGED_PROXY"]
+    assert proxy["role"] == "ACTIVE" and proxy["region"] == "us-east4"
+    (regular,) = [s for s in subnets if s.get("purpose") != "REGIONAL_MANAGED_PROXY"]
+    services = next(r["ipCidrRange"] for r in regular["secondaryIpRanges"] if r["rangeName"] == "services")
+    assert not ipaddress.ip_network(proxy["ipCidrRange"]).overlaps(ipaddress.ip_network(services))
+    rules = {r["name"]: r["inputs"] for r in prod.of_type("gcp:compute/firewall:Firewall")}
+    assert any(r["sourceRanges"] == [proxy["ipCidrRange"]] for r in rules.values())
     assert len(prod.of_type("kubernetes:policy/v1:PodDisruptionBudget")) == 2
     assert len(prod.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")) == 2
 

@@ -168,6 +168,10 @@ def _flow_logs(args: StackValidationArgs, report: ReportViolation) -> None:
             report(f"Network '{net.name}' is an auto-mode network: its auto-created subnetworks record no flow "
                    "logs. Fix: autoCreateSubnetworks false and Subnetworks with logConfig.", net.urn)
     for subnet in (r for r in resources if r.resource_type == GCP_SUBNET):
+        # GCP records no flow logs for the proxy-only subnets of its managed (Envoy) load balancers
+        if get(subnet.props, "purpose") in ("REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY",
+                                             "INTERNAL_HTTPS_LOAD_BALANCER"):
+            continue
         if get(subnet.props, "logConfig") is None:
             report(f"Subnetwork '{subnet.name}' has no logConfig (VPC flow logs).", subnet.urn)
 

@@ -102,3 +102,26 @@ def test_labels_always_fit_gcp_rules(extra):
         assert re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key), key
         assert re.fullmatch(r"[a-z0-9_-]{0,63}", value), value
     assert labels["newinfra-data-classification"] == "restricted-eu"
+
+
+@given(st.sampled_from(["10.0.0.0/12", "10.64.0.0/14", "172.16.0.0/16"]),
+       st.lists(st.sampled_from(["us-central1", "us-east4", "europe-west4"]), min_size=1, max_size=3, unique=True),
+       st.data())
+def test_proxy_only_subnets_sit_in_their_region_s_block_apart_from_every_other_range(cidr, regions, data):
+    proxy = data.draw(st.lists(st.sampled_from(regions), unique=True))
+    plans = plan_subnetworks(cidr, regions, proxy)
+    ranges = [ipaddress.ip_network(r) for p in plans for r in (p.nodes, p.pods, p.services, p.proxy_only) if r]
+    assert all(not a.overlaps(b) for i, a in enumerate(ranges) for b in ranges[i + 1:])
+    assert all(r.subnet_of(ipaddress.ip_network(cidr)) for r in ranges)
+    plain = {p.region: p for p in plan_subnetworks(cidr, regions)}
+    for p in plans:
+        assert (p.proxy_only is not None) == (p.region in proxy)
+        assert (p.nodes, p.pods) == (plain[p.region].nodes, plain[p.region].pods)  # only services gives way
+        if p.proxy_only:
+            assert ipaddress.ip_network(p.proxy_only).prefixlen >= 23  # Google's recommended /23 at most
+            assert ipaddress.ip_network(p.services).subnet_of(ipaddress.ip_network(plain[p.region].services))
+
+
+def test_a_proxy_only_region_outside_the_network_is_refused():
+    with pytest.raises(ComponentInputError, match="proxy_only_regions"):
+        plan_subnetworks("10.0.0.0/16", ["us-east4"], ["us-central1"])
