@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cost_model_bench.py
 	$(BIN)/python benchmarks/policy_bench.py
 	$(BIN)/python benchmarks/cost_bench.py
+	$(BIN)/python benchmarks/report_bench.py
 
 clean:
 	rm -rf build $(VENV)
