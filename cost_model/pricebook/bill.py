@@ -263,6 +263,15 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     templates = launch_templates([a for a in adapters if a.resource_type in pricing.POOL_OR_TEMPLATE_TYPES])
     hours = dict(workload_hours) if workload_hours is not None else \
         run_hours.workload_hours(_stack_value(record.config, "workloads"))
+    variants = run_hours.any_of_hours(_stack_value(record.config, "workloads"))
+
+    def pool_hours(pool) -> float:
+        """The pool's workload's hours; for an any-of workload, those of the accelerator the pool carries."""
+        run = float(hours.get(pool.workload or "", hours_per_month))
+        if pool.workload in variants and (node := pool.price()) is not None:
+            return float(variants[pool.workload].get(node.accelerator, run))
+        return run
+
     out = []
     for r in resources:
         a = by_urn[r["urn"]]
@@ -283,7 +292,7 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
         template = templates.get(r["urn"])
         ctx = Context(book, cloud, region, usage.for_resource(r, pricer.usage), pool,
                       template.props if template is not None else None,
-                      float(hours.get(pool.workload or "", hours_per_month)) if pool is not None else HOURS_PER_MONTH)
+                      pool_hours(pool) if pool is not None else HOURS_PER_MONTH)
         try:
             priced.lines = pricer.fn(a.props, ctx)
         except Unpriced as why:
