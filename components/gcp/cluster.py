@@ -30,8 +30,11 @@ from newinfra.cidrs import judge
 from newinfra.errors import ComponentInputError, input_path
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
-# "reserved": standard VMs, which consume a matching automatic reservation (GCE's default reservation affinity)
-GCP_MARKETS = ("on-demand", "spot", "reserved")
+# "reserved": standard VMs, which consume a matching automatic reservation (GCE's default reservation affinity);
+# "flex-start": Dynamic Workload Scheduler's flex-start VMs (GKE "About flex-start": no reservation, nodes from
+# zero, run at most seven days, no auto-repair)
+GCP_MARKETS = ("on-demand", "spot", "reserved", "flex-start")
+FLEX_START_MAX_RUN = f"{7 * 24 * 3600}s"  # GKE's limit for a flex-start VM; the cost model refuses longer runs
 # Control-plane logs the cluster ships to Cloud Logging (APISERVER carries the audit trail).
 LOG_COMPONENTS = ["APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "SYSTEM_COMPONENTS", "WORKLOADS"]
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -150,7 +153,8 @@ class GpuCluster(pulumi.ComponentResource):
                     node_locations=zones, autoscaling=autoscaling,
                     initial_node_count=math.ceil(initial / len(zones)),
                     node_config=node_config, placement_policy=shape.placement,
-                    management={"auto_repair": True, "auto_upgrade": True},
+                    # a flex-start VM is not repaired (it is replaced by a new request, not recreated in place)
+                    management={"auto_repair": pool["market"] != "flex-start", "auto_upgrade": True},
                     network_config={"enable_private_nodes": True},
                     opts=child)
                 pool_names.append(node_pool.name)
@@ -179,8 +183,12 @@ class _PoolShape:
         """(pool name, autoscaling, zones, initial node count) per GKE node pool."""
         # Compact placement and TPU slices need one zone; other pools spread over the placement's zones.
         zones = list(pool["zones"][:1]) if self.placement else list(pool["zones"])
-        location_policy = "ANY" if pool["market"] == "spot" else "BALANCED"
+        location_policy = "ANY" if pool["market"] in ("spot", "flex-start") else "BALANCED"
         if self.tpu is None or self.tpu.hosts == 1:
+            if pool["market"] == "flex-start":  # flex-start nodes are requested from zero when pods wait
+                scaling = {"total_min_node_count": 0, "total_max_node_count": pool["max_size"],
+                           "location_policy": location_policy}
+                return [(pool["name"], scaling, zones, 0)]
             scaling = {"total_min_node_count": pool["min_size"], "total_max_node_count": pool["max_size"],
                        "location_policy": location_policy}
             return [(pool["name"], scaling, zones, pool["desired_size"])]
@@ -201,8 +209,12 @@ def _pool_shape(pool: NodePoolArgs, driver: str) -> _PoolShape:
     if not pool["zones"]:
         raise ComponentInputError("zones", "at least one zone is needed")
     spot = pool["market"] == "spot"
+    flex = {"flex_start": True, "max_run_duration": FLEX_START_MAX_RUN,
+            "reservation_affinity": {"consume_reservation_type": "NO_RESERVATION"}} \
+        if pool["market"] == "flex-start" else {}
     scheduling = {
         "spot": spot,
+        **flex,
         # Graceful node shutdown in the 30 s a Spot VM gets between preemption notice and shutdown.
         **({"kubelet_config": spot_kubelet_config()} if spot else {}),
         "labels": dict(sorted(pool["labels"].items())),

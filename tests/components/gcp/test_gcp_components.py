@@ -202,6 +202,20 @@ def test_prod_keeps_its_floor():
     assert pool["autoscaling"]["totalMinNodeCount"] == 1 and pool["nodeConfig"]["spot"] is False
 
 
+def test_a_flex_start_pool_asks_dws_for_nodes_from_zero():
+    # GKE flex-start: the flag on the node config, no reservation, scaling from zero anywhere in the zones, no
+    # auto-repair, and at most GKE's seven days per VM.
+    record = _cluster([_pool(profile="production", market="flex-start")])
+    pool = record.of_type(POOL)[0]["inputs"]
+    config = pool["nodeConfig"]
+    assert config["flexStart"] is True and config["spot"] is False
+    assert config["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
+    assert config["maxRunDuration"] == "604800s"
+    assert pool["autoscaling"] == {"totalMinNodeCount": 0, "totalMaxNodeCount": pool["autoscaling"]["totalMaxNodeCount"],
+                                   "locationPolicy": "ANY"}
+    assert pool["initialNodeCount"] == 0 and pool["management"]["autoRepair"] is False
+
+
 def check_refused(body, error, message):
     """The component raises before registering anything: the record holds only the provider."""
     def run():
