@@ -9,6 +9,7 @@ with no deploy that passed its gate; 4 the program failed, `pulumi up` failed, o
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -230,27 +231,45 @@ def _deploy(engine, env: str) -> dict:
 
 def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | None = None,
            rollback_on_failure: bool = False, now: Callable[[], str] = utc_now,
-           probe: Callable[[dict], list] = _default_probe, validate: Validate | None = None, out=print) -> int:
+           probe: Callable[[dict], list] = _default_probe, validate: Validate | None = None,
+           failover: int = 0, replace: Callable[[str, list[str]], int] | None = None, out=print) -> int:
     """Preflight, `pulumi up`, log the deploy, gate it, log the verdict; a failed gate is exit 1 (after a
-    rollback when asked). Nothing is deployed when the preflight, the engine or the log is not in order."""
+    rollback when asked). Nothing is deployed when the preflight, the engine or the log is not in order.
+    ``failover``: after a capacity error that names locked offers, exclude them (``replace``: `newinfra place
+    ENV --exclude ...`), and deploy again, at most this many times; each attempt is logged as a failed deploy."""
+    from newinfra.deploy.failover import capacity_error, offers_named
     from newinfra.deploy.log import append_deploy, append_gate
 
     project = _project(env)
     path, _ = _read_log(project, env)  # a damaged log stops everything before the deploy
     engine = _engine(make_engine, project)
-    ready = preflight(env, project)
     reports = reports_dir if reports_dir is not None else project.root / DEFAULT_REPORTS
-    try:
-        outputs = _deploy(engine, env)
-    except Blocked as failed:  # the engine may have changed part of the stack: logged, and never a target
-        deploy = append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
-                               config_text=ready.config_text, lock_text=ready.lock_text,
-                               record_sha256=ready.record_sha256)
-        append_gate(path, deploy.id, time=now(), passed=False, reasons=[str(failed)])
-        if rollback_on_failure:
-            out(f"deploy {deploy.id} of {env}: {failed}; rolling back")
-            _rollback_after_failure(env, engine, now, probe, validate, out)
-        raise
+    retries = failover
+    while True:
+        ready = preflight(env, project)
+        try:
+            outputs = _deploy(engine, env)
+            break
+        except Blocked as failed:  # the engine may have changed part of the stack: logged, and never a target
+            deploy = append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
+                                   config_text=ready.config_text, lock_text=ready.lock_text,
+                                   record_sha256=ready.record_sha256)
+            append_gate(path, deploy.id, time=now(), passed=False, reasons=[str(failed)])
+            named = offers_named(str(failed), json.loads(ready.lock_text)) \
+                if retries > 0 and ready.lock_text and capacity_error(str(failed)) else []
+            if named:
+                retries -= 1
+                out(f"deploy {deploy.id} of {env}: no capacity for {', '.join(named)}; re-placing without "
+                    f"{'it' if len(named) == 1 else 'them'} ({failover - retries} of {failover})")
+                code = (replace or _place_excluding)(env, named)
+                if code != OK:
+                    raise Blocked(f"stack {env!r}: `newinfra place {env} --exclude ...` after the capacity error "
+                                  f"ended with exit {code}; nothing more deployed", code) from None
+                continue
+            if rollback_on_failure:
+                out(f"deploy {deploy.id} of {env}: {failed}; rolling back")
+                _rollback_after_failure(env, engine, now, probe, validate, out)
+            raise
     deploy = append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
                            config_text=ready.config_text, lock_text=ready.lock_text,
                            record_sha256=ready.record_sha256)
@@ -266,6 +285,18 @@ def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | 
     else:
         out(f"run `newinfra rollback {env}` to redeploy the last deploy that passed its gate")
     return VIOLATION
+
+
+def _place_excluding(env: str, exclude: list[str]) -> int:
+    """`newinfra place ENV --exclude ...` (its exit status; its errors are said on stderr as the CLI says them)."""
+    from newinfra.cli.place import _place
+    from newinfra.cost_model.cli import Failure
+
+    try:
+        return _place(env, False, exclude, False, False, False)
+    except Failure as err:
+        print(f"newinfra place: {err}", file=sys.stderr)
+        return err.code
 
 
 def _rollback_after_failure(env: str, engine, now, probe, validate, out) -> None:
@@ -352,6 +383,9 @@ def register(app: Any) -> None:
                                                  help="when the gate fails, roll back at once")] = False,
         yes: Annotated[bool, Opt("--yes", help="do not ask before deploying")] = False,
         reports: Reports = None,
+        failover: Annotated[int, Opt("--failover", min=0, max=10,
+                                     help="after a capacity error naming locked offers, re-place without them "
+                                          "and deploy again, at most this many times")] = 0,
     ) -> None:
         """Preflight (lock, both policy packs, budget), `pulumi up`, health gate; every deploy is logged."""
         if not yes:
@@ -361,7 +395,7 @@ def register(app: Any) -> None:
             if not typer.confirm(f"deploy {env} with `pulumi up`?"):
                 raise typer.Exit(OK)
         _exit("up", lambda: run_up(env, make_engine=_automation, reports_dir=reports,
-                                   rollback_on_failure=rollback_on_failure))
+                                   rollback_on_failure=rollback_on_failure, failover=failover))
 
     @app.command("rollback")
     def rollback(

@@ -184,3 +184,84 @@ def test_up_without_a_terminal_needs_yes(project: Path) -> None:
     assert result.exit_code == BAD_INPUT
     assert result.output == "newinfra up: --yes is required without a terminal (nothing deployed)\n"
     assert not (project / "stacks" / "deployments").exists()
+
+
+class StockoutEngine(RecordingEngine):
+    """Fails like EC2 does while the locked instance type has no capacity in its zone, then deploys."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    def up(self, stack: str) -> dict:
+        from newinfra.deploy.engine import DeployFailed
+
+        lock = json.loads((self.root / "stacks" / "placements" / f"{stack}.json").read_text())
+        self.deployed.append(((self.root / "stacks" / f"Pulumi.{stack}.yaml").read_bytes(),
+                              (self.root / "stacks" / "placements" / f"{stack}.json").read_bytes()))
+        if self.failures:
+            self.failures -= 1
+            p = lock["workloads"]["pretrain"]["placements"][0]
+            raise DeployFailed(f"creating EKS Node Group: InsufficientInstanceCapacity: We currently do not have "
+                               f"sufficient {p['instanceType']} capacity in the Availability Zone you requested "
+                               f"({p['zones'][0]}).")
+        return OUTPUTS
+
+
+def test_a_capacity_error_re_places_without_the_offer_and_deploys_again(project: Path, tmp_path: Path) -> None:
+    lock_file = project / "stacks" / "placements" / "dev.json"
+    before = json.loads(lock_file.read_text())
+    first = before["workloads"]["pretrain"]["placements"][0]
+    engine, said, replaced = StockoutEngine(project, failures=1), [], []
+
+    def replace(env: str, exclude: list[str]) -> int:
+        replaced.append(exclude)
+        from newinfra.cli.up import _place_excluding
+
+        return _place_excluding(env, exclude)
+
+    healthy = write_reports(tmp_path / "r", [report("gpu-1")])
+    assert run_up("dev", reports_dir=healthy, make_engine=lambda _root: engine, now=clock(), probe=probe,
+                  validate=validated, failover=2, replace=replace, out=said.append) == OK
+    assert replaced == [[f"aws/{first['region']}/{first['zones'][0]}:{first['instanceType']}"]]
+    after = json.loads(lock_file.read_text())
+    moved = after["workloads"]["pretrain"]["placements"][0]
+    assert (moved["zones"], moved["instanceType"]) != (first["zones"], first["instanceType"])
+    assert replaced[0][0] in after["exclusions"]
+    # it went where the lock's failover order said it would go next
+    nxt = before["workloads"]["pretrain"]["failover"][0]["offer"]
+    assert f"aws/{moved['region']}/{moved['zones'][0]}:{moved['instanceType']}" == nxt
+    deploys = read_log(log_path(project / "stacks", "dev"))
+    assert [(d.kind, d.verdict) for d in deploys] == [("up", "failed"), ("up", "passed")]
+    assert "InsufficientInstanceCapacity" in deploys[0].reasons[0]
+    assert any("no capacity for" in line for line in said)
+
+
+def test_without_failover_or_past_its_count_a_capacity_error_stops(project: Path) -> None:
+    engine = StockoutEngine(project, failures=5)
+    with pytest.raises(Blocked, match="InsufficientInstanceCapacity"):
+        run_up("dev", make_engine=lambda _root: engine, now=clock(), probe=probe, validate=validated,
+               failover=0, out=lambda line: None)
+    assert len(engine.deployed) == 1
+    engine = StockoutEngine(project, failures=5)
+    with pytest.raises(Blocked, match="InsufficientInstanceCapacity"):
+        run_up("dev", make_engine=lambda _root: engine, now=clock(), probe=probe, validate=validated,
+               failover=1, replace=lambda env, exclude: OK, out=lambda line: None)
+    assert len(engine.deployed) == 2
+
+
+def test_capacity_errors_and_the_offers_they_name() -> None:
+    from newinfra.deploy.failover import capacity_error, offers_named
+
+    lock = {"workloads": {"a": {"placements": [{"cloud": "gcp", "region": "us-central1", "zones": ["us-central1-a"],
+                                                "instanceType": "a2-highgpu-8g"}]},
+                          "b": {"placements": [{"cloud": "aws", "region": "us-east-1", "zones": ["use1-az4"],
+                                                "instanceType": "p5.48xlarge"}]}}}
+    gce = ("googleapi: Error 503: The zone 'projects/p/zones/us-central1-a' does not have enough resources "
+           "available to fulfill the request (a2-highgpu-8g), ZONE_RESOURCE_POOL_EXHAUSTED")
+    assert capacity_error(gce) and offers_named(gce, lock) == ["gcp/us-central1/us-central1-a:a2-highgpu-8g"]
+    # a type that only starts like ours is not ours; a message naming no zone excludes the type in the region
+    ec2 = "InsufficientInstanceCapacity: no p5.48xlarge-ish capacity; p5.48xlarge unavailable"
+    assert offers_named(ec2, lock) == ["aws/us-east-1:p5.48xlarge"]
+    assert not capacity_error("AccessDenied: not authorized to perform ec2:RunInstances")
+    assert offers_named("InsufficientInstanceCapacity for g6.xlarge", lock) == []
