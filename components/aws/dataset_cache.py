@@ -15,8 +15,7 @@ import pulumi
 import pulumi_aws as aws
 from newinfra.components.aws.storage import LUSTRE_PORTS
 from newinfra.components.k8s.dataset_volume import DATASET_LABEL, dataset_claim
-from newinfra.components.plain import require_plain
-from newinfra.components.planning.dataset_cache import mountpoint_options, plan_cache
+from newinfra.components.planning.dataset_cache import mountpoint_options, plan_cache_args
 from newinfra.components.planning.tags import CLASSIFICATION_KEY
 from newinfra.components.tokens import python_token, with_other_form
 
@@ -57,15 +56,7 @@ class DatasetCache(pulumi.ComponentResource):
     claim_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: DatasetCacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        try:
-            plan = plan_cache(cloud="aws", dataset=require_plain(args, "dataset"),
-                              size_gb=float(require_plain(args, "size_gb")),
-                              classification=require_plain(args, "classification"),
-                              region=require_plain(args, "region"),
-                              bucket_region=str(args.get("bucket_region") or args["region"]), residency=args.get("residency") or {},
-                              spec=args.get("cache"))
-        except ComponentInputError as exc:
-            raise exc.under("cache") from None
+        plan = plan_cache_args("aws", args)
         needed = ("vpc_id", "vpc_cidr", "subnet_id") if plan["kind"] == "fsx" else \
             ("cluster_name", "kubeconfig")
         missing = [k for k in needed if args.get(k) is None]

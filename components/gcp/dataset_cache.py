@@ -13,8 +13,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_gcp as gcp
 from newinfra.components.k8s.dataset_volume import dataset_claim
-from newinfra.components.plain import require_plain
-from newinfra.components.planning.dataset_cache import gcsfuse_options, plan_cache
+from newinfra.components.planning.dataset_cache import gcsfuse_options, plan_cache_args
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError
@@ -42,15 +41,7 @@ class DatasetCache(pulumi.ComponentResource):
     claim_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatasetCacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        try:
-            plan = plan_cache(cloud="gcp", dataset=require_plain(args, "dataset"),
-                              size_gb=float(require_plain(args, "size_gb")),
-                              classification=require_plain(args, "classification"),
-                              region=require_plain(args, "region"),
-                              bucket_region=str(args.get("bucket_region") or args["region"]), residency=args.get("residency") or {},
-                              spec=args.get("cache"))
-        except ComponentInputError as exc:
-            raise exc.under("cache") from None
+        plan = plan_cache_args("gcp", args)
         if args.get("kubeconfig") is None:
             raise ComponentInputError("kubeconfig", "required: the GKE cluster's kubeconfig")
         # Everything above only checks arguments: a bad one fails before any resource exists.

@@ -149,3 +149,18 @@ def gcsfuse_options(plan: Mapping[str, Any]) -> list[str]:
     return sorted([f"file-cache:max-size-mb:{int(plan['local_cache_gb'] * 1e9 / 2**20)}",
                    "file-cache:cache-file-for-range-read:true",
                    f"metadata-cache:ttl-secs:{plan['metadata_ttl_s']}", "implicit-dirs"])
+
+
+def plan_cache_args(cloud: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """`plan_cache` over a DatasetCache component's arguments (both clouds' components), errors under `cache`."""
+    from newinfra.components.plain import require_plain
+
+    try:
+        return plan_cache(cloud=cloud, dataset=require_plain(args, "dataset"),
+                          size_gb=float(require_plain(args, "size_gb")),
+                          classification=require_plain(args, "classification"),
+                          region=require_plain(args, "region"),
+                          bucket_region=str(args.get("bucket_region") or args["region"]),
+                          residency=args.get("residency") or {}, spec=args.get("cache"))
+    except ComponentInputError as exc:
+        raise exc.under("cache") from None
