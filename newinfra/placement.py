@@ -7,6 +7,7 @@ Placement per market. Components read everything here except the prices.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
@@ -73,3 +74,12 @@ class Placement(BaseModel):
 
     def to_file(self) -> dict:
         return self.model_dump(by_alias=True, mode="json")
+
+
+# AZ IDs of AWS Local Zones carry a location code: use1-atl2-az1, usw2-lax1-az1 (regular zones: use1-az1). One
+# fact for the cost model (opt-in capacity) and the AWS network (Local Zone subnets stay out of the cluster's).
+LOCAL_ZONE_ID = re.compile(r"^[a-z]+[0-9]-[a-z]{3}[0-9]+-az[0-9]+$")
+
+
+def is_local_zone(cloud: str, zone: str) -> bool:
+    return cloud == "aws" and bool(LOCAL_ZONE_ID.match(zone))

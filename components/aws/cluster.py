@@ -18,6 +18,7 @@ from newinfra.components.tokens import python_token, with_other_form
 from newinfra.errors import ComponentInputError, input_path
 from newinfra.facts import FamilyNameError, instance_facts
 from newinfra.facts import efa_interfaces as family_efa_interfaces
+from newinfra.placement import is_local_zone
 
 EKS_VERSION = "1.33"
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -175,7 +176,7 @@ class GpuCluster(pulumi.ComponentResource):
                 "capacity_reservation_specification": {
                     "capacity_reservation_target": {"capacity_reservation_id": reservation.id}},
             }
-        elif pool["compact"] and n_efa:
+        elif pool["compact"] and n_efa and not is_local_zone("aws", pool["zones"][0]):  # Local Zones have none
             group = aws.ec2.PlacementGroup(pool_name, strategy="cluster", tags=pool_tags, opts=child)
             placement = {"placement": {"group_name": group.name}}
 

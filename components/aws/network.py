@@ -10,6 +10,8 @@ from newinfra.components.plain import require_plain
 from newinfra.components.planning.network import choose_zones, nat_gateway_zones, private_network, split_cidr
 from newinfra.components.tokens import python_token, with_other_form
 
+from newinfra.placement import is_local_zone
+
 
 class NetworkArgs(TypedDict):
     cidr: str
@@ -43,8 +45,13 @@ class Network(pulumi.ComponentResource):
         # One invoke per network: the account's AZ ID -> name mapping (names differ per account).
         azs = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=self))
         name_of = dict(zip(azs.zone_ids, azs.names, strict=True))
-        zones = choose_zones(sorted(azs.zone_ids), list(wanted), key="zone_ids")
-        plans = split_cidr(cidr, zones)
+        # Local Zones (placed only when the config allows them) get private subnets of their own, routed out
+        # through the region's NAT; the cluster's own subnets stay in the region's zones (EKS places no
+        # network interface in a Local Zone subnet), at least two of them as ever. That the account opted in to
+        # a zone's group is for EC2 to say when the subnet is created.
+        local = sorted({z for z in wanted if is_local_zone("aws", z)})
+        zones = choose_zones(sorted(azs.zone_ids), [z for z in wanted if z not in local], key="zone_ids")
+        plans = split_cidr(cidr, zones + local)
 
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=cidr, enable_dns_hostnames=True, enable_dns_support=True,
                           tags={**tags, "Name": name}, opts=child)
@@ -55,6 +62,8 @@ class Network(pulumi.ComponentResource):
 
         subnets: dict[tuple[str, str], aws.ec2.Subnet] = {}
         for plan in plans:
+            if plan.zone in local and plan.tier == "public":
+                continue  # nothing public in a Local Zone: its nodes leave through the region's NAT
             role_tag = {"kubernetes.io/role/internal-elb": "1"} if plan.tier == "private" \
                 else {"kubernetes.io/role/elb": "1"}
             subnets[(plan.zone, plan.tier)] = aws.ec2.Subnet(
@@ -77,7 +86,7 @@ class Network(pulumi.ComponentResource):
                                             opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
 
         private_rts = []
-        for zone in zones:
+        for zone in zones + local:
             nat = nats.get(zone) or nats[nat_zones[0]]
             rt = aws.ec2.RouteTable(f"{name}-private-rt-{zone}", vpc_id=vpc.id, tags=tags, opts=child)
             aws.ec2.Route(f"{name}-private-default-{zone}", route_table_id=rt.id,
@@ -96,7 +105,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[subnets[(z, "private")].id for z in zones])
         self.private_subnet_by_zone = pulumi.Output.all(
-            **{z: subnets[(z, "private")].id for z in zones})
+            **{z: subnets[(z, "private")].id for z in zones + local})
         self.zone_names = pulumi.Output.from_input({z: name_of[z] for z in zones})
         self.register_outputs({"vpcId": self.vpc_id, "privateSubnetIds": self.private_subnet_ids})
 

@@ -8,11 +8,10 @@ for the catalog listing, the candidates, the lock check and the validation alike
 
 from __future__ import annotations
 
-import re
+from newinfra.placement import is_local_zone
 
-# AZ IDs of Local Zones carry a location code: use1-atl2-az1, usw2-lax1-az1 (regular zones: use1-az1).
-# A Local Zone's zone group is disabled until the account opts in (EC2 ModifyAvailabilityZoneGroup).
-LOCAL_ZONE_ID = re.compile(r"^[a-z]+[0-9]-[a-z]{3}[0-9]+-az[0-9]+$")
+# A Local Zone's zone group is disabled until the account opts in (EC2 ModifyAvailabilityZoneGroup); the zone-ID
+# pattern that tells one is core (newinfra/placement.py), shared with the AWS network component.
 
 # AWS Regions launched after 20 March 2019 are disabled until the account enables them ("Enable or disable
 # AWS Regions in your account", docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html).
@@ -26,10 +25,6 @@ OPT_IN_REGIONS: dict[str, frozenset[str]] = {
 }
 
 SCOPE = "opt-in"
-
-
-def is_local_zone(cloud: str, zone: str) -> bool:
-    return cloud == "aws" and bool(LOCAL_ZONE_ID.match(zone))
 
 
 def is_opt_in_region(cloud: str, region: str) -> bool:

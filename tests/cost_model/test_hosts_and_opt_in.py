@@ -10,7 +10,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from newinfra.cost_model.catalog.opt_in import LOCAL_ZONE_ID, OPT_IN_REGIONS, allowed, opt_in_reason
+from newinfra.cost_model.catalog.opt_in import OPT_IN_REGIONS, allowed, opt_in_reason
 from newinfra.cost_model.catalog.shapes import N1_ATTACHMENT, N1_GPU_FAMILIES, n1_attachable
 from newinfra.cost_model.hosts import DEFAULT_FLOOR, HOST_FLOORS, default_floor, floor_for, meets_floor
 from newinfra.cost_model.lock import request_hash, still_valid
@@ -18,6 +18,7 @@ from newinfra.cost_model.model import Infeasible, solve
 from newinfra.cost_model.request import PlacementRequest
 
 from newinfra.config import ConfigError, parse_config
+from newinfra.placement import LOCAL_ZONE_ID
 from tests.paths import REPO_ROOT
 
 

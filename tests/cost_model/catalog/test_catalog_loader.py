@@ -165,7 +165,9 @@ def test_missing_file(tmp_path):
 
 def test_local_zones_are_offered_and_disclosed_as_opt_in():
     from newinfra.cost_model.catalog import load_catalog
-    from newinfra.cost_model.catalog.opt_in import LOCAL_ZONE_ID, is_opt_in_region
+    from newinfra.cost_model.catalog.opt_in import is_opt_in_region
+
+    from newinfra.placement import LOCAL_ZONE_ID
 
     catalog = load_catalog()
     local = {(o.region, o.zone, o.instance_type) for o in catalog.offers if LOCAL_ZONE_ID.match(o.zone)}
