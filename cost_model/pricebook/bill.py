@@ -51,6 +51,10 @@ class Line:
                 "assumption": self.price.assumption}
 
 
+# Lines priced as accelerator nodes: from the accelerator catalog, or a Capacity Block at its offering's quote.
+ACCELERATOR_QUALITIES = ("catalog", "capacity-block")
+
+
 @dataclass
 class Context:
     """What a pricing function may read besides the resource: the book, its region, its usage, its pool."""
@@ -62,6 +66,8 @@ class Context:
     pool: Any = None  # newinfra.cost_model.record_pools.Pool for compute types
     template: Mapping[str, Any] | None = None
     hours: float = HOURS_PER_MONTH
+    # newinfra:capacityBlocks as configured: a Capacity Block's price is the offering's quote, not the catalog's
+    capacity_blocks: tuple[Mapping[str, Any], ...] = ()
 
     def service(self, key: str, what: str) -> Price:
         price = self.book.service(key, self.cloud, self.region)
@@ -131,9 +137,10 @@ def totals(priced: list[Priced]) -> Totals:
         monthly_usd=round(sum(p.monthly_usd for p in priced), 2),
         max_monthly_usd=round(sum(p.max_monthly_usd for p in priced), 2),
         egress_usd=round(sum((p.monthly_usd for p in priced if p.type == EGRESS_TYPE), 0.0), 2),
-        accelerator_usd=round(sum(line.monthly_usd for _, line in lines if line.price.quality == "catalog"), 2),
+        accelerator_usd=round(sum(line.monthly_usd for _, line in lines if line.price.quality in ACCELERATOR_QUALITIES),
+                              2),
         accelerator_max_usd=round(sum(line.max_monthly_usd for _, line in lines
-                                      if line.price.quality == "catalog"), 2),
+                                      if line.price.quality in ACCELERATOR_QUALITIES), 2),
         price_date=min(dates) if dates else None)
 
 
@@ -264,6 +271,8 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
     hours = dict(workload_hours) if workload_hours is not None else \
         run_hours.workload_hours(_stack_value(record.config, "workloads"))
     variants = run_hours.any_of_hours(_stack_value(record.config, "workloads"))
+    found = _stack_value(record.config, "capacityBlocks")
+    blocks = tuple(b for b in found if isinstance(b, Mapping)) if isinstance(found, list | tuple) else ()
 
     def pool_hours(pool) -> float:
         """The pool's workload's hours; for an any-of workload, those of the accelerator the pool carries."""
@@ -292,7 +301,7 @@ def price_record(record: Any, usage: Usage | None = None, book: PriceBook | None
         template = templates.get(r["urn"])
         ctx = Context(book, cloud, region, usage.for_resource(r, pricer.usage), pool,
                       template.props if template is not None else None,
-                      pool_hours(pool) if pool is not None else HOURS_PER_MONTH)
+                      pool_hours(pool) if pool is not None else HOURS_PER_MONTH, blocks)
         try:
             priced.lines = pricer.fn(a.props, ctx)
         except Unpriced as why:

@@ -74,6 +74,8 @@ FREE: dict[str, str] = {
     "aws:ec2/mainRouteTableAssociation": "no charge", "aws:ec2/defaultSecurityGroup": "no charge",
     "aws:ec2/placementGroup": "placement group: no charge", "aws:ec2/vpcEndpoint": "",
     "aws:ec2/launchTemplate:": "a template: priced with the group or node group that launches it",
+    "aws:ec2/capacityBlockReservation:": "a Capacity Block: priced on the node group that runs on it, at the "
+                                          "offering's quote for the whole block (newinfra:capacityBlocks)",
     "aws:eks/addon:": "EKS add-on: no charge", "aws:eks/accessEntry": "no charge",
     "aws:eks/accessPolicyAssociation": "no charge", "aws:eks/podIdentityAssociation": "no charge",
     "aws:s3/bucketPublicAccessBlock": "bucket setting: no charge",

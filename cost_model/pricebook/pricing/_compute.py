@@ -50,10 +50,29 @@ def node_price(ctx, pool) -> tuple[str, Price]:
     return max(found, key=lambda tp: tp[1].usd)
 
 
+def capacity_block_lines(pool, ctx) -> list[Line]:
+    """An EC2 Capacity Block: its nodes for the block's whole duration at the offering's hourly price
+    (newinfra:capacityBlocks; AWS charges the block up front, whatever runs on it)."""
+    itype = pool.instance_type or ""
+    match = [b for b in ctx.capacity_blocks if b.get("instanceType") == itype and b.get("region") == ctx.region]
+    if not match:
+        raise Unpriced(f"a Capacity Block of {itype} in {ctx.region} that newinfra:capacityBlocks does not list "
+                       "(its price is the offering's quote)")
+    block = match[0]
+    hours = float(block.get("durationHours") or 0)
+    # dated by the block's start (the quote is for that block); quality marks it an accelerator node line
+    price = Price(float(block.get("hourlyPriceUsd") or 0), "node-hour", "newinfra:capacityBlocks (the offering's "
+                  "quote for the block starting then)", str(block.get("start") or "")[:10], "capacity-block")
+    return [Line(f"{itype} capacity block, {pool.desired_nodes} node(s) x {hours:g} h (the whole block)",
+                 pool.desired_nodes * hours, "node-hour", price, max_quantity=pool.max_nodes * hours)]
+
+
 def node_lines(props, ctx) -> list[Line]:
     pool = ctx.pool
     if pool is None:
         raise Unpriced("no pool could be read from its inputs")
+    if props.get("capacityType") == "CAPACITY_BLOCK":
+        return capacity_block_lines(pool, ctx)
     itype, price = node_price(ctx, pool)
     market = "spot" if pool.spot else "on-demand"
     return [Line(f"{itype} {market}, {pool.desired_nodes} node(s) (max {pool.max_nodes}) x {ctx.hours:g} h",
