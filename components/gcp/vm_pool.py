@@ -33,6 +33,10 @@ SCHEDULING: dict[str, dict[str, Any]] = {
     "on-demand": {"on_host_maintenance": "TERMINATE", "automatic_restart": True, "provisioning_model": "STANDARD"},
     "spot": {"on_host_maintenance": "TERMINATE", "automatic_restart": False, "provisioning_model": "SPOT",
              "preemptible": True, "instance_termination_action": "DELETE"},
+    # DWS flex-start VMs (Compute Engine "Flex-start VMs"): no automatic restart, deleted at the end of a run
+    # that must be bounded; seven days is the longest run flex-start allows (the cost model refuses longer).
+    "flex-start": {"on_host_maintenance": "TERMINATE", "automatic_restart": False, "provisioning_model": "FLEX_START",
+                   "instance_termination_action": "DELETE", "max_run_duration": {"seconds": 7 * 24 * 3600}},
 }
 
 
@@ -66,7 +70,7 @@ class GpuVmPool(pulumi.ComponentResource):
     def __init__(self, name: str, args: GcpGpuVmPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec: VmPoolSpec = require_plain(args, "pool")
         region = require_plain(args, "region")
-        check_spec(spec)
+        check_spec(spec, tuple(SCHEDULING))
         with input_path("pool"):
             facts = host_facts("gcp", spec["instance_type"], spec["accelerator"], spec["accelerators_per_node"])
             accelerators = self._guest_accelerators(spec, facts.family)

@@ -170,13 +170,13 @@ def subnets_for_zones(by_zone: dict[str, str], zones: list[str]) -> list[str]:
     return [by_zone[z] for z in zones]
 
 
-def check_spec(spec: VmPoolSpec) -> None:
-    """Shape checks the providers would make only at deploy time."""
+def check_spec(spec: VmPoolSpec, markets: tuple[str, ...] = MARKETS) -> None:
+    """Shape checks the providers would make only at deploy time (``markets``: what the cloud's pool builds)."""
     missing = sorted(k for k in VmPoolSpec.__required_keys__ if k not in spec)
     if missing:
         raise ComponentInputError("pool", f"missing keys {missing}")
-    if spec["market"] not in MARKETS:
-        raise ComponentInputError("pool.market", f"{spec['market']!r} is not valid for a VM pool; valid: {list(MARKETS)}")
+    if spec["market"] not in markets:
+        raise ComponentInputError("pool.market", f"{spec['market']!r} is not valid for a VM pool; valid: {list(markets)}")
     if not spec["zones"]:
         raise ComponentInputError("pool.zones", "at least one zone is needed")
     if not 0 <= spec["min_size"] <= spec["desired_size"] <= spec["max_size"] or spec["max_size"] < 1:

@@ -174,6 +174,18 @@ def test_gcp_spot_n1_pool_attaches_gpus_and_spreads_over_zones():
     assert (inv["fabricManager"], inv["efa"], inv["os"]) == (False, False, "ubuntu-22.04")
 
 
+def test_gcp_flex_start_pool_runs_dws_vms_with_a_bounded_run():
+    # Compute Engine flex-start: FLEX_START provisioning needs no automatic restart, deletion at the end of the
+    # run and a maximum run duration (the SDK's documented requirements); AWS pools do not take the market.
+    record = gcp_pool(gcp_spec(market="flex-start", compact=False))
+    scheduling = record.of_type("gcp:compute/instanceTemplate:InstanceTemplate")[0]["inputs"]["scheduling"]
+    assert scheduling["provisioningModel"] == "FLEX_START" and scheduling["automaticRestart"] is False
+    assert scheduling["instanceTerminationAction"] == "DELETE"
+    assert scheduling["maxRunDuration"] == {"seconds": 604800} and "preemptible" not in scheduling
+    with pytest.raises(ComponentInputError, match=r"pool.market: 'flex-start' is not valid for a VM pool"):
+        aws_pool(spec(market="flex-start"))
+
+
 @pytest.mark.parametrize(("pool", "extra", "message"), [
     (gcp_spec(instance_type="n1-standard-16", accelerator="T4", accelerators_per_node=3), {}, "valid: \\[1, 2, 4, 8\\]"),
     (gcp_spec(instance_type="n1-standard-16", accelerator="A10G"), {}, "not offered on GCP"),
