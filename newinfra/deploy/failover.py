@@ -29,7 +29,7 @@ def offers_named(message: str, lock: Mapping[str, Any]) -> list[str]:
     """The lock's placements the message names, as `--exclude` entries (CLOUD/REGION[/ZONE]:TYPE): an instance
     type the message contains, narrowed to the zones it contains when it names any of the placement's zones.
     Sorted, unique."""
-    found = set()
+    found: set[str] = set()
     for entry in (lock.get("workloads") or {}).values():
         for p in entry.get("placements") or []:
             itype = p.get("instanceType") or ""
