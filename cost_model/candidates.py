@@ -43,7 +43,7 @@ from newinfra.cost_model.catalog.opt_in import allowed
 from newinfra.cost_model.catalog.schema import Offer
 from newinfra.cost_model.exclusions import Exclusion
 from newinfra.cost_model.hosts import floor_for
-from newinfra.cost_model.markets import MARKET_INDEX, flex_start_allowed, spot_overhead
+from newinfra.cost_model.markets import MARKET_INDEX, block_in_time, flex_start_allowed, spot_overhead
 from newinfra.cost_model.request import PlacementRequest, Quota, Workload
 from newinfra.cost_model.spread import spread_offers, spreads, zones_of
 
@@ -293,6 +293,7 @@ class CandidateBuilder:
         """Candidates of w; workloads that ask the same thing share one computation."""
         key = (accelerator, w.count, w.per_node, w.nodes, w.spot, w.max_spot_share, w.hours_per_month,
                w.dataset, w.runs_on, w.cpus_per_accelerator, w.memory_gb_per_accelerator, w.max_start_delay_hours,
+               w.start_by,
                spreads(w, self.request.profile))
         if key not in self._built:
             self._built[key] = self._build(w, accelerator)
@@ -374,7 +375,7 @@ class CandidateBuilder:
                     price = 0.0
                 else:
                     if (o.cloud, o.region, o.instance_type) != ("aws", item.region, item.instance_type) or \
-                            w.hours_per_month > item.duration_hours + 1e-9:
+                            w.hours_per_month > item.duration_hours + 1e-9 or not block_in_time(item, w):
                         continue
                     price = item.hourly_price_usd * item.duration_hours / w.hours_per_month
                 out_rows.append(int(r))

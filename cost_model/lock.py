@@ -39,6 +39,7 @@ _LATER_KEYS = {"allowLocalZones": False, "optInRegions": [], "reservations": [],
                "markets": {"spot": {"interruptionsPerDay": {}, "restartHours": 0.0},
                            "flexStart": {"priceFactor": None, "maxRunHours": 168.0, "startDelayHours": 0.0}}}
 _LATER_WORKLOAD_KEYS = {"cpusPerAccelerator": None, "memoryGbPerAccelerator": None, "accelerators": None,
+                        "startBy": None,
                         "maxStartDelayHours": None}
 _LATER_DATASET_KEYS = {"cache": None}
 
@@ -451,8 +452,9 @@ def _market_price(request: PlacementRequest, offer, p: Placement) -> float | Non
 
 
 def _market_problem(request: PlacementRequest, w: Workload, p: Placement) -> str | None:
-    """Why workload w may not use p's market (flex-start's wait and run length, a Capacity Block's duration)."""
-    from newinfra.cost_model.markets import capacity_block_for, flex_start_allowed
+    """Why workload w may not use p's market (flex-start's wait and run length, a Capacity Block's duration and
+    start)."""
+    from newinfra.cost_model.markets import block_in_time, capacity_block_for, flex_start_allowed
 
     if p.market == "flex-start" and not flex_start_allowed(request, w):
         fs = request.markets.flex_start
@@ -463,6 +465,8 @@ def _market_problem(request: PlacementRequest, w: Workload, p: Placement) -> str
     if block is not None and w.hours_per_month > block.duration_hours + 1e-9:
         return (f"market: locked 'capacity-block'; the workload runs {w.hours_per_month:g} h, the block lasts "
                 f"{block.duration_hours:g} h")
+    if block is not None and not block_in_time(block, w):
+        return f"market: locked 'capacity-block'; the block starts {block.start}, after the workload's startBy {w.start_by}"
     return None
 
 

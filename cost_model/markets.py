@@ -33,6 +33,13 @@ def flex_start_allowed(request, w) -> bool:
     return w.max_start_delay_hours is None or fs.start_delay_hours <= w.max_start_delay_hours + 1e-9
 
 
+def block_in_time(block, w) -> bool:
+    """A Capacity Block serves w only when it starts by w's `startBy` (no `startBy`: w can wait for it)."""
+    from newinfra.cost_model.request import instant
+
+    return w.start_by is None or instant(block.start, "start") <= instant(w.start_by, "startBy")
+
+
 def reservation_for(request, p):
     """The reservation a `reserved` placement draws on, or None."""
     return next((r for r in request.reservations if (r.cloud, r.region, r.instance_type) ==

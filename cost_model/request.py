@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -147,6 +148,9 @@ class Workload(Model):
     memory_gb_per_accelerator: Number | None = Field(default=None, gt=0, le=16384)
     # The longest wait for capacity the workload accepts: flex-start with a longer expected wait is not used.
     max_start_delay_hours: Number | None = Field(default=None, ge=0, le=744)
+    # The latest the workload may start (ISO 8601 with a zone): a Capacity Block that starts later is not used.
+    # A date, not a wait, so the same config gives the same plan whenever `place` runs.
+    start_by: str | None = None
     # EC2 Capacity Block offering to reserve when a placement's market is capacity-block (AWS only).
     capacity_block_offering_id: str | None = Field(default=None, pattern=r"^cb-[0-9a-f]{8,32}$")
     # Until (or instead of) the cost model: an explicit placement for this workload's pools.
@@ -168,6 +172,13 @@ class Workload(Model):
             raise ValueError(f"perNode ({per_node}) contradicts accelerator {data['accelerator']!r}, a slice of "
                              f"{chips} chips; leave perNode out or set it to {chips}")
         return data
+
+    @field_validator("start_by")
+    @classmethod
+    def _start_by_is_a_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            instant(value, "startBy")
+        return value
 
     @field_validator("accelerators")
     @classmethod
@@ -319,6 +330,12 @@ class CapacityBlock(Model):
     duration_hours: Number = Field(gt=0, le=744, description="hours the block lasts (AWS sells 1-182 days)")
     start: str = Field(min_length=1, description="when the block starts, as the offering says (ISO 8601)")
 
+    @field_validator("start")
+    @classmethod
+    def _start_is_a_time(cls, value: str) -> str:
+        instant(value, "start")
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _has_duration(cls, data: Any) -> Any:
@@ -326,6 +343,17 @@ class CapacityBlock(Model):
             raise ValueError("durationHours: a Capacity Block without a duration cannot be priced or fitted; valid: "
                              "the hours the block lasts within the month, > 0 and <= 744")
         return data
+
+
+def instant(value: str, key: str) -> datetime:
+    """An ISO 8601 time with its zone (2026-12-07T11:30:00Z), or a ValueError naming the key."""
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None:
+        raise ValueError(f"{key}: {value!r} is not an ISO 8601 time with a zone; valid: e.g. 2026-12-07T11:30:00Z")
+    return when
 
 
 class PlacementRequest(Model):

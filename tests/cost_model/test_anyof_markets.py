@@ -172,6 +172,43 @@ def test_a_capacity_block_is_paid_for_its_duration_and_only_fits_shorter_runs(l4
     assert solve(longer, l4_two_clouds).plan("a").placements[0].market == "on-demand"
 
 
+def test_a_capacity_block_that_starts_after_start_by_is_not_used(l4_two_clouds):
+    # A date, not a wait: the same config gives the same plan whenever it is placed.
+    block = {"region": "us-east-1", "instanceType": "g6.12xlarge", "count": 1, "hourlyPriceUsd": 1.0,
+             "durationHours": 150, "start": "2026-12-07T11:30:00Z"}
+
+    def market(start_by):
+        w = batch("a", **({"startBy": start_by} if start_by else {}))
+        req = PlacementRequest.model_validate({"workloads": [w], "capacityBlocks": [block]})
+        return req, solve(req, l4_two_clouds)
+
+    assert market(None)[1].plan("a").placements[0].market == "capacity-block"
+    assert market("2026-12-07T12:00:00+00:00")[1].plan("a").placements[0].market == "capacity-block"
+    late_req, late = market("2026-12-07T11:00:00Z")
+    assert late.plan("a").placements[0].market == "on-demand"
+    # a lock that puts the workload on the block anyway is refused by the review, naming both times
+    early_req, early = market(None)
+    doc = lock_document(early_req, l4_two_clouds, early, ())
+    problems = review_lock(late_req, doc, l4_two_clouds).problems
+    assert any("starts 2026-12-07T11:30:00Z, after the workload's startBy 2026-12-07T11:00:00Z" in p for p in problems)
+
+
+@pytest.mark.parametrize(("where", "value", "key"), [
+    ("capacityBlocks", {"start": "next Monday"}, "start"),
+    ("workloads", {"startBy": "2026-12-07T11:00:00"}, "startBy"),  # no zone: which 11:00?
+])
+def test_a_time_that_is_not_iso_8601_with_a_zone_is_refused(where, value, key):
+    block = {"region": "us-east-1", "instanceType": "g6.12xlarge", "count": 1, "hourlyPriceUsd": 1.0,
+             "durationHours": 150, "start": "2026-12-07T11:30:00Z"}
+    data = {"workloads": [batch("a")], "capacityBlocks": [block]}
+    if where == "capacityBlocks":
+        data["capacityBlocks"] = [{**block, **value}]
+    else:
+        data["workloads"] = [batch("a", **value)]
+    with pytest.raises(ValueError, match=rf"{key}: .* is not an ISO 8601 time with a zone"):
+        PlacementRequest.model_validate(data)
+
+
 def test_flex_start_needs_a_price_a_short_run_and_a_workload_that_can_wait(l4_two_clouds):
     markets = {"flexStart": {"priceFactor": 0.5, "maxRunHours": 168, "startDelayHours": 6}}
     pick = {}
