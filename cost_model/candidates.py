@@ -385,7 +385,10 @@ class CandidateBuilder:
         if flex_start_allowed(self.request, w):
             factor = self.request.markets.flex_start.price_factor
             for r in rows:
-                if ix.offers[int(r)].cloud == "gcp" and not np.isnan(ix.od[r]):
+                o = ix.offers[int(r)]
+                # a TPU slice outside GKE cannot be built on flex-start (components/gcp/tpu.py says why)
+                if o.cloud == "gcp" and not np.isnan(ix.od[r]) and not (w.runs_on == "vm" and
+                                                                       o.accelerator.startswith("tpu-")):
                     out_rows.append(int(r))
                     out_market.append(MARKET_INDEX["flex-start"])
                     out_price.append(float(ix.od[r]) * factor)

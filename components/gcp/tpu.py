@@ -60,6 +60,12 @@ class TpuSlice(pulumi.ComponentResource):
         vm_labels = gcp_labels({**require_plain(args, "tags"), "newinfra-workload": workload},
                                args.get("classification")) if workload else labels
         market = args.get("market", "on-demand")
+        if market == "flex-start":
+            # the TPU VM API has flex-start through queued resources, but pulumi-gcp 10's V2QueuedResource takes no
+            # provisioning model (its inputs: name, zone, project, tpu.nodeSpecs, deletionPolicy)
+            raise ComponentInputError("market", "'flex-start' is not buildable for TPU VMs with pulumi-gcp's "
+                                      "V2QueuedResource (no provisioning model); run the slice on GKE, whose TPU node "
+                                      f"pools take flex-start, or use one of {sorted(SCHEDULING)}")
         if market not in SCHEDULING:
             raise ComponentInputError("market", f"{market!r} is not valid for TPU VMs; valid: {sorted(SCHEDULING)}")
         queued = bool(args.get("queued", False))

@@ -338,6 +338,8 @@ def test_tpu_queued_resource():
     ({"accelerator_type": "v5p-9"}, ComponentInputError, r"count TensorCores"),
     ({"accelerator_type": "v1-8"}, ComponentInputError, r"'v1-8' is not a TPU type GCP offers"),
     ({"market": "capacity-block"}, ComponentInputError, r"market: 'capacity-block' is not valid for TPU VMs"),
+    ({"market": "flex-start"}, ComponentInputError, r"market: 'flex-start' is not buildable for TPU VMs with "
+                                                    r"pulumi-gcp's V2QueuedResource \(no provisioning model\)"),
     ({"count": pulumi.Output.from_input(2)}, ComponentInputError, r"count: must be a plain value"),
     ({"queued": True, "market": "spot"}, ComponentInputError, r"cannot be combined with queued=true"),
     ({"queued": True, "accelerator_type": "v5p-1024", "topology": "4x4x32"}, ComponentInputError,
