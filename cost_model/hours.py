@@ -19,8 +19,9 @@ def any_of_hours(workloads: object) -> dict[str, dict[str, float]]:
     (cost_model/request.py Workload.variant: hoursPerMonth / speed, at most 744), which is what the lock
     priced. Workloads with one accelerator, or entries that do not validate, are left to `workload_hours`."""
     from newinfra.cost_model.catalog import load_catalog
-    from newinfra.cost_model.request import Workload, variant_for
+    from newinfra.cost_model.request import Workload
 
+    catalog = load_catalog()
     out: dict[str, dict[str, float]] = {}
     for raw in workloads if isinstance(workloads, list | tuple) else []:
         if not isinstance(raw, Mapping) or not isinstance(raw.get("accelerators"), Mapping):
@@ -29,14 +30,13 @@ def any_of_hours(workloads: object) -> dict[str, dict[str, float]]:
             w = Workload.model_validate(raw)
         except ValueError:
             continue  # the config's own validation names the problem; the bill prices what it can
-        catalog = load_catalog()
         hours: dict[str, float] = {}
-        for name, _speed in w.choices:
+        for name, speed in w.choices:
             try:
                 accelerator = catalog.normalise_accelerator(name)
             except ValueError:
                 continue
-            hours[accelerator] = variant_for(w, accelerator, catalog.normalise_accelerator).hours_per_month
+            hours[accelerator] = w.variant(accelerator, speed).hours_per_month
         out[w.name] = hours
     return out
 

@@ -13,8 +13,9 @@ from newinfra.components.planning.alerts import THRESHOLDS, alert_names, alert_r
 from newinfra.components.planning.k8s import GPU_OPERATOR_NAMESPACE, tag_labels
 
 
-class DcgmAlertsArgs(TypedDict):
-    namespace: NotRequired[str]
+class AlertThresholds(TypedDict):
+    """The alert pack's tunables; ranges and meanings in newinfra.components.planning.alerts.THRESHOLDS."""
+
     idle_minutes: NotRequired[int]
     temperature_celsius: NotRequired[int]
     temperature_minutes: NotRequired[int]
@@ -26,6 +27,10 @@ class DcgmAlertsArgs(TypedDict):
     missing_gpu_minutes: NotRequired[int]
     # NVIDIA accelerators GpuIdleExpensive watches (default: the NVSwitch-board GPUs of the facts)
     expensive_accelerators: NotRequired[list[str]]
+
+
+class DcgmAlertsArgs(AlertThresholds):
+    namespace: NotRequired[str]
     # instance type -> GPUs per node, from the planned pools: the node-level GpuNodeMissingGpus alert
     node_gpus: NotRequired[dict[str, int]]
     # labels the Prometheus instance selects rules by (e.g. {"release": "kube-prometheus-stack"})

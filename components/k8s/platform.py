@@ -10,7 +10,7 @@ Annotations stay real (no ``from __future__ import annotations``): the component
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
-from newinfra.components.k8s.alerts import DcgmAlerts, DcgmAlertsArgs
+from newinfra.components.k8s.alerts import AlertThresholds, DcgmAlerts, DcgmAlertsArgs
 from newinfra.components.k8s.gpu_operator import GpuOperator, GpuOperatorArgs
 from newinfra.components.k8s.kueue import Kueue
 from newinfra.components.k8s.namespaces import TeamNamespaces
@@ -32,21 +32,6 @@ from newinfra.components.planning.pools import accelerator_vendor
 from newinfra.components.tokens import python_token, with_other_form
 
 from newinfra.errors import ComponentInputError, input_path
-
-
-class AlertThresholds(TypedDict):
-    """The alert pack's tunables; ranges and meanings in newinfra.components.planning.alerts.THRESHOLDS."""
-
-    idle_minutes: NotRequired[int]
-    temperature_celsius: NotRequired[int]
-    temperature_minutes: NotRequired[int]
-    error_window_minutes: NotRequired[int]
-    throttle_minutes: NotRequired[int]
-    nvlink_errors: NotRequired[int]
-    expensive_idle_percent: NotRequired[int]
-    expensive_idle_minutes: NotRequired[int]
-    missing_gpu_minutes: NotRequired[int]
-    expensive_accelerators: NotRequired[list[str]]
 
 
 class GpuPlatformArgs(TypedDict):
