@@ -244,6 +244,11 @@ def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | 
     path, _ = _read_log(project, env)  # a damaged log stops everything before the deploy
     engine = _engine(make_engine, project)
     reports = reports_dir if reports_dir is not None else project.root / DEFAULT_REPORTS
+    def log_deploy(ready: Ready):
+        return append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
+                             config_text=ready.config_text, lock_text=ready.lock_text,
+                             record_sha256=ready.record_sha256)
+
     retries = failover
     while True:
         ready = preflight(env, project)
@@ -251,9 +256,7 @@ def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | 
             outputs = _deploy(engine, env)
             break
         except Blocked as failed:  # the engine may have changed part of the stack: logged, and never a target
-            deploy = append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
-                                   config_text=ready.config_text, lock_text=ready.lock_text,
-                                   record_sha256=ready.record_sha256)
+            deploy = log_deploy(ready)
             append_gate(path, deploy.id, time=now(), passed=False, reasons=[str(failed)])
             named = offers_named(str(failed), json.loads(ready.lock_text)) \
                 if retries > 0 and ready.lock_text and capacity_error(str(failed)) else []
@@ -270,9 +273,7 @@ def run_up(env: str, *, make_engine: Callable[[Path], Any], reports_dir: Path | 
                 out(f"deploy {deploy.id} of {env}: {failed}; rolling back")
                 _rollback_after_failure(env, engine, now, probe, validate, out)
             raise
-    deploy = append_deploy(path, time=now(), kind="up", commit=git_commit(project.root),
-                           config_text=ready.config_text, lock_text=ready.lock_text,
-                           record_sha256=ready.record_sha256)
+    deploy = log_deploy(ready)
     (validate or validate_with_ansible(project.root, out))(outputs, reports)
     verdict = gate(outputs, reports, probe, since=deploy.time)
     append_gate(path, deploy.id, time=now(), passed=verdict.passed, reasons=list(verdict.reasons))
